@@ -1,0 +1,1 @@
+"""Validation contracts: partner-return layouts, their pandera schemas, and the marts' GX suite."""

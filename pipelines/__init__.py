@@ -1,0 +1,1 @@
+"""Neglect Scorecard: the Dagster code location and the project's shared machinery."""

@@ -1,0 +1,48 @@
+"""Where the project reads and writes. The only place that reads the SCORECARD_* environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    db_path: Path
+    out_dir: Path
+
+    @property
+    def strategies_dir(self) -> Path:
+        return self.raw_dir / "strategies"
+
+    @property
+    def build_db_path(self) -> Path:
+        """The database assets write to; published to ``db_path`` only when a build passes."""
+        return self.db_path.with_name(f".{self.db_path.stem}.build{self.db_path.suffix}")
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.out_dir / "charts"
+
+    @property
+    def validation_dir(self) -> Path:
+        return self.out_dir / "validation"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+
+    def path(name: str, default: str) -> Path:
+        value = Path(env.get(name) or default)
+        return value if value.is_absolute() else (Path.cwd() / value)
+
+    return Settings(
+        raw_dir=path("SCORECARD_RAW_DIR", "data/raw"),
+        db_path=path("SCORECARD_DB", "data/marts/warehouse.duckdb"),
+        out_dir=path("SCORECARD_OUT_DIR", "data/marts"),
+    )

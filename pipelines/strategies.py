@@ -1,0 +1,203 @@
+"""Strategy files: one YAML per partnership in ``<raw>/strategies/``, tracked in git.
+
+A file names the partnership, its local authorities and, per indicator, the baseline, the
+target (an absolute value or a % change on the baseline) with its due date, and a note.
+A malformed file is refused with a message naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from pipelines.catalogue import INDICATORS_BY_ID
+from pipelines.periods import parse_period
+
+_AREA_CODE = re.compile(r"^E0[6-9]\d{6}$|^E10\d{6}$")
+DEFAULT_AMBER_TOLERANCE_PCT = 5.0
+
+
+class StrategyFileError(ValueError):
+    """A strategy file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Target:
+    indicator_id: str
+    area_codes: tuple[str, ...]
+    baseline_period: str
+    baseline_value: float | None
+    target_value: float | None
+    target_change_pct: float | None
+    target_date: date
+    amber_tolerance_pct: float
+    illustrative: bool
+    note: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Strategy:
+    partnership: str
+    name: str
+    strategy: str
+    path: Path
+    areas: tuple[Area, ...]
+    targets: tuple[Target, ...] = field(default=())
+
+
+def _fail(path: Path, where: str, problem: str) -> StrategyFileError:
+    return StrategyFileError(f"{path}: field '{where}': {problem}")
+
+
+def _mapping(value: object, path: Path, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path, where, f"must be a mapping of names to values, found {type(value).__name__}")
+    return value
+
+
+def _text(data: dict, key: str, path: Path, where: str, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(path, f"{where}{key}", "is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, f"{where}{key}", f"must be text, found {value!r}")
+    return value.strip()
+
+
+def _number(data: dict, key: str, path: Path, where: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(path, f"{where}{key}", f"must be a number, found {value!r}")
+    return float(value)
+
+
+def _date(data: dict, key: str, path: Path, where: str) -> date:
+    value = data.get(key)
+    if value is None:
+        raise _fail(path, f"{where}{key}", "is missing")
+    if isinstance(value, date):
+        return value
+    raise _fail(path, f"{where}{key}", f"must be a date written 2019-03-31, found {value!r}")
+
+
+def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path: Path) -> Target:
+    where = f"indicators.{indicator_id}."
+    spec = _mapping(spec, path, where.rstrip("."))
+    unknown = set(spec) - {"areas", "baseline", "target", "note", "illustrative", "source"}
+    if unknown:
+        raise _fail(path, where + sorted(unknown)[0], "is not a known field (expected areas, "
+                    "baseline, target, note, illustrative, source)")
+    indicator = INDICATORS_BY_ID[indicator_id]
+
+    area_codes = tuple(a.code for a in areas)
+    if "areas" in spec:
+        chosen = spec["areas"]
+        if not isinstance(chosen, list) or not all(c in area_codes for c in chosen):
+            raise _fail(path, where + "areas", f"must list codes from this file's areas {list(area_codes)}, "
+                        f"found {chosen!r}")
+        area_codes = tuple(chosen)
+
+    baseline = _mapping(spec.get("baseline"), path, where + "baseline")
+    period = _text(baseline, "period", path, where + "baseline.")
+    if parse_period(period, (indicator.headline_period_type,)) is None:
+        raise _fail(path, where + "baseline.period",
+                    f"must be a {indicator.headline_period_type.replace('_', ' ')} like "
+                    f"{indicator.example_period!r}, found {period!r}")
+    baseline_value = _number(baseline, "value", path, where + "baseline.")
+
+    target = _mapping(spec.get("target"), path, where + "target")
+    value = _number(target, "value", path, where + "target.")
+    change = _number(target, "change_pct", path, where + "target.")
+    if (value is None) == (change is None):
+        raise _fail(path, where + "target", "give exactly one of 'value' (the figure to reach) or "
+                    "'change_pct' (the % change on the baseline, e.g. -10)")
+    tolerance = _number(target, "amber_tolerance_pct", path, where + "target.")
+    if tolerance is not None and tolerance < 0:
+        raise _fail(path, where + "target.amber_tolerance_pct", f"must be 0 or more, found {tolerance}")
+    due = _date(target, "due", path, where + "target.")
+
+    illustrative = spec.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        raise _fail(path, where + "illustrative", f"must be true or false, found {illustrative!r}")
+    return Target(
+        indicator_id=indicator_id,
+        area_codes=area_codes,
+        baseline_period=parse_period(period, (indicator.headline_period_type,)).label,
+        baseline_value=baseline_value,
+        target_value=value,
+        target_change_pct=change,
+        target_date=due,
+        amber_tolerance_pct=DEFAULT_AMBER_TOLERANCE_PCT if tolerance is None else tolerance,
+        illustrative=illustrative,
+        note=_text(spec, "note", path, where, required=False),
+        source=_text(spec, "source", path, where, required=False),
+    )
+
+
+def load_strategy(path: Path) -> Strategy:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise StrategyFileError(f"{path}: is not valid YAML{line}: {getattr(error, 'problem', error)}") from None
+    data = _mapping(data, path, "(top level)")
+
+    areas_spec = data.get("areas")
+    if not isinstance(areas_spec, list) or not areas_spec:
+        raise _fail(path, "areas", "must list at least one local authority with code, name and region")
+    areas = []
+    for i, item in enumerate(areas_spec):
+        item = _mapping(item, path, f"areas[{i}]")
+        code = _text(item, "code", path, f"areas[{i}].")
+        if not _AREA_CODE.match(code):
+            raise _fail(path, f"areas[{i}].code", f"must be an ONS local authority code like E06000057, found {code!r}")
+        areas.append(Area(code, _text(item, "name", path, f"areas[{i}]."), _text(item, "region", path, f"areas[{i}].")))
+
+    indicators = _mapping(data.get("indicators", {}), path, "indicators")
+    targets = []
+    for indicator_id, spec in indicators.items():
+        if indicator_id not in INDICATORS_BY_ID:
+            raise _fail(path, f"indicators.{indicator_id}", f"is not an indicator id; known ids: "
+                        f"{', '.join(INDICATORS_BY_ID)}")
+        targets.append(_parse_target(indicator_id, spec, tuple(areas), path))
+
+    return Strategy(
+        partnership=_text(data, "partnership", path, ""),
+        name=_text(data, "name", path, ""),
+        strategy=_text(data, "strategy", path, ""),
+        path=path,
+        areas=tuple(areas),
+        targets=tuple(targets),
+    )
+
+
+def load_strategies(strategies_dir: Path) -> list[Strategy]:
+    """Every strategy file, checked; one area may belong to only one partnership."""
+    files = sorted(strategies_dir.glob("*.yaml")) + sorted(strategies_dir.glob("*.yml"))
+    if not files:
+        raise StrategyFileError(f"{strategies_dir}: no strategy files (*.yaml) found")
+    strategies = [load_strategy(p) for p in files]
+    owner: dict[str, Path] = {}
+    for strategy in strategies:
+        for area in strategy.areas:
+            if area.code in owner:
+                raise _fail(strategy.path, "areas", f"{area.code} is already listed in {owner[area.code]}")
+            owner[area.code] = strategy.path
+    return strategies
