@@ -72,9 +72,9 @@ def parse_period(text: str, allowed: tuple[PeriodType, ...]) -> Period | None:
     text = str(text).strip()
     if ("financial_year" in allowed or "academic_year" in allowed) and (m := _YEAR_PAIR.match(text)):
         start, end = int(m[1]), int(m[2])
-        if end % 100 != (start + 1) % 100 or (end >= 1000 and end != start + 1):
-            return None
-        return financial_year(start) if "financial_year" in allowed else academic_year(start)
+        # "2016-17" is a year; "2017-09" is not (09 does not follow 2017), so it may be a month.
+        if end == start + 1 or (end < 100 and end == (start + 1) % 100):
+            return financial_year(start) if "financial_year" in allowed else academic_year(start)
     if "month" in allowed and (m := _MONTH.match(text)):
         if 1 <= int(m[2]) <= 12:
             return month(int(m[1]), int(m[2]))

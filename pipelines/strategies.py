@@ -37,6 +37,7 @@ class Target:
     indicator_id: str
     area_codes: tuple[str, ...]
     baseline_period: str
+    baseline_period_end: date
     baseline_value: float | None
     target_value: float | None
     target_change_pct: float | None
@@ -115,7 +116,8 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
 
     baseline = _mapping(spec.get("baseline"), path, where + "baseline")
     period = _text(baseline, "period", path, where + "baseline.")
-    if parse_period(period, (indicator.headline_period_type,)) is None:
+    baseline_period = parse_period(period, (indicator.headline_period_type,))
+    if baseline_period is None:
         raise _fail(path, where + "baseline.period",
                     f"must be a {indicator.headline_period_type.replace('_', ' ')} like "
                     f"{indicator.example_period!r}, found {period!r}")
@@ -138,7 +140,8 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
     return Target(
         indicator_id=indicator_id,
         area_codes=area_codes,
-        baseline_period=parse_period(period, (indicator.headline_period_type,)).label,
+        baseline_period=baseline_period.label,
+        baseline_period_end=baseline_period.end,
         baseline_value=baseline_value,
         target_value=value,
         target_change_pct=change,

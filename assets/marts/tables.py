@@ -1,0 +1,57 @@
+"""Marts: the analyst-facing tables (the warehouse contract in pipelines/contract.py)."""
+
+
+from dataclasses import asdict
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from assets.core.tables import indicator_series, observation_periods, strategies
+from assets.sql_tables import sql_table_asset
+from expectations.marts import validate_scorecard
+from pipelines.catalogue import INDICATORS
+from pipelines.contract import MARTS_BY_NAME
+from pipelines.warehouse import comment_on, preview_markdown, replace_table
+
+
+@dg.asset(key=["marts", "indicators"], group_name="marts",
+          description="The indicator catalogue (pipelines/catalogue.py) as a table.")
+def indicators(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    frame = pl.DataFrame([asdict(i) for i in INDICATORS])
+    mart = MARTS_BY_NAME["marts.indicators"]
+    with duckdb.get_connection() as conn:
+        replace_table(conn, "marts", "indicators", frame.select(list(mart.columns)))
+        comment_on(conn, mart.name, mart.description, mart.columns)
+    return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
+
+
+indicator_values = sql_table_asset(
+    "marts", "indicator_values", deps=[indicator_series, strategies],
+    description=MARTS_BY_NAME["marts.indicator_values"].description)
+
+targets = sql_table_asset(
+    "marts", "targets", deps=[indicator_values, indicators, strategies],
+    description=MARTS_BY_NAME["marts.targets"].description)
+
+scorecard = sql_table_asset(
+    "marts", "scorecard", deps=[indicator_values, indicators, targets],
+    description=MARTS_BY_NAME["marts.scorecard"].description)
+
+eha_neglect_by_agency = sql_table_asset(
+    "marts", "eha_neglect_by_agency", deps=[strategies, observation_periods],
+    description=MARTS_BY_NAME["marts.eha_neglect_by_agency"].description)
+
+
+@dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",
+                description="marts.scorecard against the Great Expectations suite in expectations/scorecard_suite.json.")
+def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        frame = conn.execute("select * from marts.scorecard").df()
+    outcome = validate_scorecard(frame)
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        description=("All expectations met." if outcome.success
+                     else "Failed: " + "; ".join(outcome.failed)),
+        metadata={"expectations": outcome.evaluated, "failed": dg.MetadataValue.json(outcome.failed)},
+    )

@@ -1,0 +1,30 @@
+"""Outputs: the published warehouse, and the charts drawn from it."""
+
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.marts.tables import eha_neglect_by_agency, indicators, indicator_values, scorecard, targets
+from pipelines.charts import write_charts
+from pipelines.resources import ScorecardPaths
+from pipelines.warehouse import publish
+
+
+@dg.asset(key=["outputs", "published_warehouse"], group_name="outputs",
+          deps=[indicators, indicator_values, targets, scorecard, eha_neglect_by_agency],
+          description="Copies the checked build over the warehouse analysts query, in one atomic rename.")
+def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
+    settings = paths.settings
+    publish(settings.build_db_path, settings.db_path)
+    return dg.MaterializeResult(metadata={"warehouse": dg.MetadataValue.path(str(settings.db_path)),
+                                          "size_bytes": settings.db_path.stat().st_size})
+
+
+@dg.asset(key=["outputs", "indicator_charts"], group_name="outputs", deps=[published_warehouse],
+          description="One plotly chart per indicator and area (offline HTML and PNG) and an index page.")
+def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    charts_dir = paths.settings.charts_dir
+    with duckdb.get_connection() as conn:
+        charts = write_charts(conn, charts_dir)
+    return dg.MaterializeResult(metadata={
+        "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})

@@ -1,0 +1,53 @@
+"""Great Expectations for the marts: the suite in scorecard_suite.json, run on pandas.
+
+STACK.md: GX's SQL datasource fails on DuckDB (results read after the connection closes),
+so the mart is read with DuckDB and validated through GX's pandas datasource.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+SUITE_PATH = Path(__file__).with_name("scorecard_suite.json")
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    success: bool
+    evaluated: int
+    failed: list[str]
+
+
+def load_suite_spec(path: Path = SUITE_PATH) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOutcome:
+    """Validate ``marts.scorecard`` (as pandas) against the suite; failures in plain words."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws progress bars on stderr for every metric
+    import great_expectations as gx  # slow to import (~2.5 s): only when a check runs
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    spec = load_suite_spec(path)
+    context = gx.get_context(mode="ephemeral")
+    batch_definition = (context.data_sources.add_pandas("marts")
+                        .add_dataframe_asset("scorecard")
+                        .add_batch_definition_whole_dataframe("whole table"))
+    suite = context.suites.add(gx.ExpectationSuite(name=spec["name"]))
+    for expectation in spec["expectations"]:
+        suite.add_expectation_configuration(
+            ExpectationConfiguration(type=expectation["type"], kwargs=expectation["kwargs"]))
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
+    failed = []
+    for outcome in result.results:
+        if not outcome.success:
+            config = outcome.expectation_config
+            column = config.kwargs.get("column") or config.kwargs.get("column_list")
+            examples = (outcome.result or {}).get("partial_unexpected_list") or []
+            failed.append(f"{config.type} on {column}" + (f" (e.g. {examples[:3]})" if examples else ""))
+    return SuiteOutcome(bool(result.success), len(result.results), failed)

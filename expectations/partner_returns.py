@@ -1,0 +1,159 @@
+"""Validating partner returns with pandera, and turning failures into messages a person can act on.
+
+Two pandera schemas per layout, both built from its entry in ``expectations.layouts``:
+
+1. the *cell* schema runs on the text as read: every cell present, counts whole numbers of 0
+   or more, categories from the allowed list, periods written the allowed way, area codes
+   those of the strategy files;
+2. the *row* schema runs on the typed rows that passed: a part never above its whole, one
+   row per key across all files of the layout.
+
+Every failure becomes a ``Problem`` naming file, sheet, row (as a spreadsheet numbers it),
+column, value and rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from expectations.layouts import Layout, normalise_category
+from pipelines.periods import describe_allowed, parse_period
+
+SOURCE_COLUMNS = ("source_file", "source_sheet", "source_row")
+_WHOLE_NUMBER = r"^\d{1,3}(,\d{3})+$|^\d+$"  # thousands separators allowed: "5,882"
+_BLANK = "\x00"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def message(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        if self.column is None:
+            return f"{', '.join(where)}: refused because {self.rule}."
+        value = "a blank cell" if self.value is None else f"the value '{self.value}'"
+        return f"{', '.join(where)}: {value} is refused because {self.rule}."
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _column_check(expr_of_column, rule: str) -> pa.Check:
+    return pa.Check(lambda data: data.lazyframe.select(expr_of_column(pl.col(data.key))), name=rule, error=rule)
+
+
+def _cell_schema(layout: Layout, area_codes: frozenset[str]) -> pa.DataFrameSchema:
+    columns = {}
+    for column in layout.columns:
+        if column.kind == "count":
+            check = _column_check(lambda c: c.str.contains(_WHOLE_NUMBER),
+                                  "a count must be a whole number of 0 or more")
+        elif column.kind == "category":
+            allowed = {normalise_category(a) for a in column.allowed}
+            check = _column_check(
+                lambda c, allowed=allowed: c.map_elements(normalise_category, return_dtype=pl.String).is_in(allowed),
+                f"it must be one of: {', '.join(column.allowed)}")
+        elif column.kind == "period":
+            kinds = layout.period_types
+            check = _column_check(
+                lambda c, kinds=kinds: c.map_elements(lambda v: parse_period(v, kinds) is not None,
+                                                      return_dtype=pl.Boolean),
+                f"the period must be {describe_allowed(kinds)}")
+        else:
+            codes = sorted(area_codes)
+            check = _column_check(lambda c, codes=codes: c.str.to_uppercase().is_in(codes),
+                                  "the area must be the ONS code of a local authority in the strategy "
+                                  f"files ({', '.join(codes)})")
+        columns[column.name] = pa.Column(pl.String, checks=[check], nullable=True)
+    return pa.DataFrameSchema(columns)
+
+
+def _row_schema(layout: Layout) -> pa.DataFrameSchema:
+    checks: dict[str, list[pa.Check]] = {c: [] for c in layout.count_columns}
+    for part, whole in layout.not_above:
+        checks[part].append(_column_check(lambda c, whole=whole: c <= pl.col(whole),
+                                          f"{part} may not be more than {whole} on the same row"))
+    columns = {name: pa.Column(pl.Int64, checks=checks[name]) for name in layout.count_columns}
+    key = ["area_code", "period_type", "period_start", "period_end",
+           *(c.name for c in layout.columns if c.kind == "category")]
+    return pa.DataFrameSchema(columns, unique=key)
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        return errors.failure_cases.filter(pl.col("index").is_not_null())
+    return pl.DataFrame(schema={"column": pl.String, "check": pl.String, "index": pl.Int32})
+
+
+def _problem(row: dict, column: str | None, value: str | None, rule: str) -> Problem:
+    return Problem(row["source_file"], row["source_sheet"], row["source_row"], column, value, rule)
+
+
+def _typed(layout: Layout, text: pl.DataFrame) -> pl.DataFrame:
+    """Cell-valid text rows -> typed rows with canonical categories and parsed periods."""
+    canonical = {c.name: {normalise_category(a): a for a in c.allowed} for c in layout.columns if c.allowed}
+    periods = [parse_period(v, layout.period_types) for v in text[layout.period_column].to_list()]
+    return text.with_columns(
+        pl.col("area_code").str.to_uppercase(),
+        *(pl.col(c).str.replace_all(",", "").cast(pl.Int64) for c in layout.count_columns),
+        *(pl.col(name).map_elements(lambda v, m=mapping: m[normalise_category(v)], return_dtype=pl.String)
+          for name, mapping in canonical.items()),
+        period_type=pl.Series([p.period_type for p in periods], dtype=pl.String),
+        period_label=pl.Series([p.label for p in periods], dtype=pl.String),
+        period_start=pl.Series([p.start for p in periods], dtype=pl.Date),
+        period_end=pl.Series([p.end for p in periods], dtype=pl.Date),
+    ).drop(layout.period_column)
+
+
+def validate_layout(layout: Layout, text: pl.DataFrame, area_codes: frozenset[str]) -> tuple[pl.DataFrame, list[Problem]]:
+    """Validate every row of a layout (all its files together) and return the typed rows and problems.
+
+    ``text`` holds the layout's columns as text plus ``source_file, source_sheet, source_row``.
+    The typed frame is only meaningful when there are no problems.
+    """
+    rows = text.to_dicts()
+    problems: list[Problem] = []
+    bad_rows: set[int] = set()
+
+    for column in layout.column_names:  # a blank cell is its own, plainer, problem
+        for index in text.with_row_index().filter(pl.col(column).is_null())["index"]:
+            problems.append(_problem(rows[index], column, None, "every cell in this column must be filled in"))
+            bad_rows.add(index)
+    # Blanks are reported above; a placeholder keeps them from failing the format checks twice.
+    cells = text.select(layout.column_names).fill_null(_BLANK)
+    for failure in _failures(_cell_schema(layout, area_codes), cells).iter_rows(named=True):
+        row = rows[failure["index"]]
+        if row[failure["column"]] is not None:
+            problems.append(_problem(row, failure["column"], row[failure["column"]], failure["check"]))
+            bad_rows.add(failure["index"])
+
+    clean = _typed(layout, text.with_row_index("_row").filter(~pl.col("_row").is_in(sorted(bad_rows))).drop("_row"))
+    clean_rows = clean.to_dicts()
+    for failure in _failures(_row_schema(layout), clean).iter_rows(named=True):
+        row = clean_rows[failure["index"]]
+        if failure["column"]:
+            problems.append(_problem(row, failure["column"], str(row[failure["column"]]), failure["check"]))
+        else:
+            key = ", ".join(f"{c} {row[c]}" for c in ("area_code", "period_label"))
+            problems.append(_problem(row, None, None, f"another row already gives {key} with the same "
+                                     "categories, and each may appear only once across all files"))
+    problems.sort(key=lambda p: (p.file, p.sheet or "", p.row or 0, p.column or ""))
+    return clean, problems

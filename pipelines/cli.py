@@ -1,0 +1,92 @@
+"""`scorecard sample` writes sample extracts; `scorecard build` materialises everything.
+
+`build` exits non-zero, printing every validation message, when an input is refused; the
+published warehouse is then left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import dagster as dg
+
+from pipelines.extracts import discover_files
+from pipelines.settings import Settings, load_settings
+
+
+def _sample(settings: Settings, if_empty: bool) -> int:
+    from pipelines.sample import write_sample
+
+    existing = discover_files(settings.raw_dir) if settings.raw_dir.exists() else []
+    if if_empty and existing:
+        print(f"{len(existing)} extract(s) already under {settings.raw_dir}; not writing sample data.")
+        return 0
+    written = write_sample(settings.raw_dir)
+    print(f"Wrote {len(written)} sample extract(s) under {settings.raw_dir}.")
+    return 0
+
+
+def _problems(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
+    """(errors, warnings) a person should read, from a finished run."""
+    errors, warnings = [], []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        messages = evaluation.metadata.get("messages") or evaluation.metadata.get("not_recognised")
+        lines = list(messages.value) if messages is not None else [evaluation.description or ""]
+        target = errors if evaluation.severity == dg.AssetCheckSeverity.ERROR else warnings
+        target.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
+                      f"{evaluation.description}")
+        if messages is not None:
+            total = evaluation.metadata.get("problems")
+            target.extend(f"  {line}" for line in lines)
+            if total is not None and total.value > len(lines):
+                target.append(f"  ... and {total.value - len(lines)} more in the report")
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error and "DagsterAssetCheckFailedError" not in (error.cls_name or ""):
+                errors.append(f"{event.step_key} failed: {error.message.strip()}")
+    return errors, warnings
+
+
+def _build(settings: Settings) -> int:
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("build_scorecard")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
+    errors, warnings = _problems(result)
+    for line in warnings:
+        print(f"WARNING {line}" if not line.startswith("  ") else line)
+    if not result.success or errors:
+        print("\nBuild refused; the published warehouse was not changed.", file=sys.stderr)
+        for line in errors:
+            print(line, file=sys.stderr)
+        print(f"Validation reports: {settings.validation_dir}", file=sys.stderr)
+        return 1
+    print(f"Warehouse:          {settings.db_path}")
+    print(f"Charts:             {settings.charts_dir / 'index.html'}")
+    print(f"Validation reports: {settings.validation_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sample = commands.add_parser("sample", help="write deterministic sample extracts into the raw folder")
+    sample.add_argument("--if-empty", action="store_true", help="only when the raw folder holds no extracts")
+    commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.command == "sample":
+        return _sample(settings, args.if_empty)
+    return _build(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

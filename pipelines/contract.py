@@ -1,0 +1,94 @@
+"""The analyst-facing tables: names, descriptions and column meanings.
+
+This is the warehouse contract. The same text becomes ``COMMENT ON`` in DuckDB and the
+column list in docs/warehouse.md; tests fail when a mart's columns drift from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MartTable:
+    name: str
+    description: str
+    columns: dict[str, str]
+
+
+_AREA = {
+    "area_code": "ONS code of the local authority, e.g. E06000057 (Northumberland)",
+    "area_name": "Name of the local authority",
+    "partnership": "Safeguarding children partnership id, as in data/raw/strategies/<id>.yaml",
+}
+_PERIOD = {
+    "period_type": "month, financial_year (April-March) or academic_year (September-August)",
+    "period_label": 'The period as people write it: "2017-09", "2016/17"',
+    "period_start": "First day of the period",
+    "period_end": "Last day of the period (the snapshot date for counts at period end)",
+}
+
+MARTS: tuple[MartTable, ...] = (
+    MartTable("marts.indicators", "The indicator catalogue: one row per indicator id.", {
+        "indicator_id": "Stable id of the indicator, e.g. rereferral_pct",
+        "name": "Short name for tables and charts",
+        "family": "Indicator family (CPP categories, repeat plans, repeat referrals, ...)",
+        "unit": "Unit of value: %, children, per 10,000, per month, assessments",
+        "polarity": "lower_is_better or higher_is_better",
+        "definition": "Numerator and denominator in words",
+        "source": "Where the figures come from",
+        "headline_period_type": "The series the scorecard reports: financial_year, academic_year or month",
+    }),
+    MartTable("marts.indicator_values", "One row per indicator, area and period.", {
+        "indicator_id": "Indicator id (marts.indicators)",
+        **_AREA,
+        **_PERIOD,
+        "numerator": "Count the value is made from (for counts, the count itself)",
+        "denominator": "Count the numerator is divided by; null for counts",
+        "value": "The indicator value in its unit (percentages 0-100)",
+    }),
+    MartTable("marts.targets", "Strategy targets resolved to figures, per partnership, area and indicator.", {
+        "partnership": _AREA["partnership"],
+        "area_code": _AREA["area_code"],
+        "indicator_id": "Indicator id (marts.indicators)",
+        "baseline_period": "Period of the baseline, on the indicator's headline series",
+        "baseline_date": "Last day of the baseline period: where the trajectory starts",
+        "baseline_value": "Baseline value: as the strategy states it, or else the indicator's value then",
+        "baseline_stated": "True when the strategy file states the baseline value",
+        "target_value": "Value to reach by target_date",
+        "target_change_pct": "The target as a % change on the baseline, when the strategy gives it so",
+        "target_date": "When the target is due",
+        "amber_tolerance_pct": "How far (% of the trajectory value) the wrong side of the trajectory is still amber",
+        "illustrative": "True when the strategy states no figure and the target is only illustrative",
+        "note": "Note to show with the indicator, e.g. a rise is expected at first",
+        "source": "Where in the strategy the figure comes from",
+    }),
+    MartTable("marts.scorecard", "The latest position per partnership, area and indicator.", {
+        **_AREA,
+        "indicator_id": "Indicator id (marts.indicators)",
+        "period_label": "Latest period with a value on the headline series",
+        "period_end": "Last day of that period",
+        "value": "Latest value",
+        "previous_period_label": "The period before it on the headline series",
+        "previous_value": "Value in the previous period",
+        "change": "value - previous_value",
+        "direction_of_travel": "improving, worsening or no change, by polarity; null with no previous value",
+        "baseline_period": "Baseline period from the strategy",
+        "baseline_value": "Baseline value (marts.targets)",
+        "target_value": "Target value (marts.targets)",
+        "target_date": "When the target is due",
+        "trajectory_value": "Where the straight line from baseline to target stands at period_end",
+        "target_illustrative": "True when the target is illustrative, not stated by the strategy",
+        "rag": "green (on or better than the trajectory), amber (within tolerance), red, no target, or no data",
+        "note": "Note from the strategy file",
+    }),
+    MartTable("marts.eha_neglect_by_agency", "Early help assessments per agency, area and period.", {
+        **_AREA,
+        "agency": "Organisation completing the assessment",
+        **_PERIOD,
+        "assessments_started": "Early help assessments started",
+        "assessments_started_neglect": "Of those, assessments where neglect is a concern",
+    }),
+)
+
+MARTS_BY_NAME = {mart.name: mart for mart in MARTS}

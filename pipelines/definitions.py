@@ -1,0 +1,31 @@
+"""The one Dagster entry point: every asset, check, job, schedule, sensor and resource."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.core import tables as core_tables
+from assets.marts import tables as mart_tables
+from assets.outputs import publish as outputs
+from assets.raw import partner_returns
+from pipelines.jobs import build_scorecard
+from pipelines.resources import resources_for
+from pipelines.schedules import monthly_build
+from pipelines.sensors import raw_folder_changed
+from pipelines.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    modules = [partner_returns, core_tables, mart_tables, outputs]
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules(modules),
+        asset_checks=dg.load_asset_checks_from_modules(modules),
+        jobs=[build_scorecard],
+        schedules=[monthly_build],
+        sensors=[raw_folder_changed],
+        resources=resources_for(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(load_settings())

@@ -1,0 +1,110 @@
+"""Finding extract files under the raw folder, reading them as text, and recognising their layout.
+
+Files are recognised by content (the header row of a CSV, each sheet of a workbook), never
+by name or folder, so an agency can name and file its extracts as it likes. Everything is
+read as text: typing is the validation step's job, where a bad cell becomes a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from expectations.layouts import LAYOUTS, Layout, normalise_header
+
+DATA_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+HEADER_ROW = 1  # the header is the first row, as a spreadsheet numbers it
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of text cells: a CSV file, or one sheet of a workbook."""
+
+    path: Path
+    sheet: str | None
+    frame: pl.DataFrame  # columns renamed to normalised headers, all String
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}" + (f", sheet '{self.sheet}'" if self.sheet else "")
+
+
+@dataclass(frozen=True)
+class Recognition:
+    path: Path
+    sheet: str | None
+    layout: Layout | None
+    reason: str  # why it was (not) recognised, in plain words
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Data files anywhere under the raw folder (strategy YAML and hidden files are not data)."""
+    return sorted(
+        p for p in raw_dir.rglob("*")
+        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
+        and not any(part.startswith((".", "~$")) for part in p.relative_to(raw_dir).parts)
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tidy(frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalise headers, trim cells (non-breaking spaces too), blank cells to null."""
+    renamed = frame.rename({c: normalise_header(c) or f"column_{i + 1}" for i, c in enumerate(frame.columns)})
+    return renamed.with_columns(
+        pl.col(c).cast(pl.String).str.replace_all("\u00a0", " ").str.strip_chars().replace("", None)
+        for c in renamed.columns
+    )
+
+
+def read_tables(path: Path) -> list[Table]:
+    """Every table in a file, as text."""
+    if path.suffix.lower() == ".csv":
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
+        return [Table(path, None, _tidy(frame))]
+    reader = fastexcel.read_excel(str(path))
+    tables = []
+    for sheet in reader.sheet_names:
+        loaded = reader.load_sheet(sheet, dtypes="string")
+        tables.append(Table(path, sheet, _tidy(loaded.to_polars())))
+    return tables
+
+
+def recognise(columns: list[str]) -> tuple[Layout | None, str]:
+    """The one layout whose columns are all present, or why there is none."""
+    present = set(columns)
+    matches = [layout for layout in LAYOUTS if set(layout.column_names) <= present]
+    if len(matches) == 1:
+        return matches[0], f"header matches layout '{matches[0].name}'"
+    if len(matches) > 1:
+        return None, "header matches more than one layout: " + ", ".join(m.name for m in matches)
+    closest = max(LAYOUTS, key=lambda layout: len(set(layout.column_names) & present))
+    missing = [c for c in closest.column_names if c not in present]
+    return None, (f"header matches no known layout; the closest is '{closest.name}', which also "
+                  f"needs column(s) {', '.join(missing)}")
+
+
+def recognise_file(path: Path) -> list[Recognition]:
+    """What each table in a file is; a file that cannot be read is reported, not skipped."""
+    try:
+        tables = read_tables(path)
+    except Exception as error:  # noqa: BLE001 - any unreadable file becomes a report line
+        return [Recognition(path, None, None, f"could not be read as {path.suffix.lstrip('.').upper()}: "
+                            f"{type(error).__name__}")]
+    results = []
+    for table in tables:
+        if table.frame.width == 0:
+            continue  # an empty sheet in a workbook holds nothing to load
+        layout, reason = recognise(table.frame.columns)
+        results.append(Recognition(path, table.sheet, layout, reason))
+    return results or [Recognition(path, None, None, "holds no table")]

@@ -1,0 +1,81 @@
+"""The DuckDB warehouse: building tables from the project's ``.sql`` files, and publishing.
+
+Assets write to a *build* database beside the published one. Only a build whose every
+blocking check passed is published, by copying the build file and renaming it over the
+warehouse in one step, so an analyst never sees a half-written or refused build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import SQL_DIR
+
+SCHEMAS = ("raw", "core", "marts")
+
+
+def sql_text(relative_path: str) -> str:
+    """The text of ``sql/<relative_path>``; the one way code reads SQL files."""
+    return (SQL_DIR / relative_path).read_text(encoding="utf-8")
+
+
+def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        conn.execute(f"create schema if not exists {schema}")
+
+
+def build_table_from_sql(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """(Re)build ``schema.table`` from ``sql/<schema>/<table>.sql`` (a single SELECT); rows written."""
+    ensure_schemas(conn)
+    conn.execute(f"create or replace table {schema}.{table} as\n{sql_text(f'{schema}/{table}.sql')}")
+    return conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame) -> int:
+    """(Re)build ``schema.table`` from a polars frame; rows written."""
+    ensure_schemas(conn)
+    conn.register("_incoming", frame.to_arrow())
+    try:
+        conn.execute(f"create or replace table {schema}.{table} as select * from _incoming")
+    finally:
+        conn.unregister("_incoming")
+    return frame.height
+
+
+def comment_on(conn: duckdb.DuckDBPyConnection, table: str, description: str, columns: dict[str, str]) -> None:
+    conn.execute(f"comment on table {table} is $${description}$$")
+    for column, text in columns.items():
+        conn.execute(f"comment on column {table}.{column} is $${text}$$")
+
+
+def preview_markdown(conn: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> str:
+    """A few rows of a table as markdown, for the asset's page in Dagster."""
+    frame = conn.execute(f"select * from {table} limit {limit}").pl()
+    if frame.is_empty():
+        return "_(no rows)_"
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * frame.width
+    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, rule, *body])
+
+
+def publish(build_db: Path, published_db: Path) -> None:
+    """Make the build the published warehouse atomically (a rename), durable before it returns."""
+    with duckdb.connect(str(build_db)) as conn:
+        conn.execute("checkpoint")
+    published_db.parent.mkdir(parents=True, exist_ok=True)
+    staging = published_db.with_name(f".{published_db.name}.publishing")
+    shutil.copyfile(build_db, staging)
+    with staging.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staging, published_db)
+    directory = os.open(published_db.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,89 @@
+-- marts.scorecard: the latest position per partnership, area and indicator, on each
+-- indicator's headline series (financial year; academic year for absence; month for the EHA
+-- rolling average). Every indicator appears for every area, with 'no data' where none came.
+with headline as (
+    select values.*
+    from marts.indicator_values as values
+    inner join marts.indicators as indicators
+        on indicators.indicator_id = values.indicator_id
+        and indicators.headline_period_type = values.period_type
+    where values.value is not null
+),
+
+ranked as (
+    select *, row_number() over (partition by indicator_id, area_code order by period_end desc) as recency
+    from headline
+),
+
+grid as (
+    select areas.partnership, areas.area_code, areas.area_name, indicators.indicator_id, indicators.polarity
+    from core.areas as areas
+    cross join marts.indicators as indicators
+),
+
+positioned as (
+    select
+        grid.*,
+        latest.period_label,
+        latest.period_end,
+        latest.value,
+        previous.period_label as previous_period_label,
+        previous.value as previous_value,
+        latest.value - previous.value as change,
+        targets.baseline_period,
+        targets.baseline_date,
+        targets.baseline_value,
+        targets.target_value,
+        targets.target_date,
+        targets.amber_tolerance_pct,
+        targets.illustrative as target_illustrative,
+        targets.note,
+        -- The straight line from baseline to target, held at the target after its due date.
+        case when latest.period_end is not null then
+            targets.baseline_value + (targets.target_value - targets.baseline_value) * least(greatest(
+                date_diff('day', targets.baseline_date, latest.period_end)
+                / nullif(date_diff('day', targets.baseline_date, targets.target_date), 0), 0), 1)
+        end as trajectory_value
+    from grid
+    left join ranked as latest
+        on latest.indicator_id = grid.indicator_id and latest.area_code = grid.area_code and latest.recency = 1
+    left join ranked as previous
+        on previous.indicator_id = grid.indicator_id and previous.area_code = grid.area_code and previous.recency = 2
+    left join marts.targets as targets
+        on targets.indicator_id = grid.indicator_id and targets.area_code = grid.area_code
+)
+
+select
+    partnership,
+    area_code,
+    area_name,
+    indicator_id,
+    period_label,
+    period_end,
+    value,
+    previous_period_label,
+    previous_value,
+    change,
+    case
+        when change is null then null
+        when abs(change) < 1e-9 then 'no change'
+        when (change < 0) = (polarity = 'lower_is_better') then 'improving'
+        else 'worsening'
+    end as direction_of_travel,
+    baseline_period,
+    baseline_value,
+    target_value,
+    target_date,
+    trajectory_value,
+    target_illustrative,
+    case
+        when value is null then 'no data'
+        when trajectory_value is null then 'no target'
+        when (polarity = 'lower_is_better' and value <= trajectory_value)
+            or (polarity = 'higher_is_better' and value >= trajectory_value) then 'green'
+        when abs(value - trajectory_value) <= abs(trajectory_value) * amber_tolerance_pct / 100.0 then 'amber'
+        else 'red'
+    end as rag,
+    note
+from positioned
+order by partnership, area_code, indicator_id
