@@ -28,6 +28,12 @@ class Column:
     kind: ColumnKind
     description: str
     allowed: tuple[str, ...] = ()
+    # Other headers agencies write for this column (already normalised, see normalise_header).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,19 @@ class Layout:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def match_headers(self, headers: list[str]) -> dict[str, str] | None:
+        """{header as written: column name} when every column is present, else None."""
+        found = {}
+        for column in self.columns:
+            header = next((h for h in headers if h in column.header_names), None)
+            if header is None:
+                return None
+            found[header] = column.name
+        return found
+
+    def missing_columns(self, headers: list[str]) -> list[str]:
+        return [c.name for c in self.columns if not set(c.header_names) & set(headers)]
 
 
 def _area() -> Column:
@@ -115,8 +134,10 @@ LAYOUTS: tuple[Layout, ...] = (
             Column("period", "period", "The month or financial year the row covers"),
             Column("referrals", "count", "Referrals received in the period"),
             Column("rereferrals_within_12_months", "count",
-                   "Referrals within 12 calendar months of the same child's previous referral"),
-            Column("referrals_neglect", "count", "Referrals where neglect is the presenting concern"),
+                   "Referrals within 12 calendar months of the same child's previous referral",
+                   aliases=("re_referrals_within_12_months",)),
+            Column("referrals_neglect", "count", "Referrals where neglect is the presenting concern",
+                   aliases=("neglect_referrals",)),
         ),
         period_types=("month", "financial_year"),
         not_above=(("rereferrals_within_12_months", "referrals"), ("referrals_neglect", "referrals")),
@@ -148,7 +169,8 @@ LAYOUTS: tuple[Layout, ...] = (
             _area(),
             Column("snapshot_date", "period", "The date the children are counted on"),
             Column("children_looked_after", "count", "Children looked after on that date"),
-            Column("population_aged_0_17", "count", "ONS mid-year estimate of children aged 0 to 17"),
+            Column("population_aged_0_17", "count", "ONS mid-year estimate of children aged 0 to 17",
+                   aliases=("population_0_17", "children_aged_0_to_17")),
         ),
         period_types=("date",),
         not_above=(("children_looked_after", "population_aged_0_17"),),

@@ -80,18 +80,16 @@ def read_tables(path: Path) -> list[Table]:
     return tables
 
 
-def recognise(columns: list[str]) -> tuple[Layout | None, str]:
-    """The one layout whose columns are all present, or why there is none."""
-    present = set(columns)
-    matches = [layout for layout in LAYOUTS if set(layout.column_names) <= present]
+def recognise(headers: list[str]) -> tuple[Layout | None, str]:
+    """The one layout whose columns are all present (by name or alias), or why there is none."""
+    matches = [layout for layout in LAYOUTS if layout.match_headers(headers) is not None]
     if len(matches) == 1:
         return matches[0], f"header matches layout '{matches[0].name}'"
     if len(matches) > 1:
         return None, "header matches more than one layout: " + ", ".join(m.name for m in matches)
-    closest = max(LAYOUTS, key=lambda layout: len(set(layout.column_names) & present))
-    missing = [c for c in closest.column_names if c not in present]
+    closest = min(LAYOUTS, key=lambda layout: len(layout.missing_columns(headers)))
     return None, (f"header matches no known layout; the closest is '{closest.name}', which also "
-                  f"needs column(s) {', '.join(missing)}")
+                  f"needs column(s) {', '.join(closest.missing_columns(headers))}")
 
 
 def recognise_file(path: Path) -> list[Recognition]:

@@ -115,6 +115,8 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
         area_codes = tuple(chosen)
 
     baseline = _mapping(spec.get("baseline"), path, where + "baseline")
+    if isinstance(baseline.get("period"), (int, date)):  # YAML reads 2016 or 2017-03-31 as non-text
+        baseline["period"] = str(baseline["period"])
     period = _text(baseline, "period", path, where + "baseline.")
     baseline_period = parse_period(period, (indicator.headline_period_type,))
     if baseline_period is None:

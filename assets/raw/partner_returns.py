@@ -88,7 +88,8 @@ def _read_layout_text(layout: Layout, files: pl.DataFrame) -> pl.DataFrame:
             if table.sheet not in wanted:
                 continue
             frames.append(
-                table.frame.with_row_index("source_row", offset=HEADER_ROW + 1)
+                table.frame.rename(layout.match_headers(table.frame.columns))
+                .with_row_index("source_row", offset=HEADER_ROW + 1)
                 .with_columns(pl.col("source_row").cast(pl.Int64), source_file=pl.lit(path),
                               source_sheet=pl.lit(table.sheet, dtype=pl.String))
                 .select(*layout.column_names, "source_file", "source_sheet", "source_row")

@@ -1,0 +1,44 @@
+# Neglect Scorecard. `make run` builds everything from a fresh clone; `make test` runs the tests.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: setup run test dev sample build chromium clean lock
+
+setup: $(STAMP) chromium
+
+# The environment: Python packages pinned in requirements.lock (regenerate with `make lock`).
+$(STAMP): pyproject.toml requirements.lock
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip uv
+	$(VENV)/bin/uv pip install --python $(PY) --quiet -r requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+# PNG export (kaleido) drives a Chromium; Debian's package, as kaleido cannot download one here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(VENV)/bin/scorecard sample --if-empty
+	$(VENV)/bin/scorecard build
+
+sample: setup
+	$(VENV)/bin/scorecard sample
+
+build: setup
+	$(VENV)/bin/scorecard build
+
+test: setup
+	$(PY) -m pytest
+
+dev: setup
+	$(VENV)/bin/dagster dev -m pipelines.definitions
+
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data/marts/* .dagster_home/storage .dagster_home/history .dagster_home/schedules

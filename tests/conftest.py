@@ -1,0 +1,82 @@
+"""Shared fixtures: a sample raw folder for two partnerships, built once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import PROJECT_ROOT, Settings
+
+SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference" / "ees"
+STRATEGIES = PROJECT_ROOT / "data" / "raw" / "strategies"
+# Northumberland for the seed figures; Hartlepool & Stockton for a two-authority partnership.
+FIXTURE_PARTNERSHIPS = ("northumberland", "hartlepool_stockton")
+
+
+def shared_reference() -> Path:
+    """../shared/reference/ees, or skip: it exists on this team's machines and in CI only."""
+    if SHARED_REFERENCE.is_dir():
+        return SHARED_REFERENCE
+    if os.environ.get("SCORECARD_REQUIRE_SHARED"):
+        pytest.fail(f"{SHARED_REFERENCE} is missing, and CI requires it")
+    pytest.skip(f"{SHARED_REFERENCE} is not here (it exists only on the team's machines and in CI)")
+
+
+def make_settings(root: Path) -> Settings:
+    return Settings(raw_dir=root / "raw", db_path=root / "marts" / "warehouse.duckdb", out_dir=root / "marts")
+
+
+def write_fixture_raw(raw_dir: Path, partnerships=FIXTURE_PARTNERSHIPS) -> None:
+    from pipelines.sample import write_sample
+
+    (raw_dir / "strategies").mkdir(parents=True, exist_ok=True)
+    for name in partnerships:
+        shutil.copy(STRATEGIES / f"{name}.yaml", raw_dir / "strategies" / f"{name}.yaml")
+    write_sample(raw_dir, partnerships=partnerships)
+
+
+def run_cli(settings: Settings, *args: str, monkeypatch: pytest.MonkeyPatch | None = None) -> int:
+    """Run `scorecard <args>` with the SCORECARD_* environment pointing at ``settings``."""
+    from pipelines.cli import main
+
+    env = {"SCORECARD_RAW_DIR": str(settings.raw_dir), "SCORECARD_DB": str(settings.db_path),
+           "SCORECARD_OUT_DIR": str(settings.out_dir)}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        patch.delenv("DAGSTER_HOME", raising=False)
+        return main(list(args))
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    settings: Settings
+    exit_code: int
+    output: str
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """Sample extracts for two partnerships, built once through `scorecard build`."""
+    import contextlib
+    import io
+
+    settings = make_settings(tmp_path_factory.mktemp("built"))
+    write_fixture_raw(settings.raw_dir)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_cli(settings, "build")
+    return BuiltWarehouse(settings, code, out.getvalue())
+
+
+@pytest.fixture()
+def warehouse(built: BuiltWarehouse):
+    import duckdb
+
+    assert built.exit_code == 0, built.output
+    with duckdb.connect(str(built.settings.db_path), read_only=True) as conn:
+        yield conn

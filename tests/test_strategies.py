@@ -1,0 +1,76 @@
+"""Strategy files: the tracked ones load, and a malformed one is refused naming file and field."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.catalogue import INDICATORS_BY_ID
+from pipelines.strategies import StrategyFileError, load_strategies, load_strategy
+from tests.conftest import STRATEGIES
+
+VALID = """\
+partnership: testshire
+name: Testshire Safeguarding Children Partnership
+strategy: Neglect Strategy 2020
+areas:
+  - {code: E06000057, name: Testshire, region: North East}
+indicators:
+  referral_neglect_pct:
+    baseline: {period: 2016/17, value: 10.3}
+    target: {change_pct: -10, due: 2019-03-31}
+"""
+
+
+def test_every_tracked_strategy_file_loads_with_a_target_for_every_indicator():
+    strategies = load_strategies(STRATEGIES)
+    assert {s.partnership for s in strategies} == {
+        "northumberland", "hartlepool_stockton", "norfolk", "herefordshire", "lancashire"}
+    for strategy in strategies:
+        assert {t.indicator_id for t in strategy.targets} == set(INDICATORS_BY_ID), strategy.path
+
+
+def test_northumberland_uses_the_figures_its_strategy_states():
+    northumberland = next(s for s in load_strategies(STRATEGIES) if s.partnership == "northumberland")
+    target = next(t for t in northumberland.targets if t.indicator_id == "referral_neglect_pct")
+    assert (target.baseline_period, target.baseline_value) == ("2016/17", 10.3)
+    assert (target.target_change_pct, target.target_date, target.illustrative) == (-10, date(2019, 3, 31), False)
+    hartlepool_stockton = next(s for s in load_strategies(STRATEGIES) if s.partnership == "hartlepool_stockton")
+    assert [a.code for a in hartlepool_stockton.areas] == ["E06000001", "E06000004"]
+    assert all(t.illustrative for t in hartlepool_stockton.targets)
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    (("name: Testshire Safeguarding Children Partnership\n", ""), "name", "is missing"),
+    (("E06000057", "Northumberland"), "areas[0].code", "ONS local authority code"),
+    (("referral_neglect_pct:", "referral_neglect_percent:"), "indicators.referral_neglect_percent",
+     "is not an indicator id"),
+    (("due: 2019-03-31", "due: March 2019"), "indicators.referral_neglect_pct.target.due", "must be a date"),
+    (("change_pct: -10", "change_pct: -10, value: 9"), "indicators.referral_neglect_pct.target",
+     "exactly one of"),
+    (("period: 2016/17", "period: 2016"), "indicators.referral_neglect_pct.baseline.period",
+     "financial year"),
+    (("value: 10.3", "value: ten"), "indicators.referral_neglect_pct.baseline.value", "must be a number"),
+    (("    target:", "    targte:"), "indicators.referral_neglect_pct.targte", "not a known field"),
+])
+def test_a_malformed_strategy_file_is_refused_naming_file_and_field(tmp_path: Path, change, field, words):
+    path = tmp_path / "testshire.yaml"
+    path.write_text(VALID.replace(*change))
+    with pytest.raises(StrategyFileError) as refused:
+        load_strategy(path)
+    message = str(refused.value)
+    assert str(path) in message and f"'{field}'" in message and words in message
+
+
+def test_invalid_yaml_is_refused_with_its_line(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(VALID.replace("areas:", "areas: [unclosed"))
+    with pytest.raises(StrategyFileError, match=r"broken.yaml: is not valid YAML \(line \d+\)"):
+        load_strategy(path)
+
+
+def test_an_area_in_two_partnerships_is_refused(tmp_path: Path):
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID.replace("testshire", "otherside"))
+    with pytest.raises(StrategyFileError, match="E06000057 is already listed in"):
+        load_strategies(tmp_path)
