@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.core import strategies as core_strategies
 from assets.core import tables as core_tables
 from assets.marts import tables as mart_tables
 from assets.outputs import publish as outputs
@@ -16,7 +17,7 @@ from pipelines.settings import Settings, load_settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    modules = [partner_returns, core_tables, mart_tables, outputs]
+    modules = [partner_returns, core_strategies, core_tables, mart_tables, outputs]
     return dg.Definitions(
         assets=dg.load_assets_from_modules(modules),
         asset_checks=dg.load_asset_checks_from_modules(modules),

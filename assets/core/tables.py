@@ -1,44 +1,13 @@
-"""Core layer: areas and targets from the strategy files, conformed observations, indicator series."""
+"""Core layer: conformed observations, reporting periods and indicator series."""
 
 
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.raw.partner_returns import raw_layout_assets
 from assets.sql_tables import sql_table_asset
 from pipelines.catalogue import INDICATORS
-from pipelines.resources import ScorecardPaths
-from pipelines.strategies import StrategyFileError, load_strategies
-from pipelines.warehouse import ensure_schemas, preview_markdown, replace_table, sql_text
-
-
-@dg.asset(key=["core", "strategies"], group_name="core",
-          description="Partnerships, their areas and their targets, from data/raw/strategies/*.yaml.")
-def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    try:
-        loaded = load_strategies(paths.settings.strategies_dir)
-    except StrategyFileError as error:
-        raise dg.Failure(description=f"Strategy file refused: {error}") from None
-    areas = pl.DataFrame(
-        [{"area_code": a.code, "area_name": a.name, "region": a.region, "partnership": s.partnership,
-          "partnership_name": s.name, "strategy": s.strategy} for s in loaded for a in s.areas])
-    targets = pl.DataFrame(
-        [{"partnership": s.partnership, "area_code": code, "indicator_id": t.indicator_id,
-          "baseline_period": t.baseline_period,
-          "baseline_period_end": t.baseline_period_end,
-          "stated_baseline_value": t.baseline_value, "target_value": t.target_value,
-          "target_change_pct": t.target_change_pct, "target_date": t.target_date,
-          "amber_tolerance_pct": t.amber_tolerance_pct, "illustrative": t.illustrative,
-          "note": t.note, "source": t.source}
-         for s in loaded for t in s.targets for code in t.area_codes],
-        schema_overrides={"stated_baseline_value": pl.Float64, "target_value": pl.Float64,
-                          "target_change_pct": pl.Float64, "note": pl.String, "source": pl.String})
-    with duckdb.get_connection() as conn:
-        replace_table(conn, "core", "areas", areas)
-        replace_table(conn, "core", "strategy_targets", targets)
-    return dg.MaterializeResult(metadata={"partnerships": len(loaded), "areas": areas.height,
-                                          "targets": targets.height})
+from pipelines.warehouse import ensure_schemas, preview_markdown, sql_text
 
 
 observations = sql_table_asset(

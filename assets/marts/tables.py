@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.core.tables import indicator_series, observation_periods, strategies
+from assets.core.strategies import strategies
+from assets.core.tables import indicator_series, observation_periods
 from assets.sql_tables import sql_table_asset
 from expectations.marts import validate_scorecard
 from pipelines.catalogue import INDICATORS

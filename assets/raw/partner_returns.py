@@ -15,11 +15,11 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
 from expectations.partner_returns import Problem, validate_layout
 from pipelines.extracts import HEADER_ROW, discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
-from pipelines.strategies import load_strategies
 from pipelines.warehouse import preview_markdown, replace_table
 
 MAX_MESSAGES_IN_METADATA = 50
@@ -120,7 +120,7 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        deps=[extract_files],
+        deps=[extract_files, strategies],
         group_name="raw",
         description=f"{layout.title}: {layout.description} Loaded only when every row passes validation.",
         check_specs=[dg.AssetCheckSpec("valid", asset=key, blocking=True,
@@ -128,8 +128,8 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
     )
     def raw_layout(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = paths.settings
-        area_codes = frozenset(a.code for s in load_strategies(settings.strategies_dir) for a in s.areas)
         with duckdb.get_connection() as conn:
+            area_codes = frozenset(code for (code,) in conn.execute("select area_code from core.areas").fetchall())
             files = conn.execute("select path, sheet from raw.extract_files where layout = ? order by path, sheet",
                                  [layout.name]).pl()
         text = _read_layout_text(layout, files)

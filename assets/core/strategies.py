@@ -1,0 +1,37 @@
+"""Core layer: partnerships, their areas and their targets, from the strategy files."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.resources import ScorecardPaths
+from pipelines.strategies import StrategyFileError, load_strategies
+from pipelines.warehouse import replace_table
+
+
+@dg.asset(key=["core", "strategies"], group_name="core",
+          description="Partnerships, their areas and their targets, from data/raw/strategies/*.yaml.")
+def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    try:
+        loaded = load_strategies(paths.settings.strategies_dir)
+    except StrategyFileError as error:
+        raise dg.Failure(description=f"Strategy file refused: {error}") from None
+    areas = pl.DataFrame(
+        [{"area_code": a.code, "area_name": a.name, "region": a.region, "partnership": s.partnership,
+          "partnership_name": s.name, "strategy": s.strategy} for s in loaded for a in s.areas])
+    targets = pl.DataFrame(
+        [{"partnership": s.partnership, "area_code": code, "indicator_id": t.indicator_id,
+          "baseline_period": t.baseline_period,
+          "baseline_period_end": t.baseline_period_end,
+          "stated_baseline_value": t.baseline_value, "target_value": t.target_value,
+          "target_change_pct": t.target_change_pct, "target_date": t.target_date,
+          "amber_tolerance_pct": t.amber_tolerance_pct, "illustrative": t.illustrative,
+          "note": t.note, "source": t.source}
+         for s in loaded for t in s.targets for code in t.area_codes],
+        schema_overrides={"stated_baseline_value": pl.Float64, "target_value": pl.Float64,
+                          "target_change_pct": pl.Float64, "note": pl.String, "source": pl.String})
+    with duckdb.get_connection() as conn:
+        replace_table(conn, "core", "areas", areas)
+        replace_table(conn, "core", "strategy_targets", targets)
+    return dg.MaterializeResult(metadata={"partnerships": len(loaded), "areas": areas.height,
+                                          "targets": targets.height})
