@@ -81,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     sample = commands.add_parser("sample", help="write deterministic sample extracts into the raw folder")
     sample.add_argument("--if-empty", action="store_true", help="only when the raw folder holds no extracts")
     commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
+    commands.add_parser("docs", help="rewrite docs/layouts.md from the layout registry")
     args = parser.parse_args(argv)
+    if args.command == "docs":
+        from pipelines.docs import layouts_markdown
+        from pipelines.settings import PROJECT_ROOT
+
+        (PROJECT_ROOT / "docs" / "layouts.md").write_text(layouts_markdown(), encoding="utf-8")
+        return 0
     settings = load_settings()
     if args.command == "sample":
         return _sample(settings, args.if_empty)

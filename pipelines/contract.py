@@ -64,7 +64,9 @@ MARTS: tuple[MartTable, ...] = (
         "source": "Where in the strategy the figure comes from",
     }),
     MartTable("marts.scorecard", "The latest position per partnership, area and indicator.", {
-        **_AREA,
+        "partnership": _AREA["partnership"],
+        "area_code": _AREA["area_code"],
+        "area_name": _AREA["area_name"],
         "indicator_id": "Indicator id (marts.indicators)",
         "period_label": "Latest period with a value on the headline series",
         "period_end": "Last day of that period",
@@ -83,7 +85,9 @@ MARTS: tuple[MartTable, ...] = (
         "note": "Note from the strategy file",
     }),
     MartTable("marts.eha_neglect_by_agency", "Early help assessments per agency, area and period.", {
-        **_AREA,
+        "partnership": _AREA["partnership"],
+        "area_code": _AREA["area_code"],
+        "area_name": _AREA["area_name"],
         "agency": "Organisation completing the assessment",
         **_PERIOD,
         "assessments_started": "Early help assessments started",

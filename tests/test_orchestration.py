@@ -1,0 +1,58 @@
+"""Schedule and sensor: builds start monthly, and when the raw folder's content changes."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import ScorecardPaths
+from pipelines.schedules import monthly_build
+from pipelines.sensors import raw_folder_changed
+from tests.conftest import make_settings
+
+
+def evaluate(raw_dir: Path, cursor: str | None):
+    paths = ScorecardPaths(raw_dir=str(raw_dir), db_path=str(raw_dir / "w.duckdb"), out_dir=str(raw_dir))
+    context = dg.build_sensor_context(cursor=cursor, resources={"paths": paths})
+    result = raw_folder_changed(context)
+    return result, context.cursor
+
+
+def test_sensor_requests_a_build_only_when_content_changes(tmp_path: Path):
+    extract = tmp_path / "csc" / "referrals.csv"
+    extract.parent.mkdir()
+    extract.write_text("area_code,period\n")
+    first, cursor = evaluate(tmp_path, None)
+    assert isinstance(first, dg.RunRequest)
+
+    again, cursor = evaluate(tmp_path, cursor)
+    assert isinstance(again, dg.SkipReason)
+
+    os.utime(extract, ns=(1, 1))  # touched, content unchanged
+    touched, cursor = evaluate(tmp_path, cursor)
+    assert isinstance(touched, dg.SkipReason)
+
+    extract.write_text("area_code,period\nE06000057,2017-09\n")
+    changed, cursor = evaluate(tmp_path, cursor)
+    assert isinstance(changed, dg.RunRequest) and changed.run_key != first.run_key
+    assert changed.tags["changed_files"] == "csc/referrals.csv"
+
+    (tmp_path / "new.xlsx").write_bytes(b"x")
+    added, _ = evaluate(tmp_path, cursor)
+    assert isinstance(added, dg.RunRequest) and "new.xlsx" in added.tags["changed_files"]
+
+
+def test_a_monthly_schedule_runs_the_build_job():
+    assert monthly_build.cron_schedule == "0 6 1 * *"
+    assert monthly_build.job_name == "build_scorecard"
+
+
+def test_definitions_load_with_every_layer_and_in_process_execution(tmp_path: Path):
+    defs = build_definitions(make_settings(tmp_path))
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert {"raw/referrals", "core/observations", "marts/scorecard", "outputs/indicator_charts"} <= keys
+    job = defs.resolve_job_def("build_scorecard")
+    assert job.executor_def.name == "in_process"
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert {"valid", "every_file_recognised", "great_expectations_suite"} <= checks

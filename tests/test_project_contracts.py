@@ -1,0 +1,40 @@
+"""Things that must stay in step: SQL files and tables, the catalogue, the GX suite, the layouts doc."""
+
+from pathlib import Path
+
+from expectations.layouts import LAYOUTS
+from expectations.marts import load_suite_spec
+from pipelines.catalogue import INDICATORS_BY_ID
+from pipelines.settings import SQL_DIR
+
+
+def sql_files(folder: str) -> set[str]:
+    return {p.stem for p in (SQL_DIR / folder).glob("*.sql")}
+
+
+def test_every_sql_built_table_has_exactly_one_sql_file_and_back(warehouse):
+    tables = {f"{s}.{t}" for s, t in warehouse.execute(
+        "select schema_name, table_name from duckdb_tables() where schema_name in ('core', 'marts')").fetchall()}
+    files = {f"{folder}.{stem}" for folder in ("core", "marts") for stem in sql_files(folder)}
+    # Tables built in Python from YAML, the catalogue or a loop over indicator files.
+    built_in_python = {"core.areas", "core.strategy_targets", "core.indicator_series", "marts.indicators"}
+    assert files == tables - built_in_python
+
+
+def test_every_indicator_has_one_sql_file_and_every_file_an_indicator():
+    assert sql_files("indicators") == set(INDICATORS_BY_ID)
+
+
+def test_the_great_expectations_suite_knows_exactly_the_catalogue_ids():
+    spec = load_suite_spec()
+    id_sets = [e["kwargs"]["value_set"] for e in spec["expectations"] if e["kwargs"].get("column") == "indicator_id"]
+    assert id_sets == [sorted(INDICATORS_BY_ID, key=list(INDICATORS_BY_ID).index)]
+
+
+def test_the_layouts_document_is_generated_from_the_registry():
+    from pipelines.docs import layouts_markdown
+
+    document = Path(__file__).resolve().parent.parent / "docs" / "layouts.md"
+    assert document.read_text(encoding="utf-8") == layouts_markdown(), "run `scorecard docs` to regenerate"
+    for layout in LAYOUTS:
+        assert f"`{layout.name}`" in document.read_text(encoding="utf-8")

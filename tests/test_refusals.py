@@ -1,0 +1,119 @@
+"""A refused input stops the build with a message naming file, row, column, value and rule,
+and the published warehouse stays exactly as it was."""
+
+import contextlib
+import csv
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.conftest import BuiltWarehouse, make_settings, run_cli
+
+REFERRALS = "childrens_social_care/northumberland_referrals.csv"
+CPP = "childrens_social_care/northumberland_cpp_by_category.csv"
+EARLY_HELP = "early_help/northumberland_early_help_assessments.xlsx"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
+    """The built fixture's raw folder and published warehouse, copied so a test may spoil them."""
+    assert built.exit_code == 0, built.output
+    root = tmp_path / "copy"
+    shutil.copytree(built.settings.raw_dir, root / "raw")
+    (root / "marts").mkdir()
+    shutil.copy(built.settings.db_path, root / "marts" / "warehouse.duckdb")
+    shutil.copy(built.settings.build_db_path, root / "marts" / built.settings.build_db_path.name)
+    return make_settings(root)
+
+
+def build(settings) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_cli(settings, "build")
+    return code, out.getvalue()
+
+
+def edit_csv_cell(path: Path, excel_row: int, column: str, value: str) -> None:
+    rows = list(csv.DictReader(path.open(newline="")))
+    rows[excel_row - 2][column] = value
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize(("file", "row", "column", "value", "rule"), [
+    (REFERRALS, 5, "referrals", "-12", "a count must be a whole number of 0 or more"),
+    (REFERRALS, 6, "referrals", "lots", "a count must be a whole number of 0 or more"),
+    (REFERRALS, 7, "rereferrals_within_12_months", "99999",
+     "rereferrals_within_12_months may not be more than referrals on the same row"),
+    (REFERRALS, 8, "area_code", "E06000099", "the area must be the ONS code of a local authority"),
+    (REFERRALS, 9, "period", "Sep 2014", 'the period must be a month written "2017-09"'),
+    (REFERRALS, 10, "referrals_neglect", "", "every cell in this column must be filled in"),
+    (CPP, 3, "category", "Domestic abuse", "it must be one of: Neglect, Emotional abuse"),
+    (CPP, 4, "plan_status", "Closed", "it must be one of: Open at period end, Started in period"),
+])
+def test_each_rule_refuses_the_build_naming_the_cell_and_leaves_the_warehouse_unchanged(
+        copy_of_built, file, row, column, value, rule):
+    before = sha256(copy_of_built.db_path)
+    edit_csv_cell(copy_of_built.raw_dir / file, row, column, value)
+    code, output = build(copy_of_built)
+    assert code == 1
+    shown = "a blank cell" if value == "" else f"the value '{value}'"
+    assert f"{file}, row {row}, column '{column}': {shown} is refused because {rule}" in output
+    assert "the published warehouse was not changed" in output
+    assert sha256(copy_of_built.db_path) == before
+
+
+def test_a_duplicated_row_is_refused(copy_of_built):
+    path = copy_of_built.raw_dir / REFERRALS
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")
+    before = sha256(copy_of_built.db_path)
+    code, output = build(copy_of_built)
+    assert code == 1
+    assert f"{REFERRALS}, row 2: refused because another row already gives area_code E06000057" in output
+    assert f"{REFERRALS}, row {len(lines) + 1}: refused" in output
+    assert sha256(copy_of_built.db_path) == before
+
+
+def test_a_bad_workbook_cell_is_named_by_sheet_and_excel_row(copy_of_built):
+    path = copy_of_built.raw_dir / EARLY_HELP
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(row=12, column=header.index("assessments_started") + 1, value=-3)
+    workbook.save(path)
+    before = sha256(copy_of_built.db_path)
+    code, output = build(copy_of_built)
+    assert code == 1
+    assert (f"{EARLY_HELP}, sheet '{sheet.title}', row 12, column 'assessments_started': the value '-3' is "
+            "refused because a count must be a whole number of 0 or more") in output
+    assert sha256(copy_of_built.db_path) == before
+
+
+def test_a_malformed_strategy_file_refuses_the_build_naming_file_and_field(copy_of_built):
+    path = copy_of_built.raw_dir / "strategies" / "northumberland.yaml"
+    path.write_text(path.read_text().replace("due: 2019-03-31", "due: end of 2019"))
+    before = sha256(copy_of_built.db_path)
+    code, output = build(copy_of_built)
+    assert code == 1
+    assert "northumberland.yaml: field 'indicators.referral_neglect_pct.target.due': must be a date" in output
+    assert sha256(copy_of_built.db_path) == before
+
+
+def test_an_unrecognised_file_is_reported_by_name_and_the_rest_still_builds(copy_of_built):
+    stray = copy_of_built.raw_dir / "inbox" / "referrals_v2.csv"
+    stray.parent.mkdir()
+    stray.write_text("LA,Month,Refs\nE06000057,2017-09,10\n")
+    code, output = build(copy_of_built)
+    assert code == 0, output
+    assert "inbox/referrals_v2.csv: not loaded, header matches no known layout" in output
