@@ -81,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     sample = commands.add_parser("sample", help="write deterministic sample extracts into the raw folder")
     sample.add_argument("--if-empty", action="store_true", help="only when the raw folder holds no extracts")
     commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
-    commands.add_parser("docs", help="rewrite docs/layouts.md from the layout registry")
+    commands.add_parser("docs", help="rewrite docs/layouts.md and docs/warehouse.md from the registries")
     args = parser.parse_args(argv)
     if args.command == "docs":
-        from pipelines.docs import layouts_markdown
-        from pipelines.settings import PROJECT_ROOT
+        from pipelines.docs import write_docs
 
-        (PROJECT_ROOT / "docs" / "layouts.md").write_text(layouts_markdown(), encoding="utf-8")
+        for path in write_docs():
+            print(f"Wrote {path}")
         return 0
     settings = load_settings()
     if args.command == "sample":

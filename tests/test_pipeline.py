@@ -114,3 +114,19 @@ def test_dagster_definitions_validate(built: BuiltWarehouse):
     done = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_sample_rereferrals_agree_with_the_dfe_published_figures(warehouse):
+    """EES c1: Northumberland's year to 31 March 2015, as the strategy quotes it."""
+    import polars as pl
+
+    from tests.conftest import shared_reference
+
+    published = (pl.read_csv(shared_reference() / "c1_children_in_need_referrals_and_rereferrals_2013_to_2025.csv",
+                             infer_schema=False)
+                 .filter(pl.col("new_la_code") == "E06000057", pl.col("time_period") == "2015")
+                 .select("referral_count", "rereferral_count", "rereferral_percent").row(0))
+    ours = warehouse.execute(
+        "select denominator, numerator, round(value, 1) from marts.indicator_values "
+        "where area_code = 'E06000057' and indicator_id = 'rereferral_pct' and period_label = '2014/15'").fetchone()
+    assert (str(ours[0]), str(ours[1]), str(ours[2])) == published

@@ -31,10 +31,11 @@ def test_the_great_expectations_suite_knows_exactly_the_catalogue_ids():
     assert id_sets == [sorted(INDICATORS_BY_ID, key=list(INDICATORS_BY_ID).index)]
 
 
-def test_the_layouts_document_is_generated_from_the_registry():
-    from pipelines.docs import layouts_markdown
+def test_the_documents_are_generated_from_the_registries():
+    from pipelines.docs import GENERATED_DOCS
 
-    document = Path(__file__).resolve().parent.parent / "docs" / "layouts.md"
-    assert document.read_text(encoding="utf-8") == layouts_markdown(), "run `scorecard docs` to regenerate"
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name, render in GENERATED_DOCS.items():
+        assert (docs / name).read_text(encoding="utf-8") == render(), "run `scorecard docs` to regenerate"
     for layout in LAYOUTS:
-        assert f"`{layout.name}`" in document.read_text(encoding="utf-8")
+        assert f"`{layout.name}`" in (docs / "layouts.md").read_text(encoding="utf-8")
