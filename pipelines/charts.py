@@ -1,0 +1,642 @@
+"""Charts for the performance sub-committees: one per indicator and area, plus an index page.
+
+Each chart shows the indicator's headline series against the strategy's baseline, target and
+straight-line trajectory, says which direction is good and carries the strategy's note. It is
+written twice: a self-contained HTML file (plotly.js embedded, because council networks block
+CDNs) and a PNG for pasting into committee papers. ``index.html`` lists every chart with the
+latest value and RAG from ``marts.scorecard``, as plain HTML that needs no JavaScript.
+
+Everything comes from the marts through the caller's DuckDB connection; nothing personal is in
+them (aggregate figures only).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+import plotly.graph_objects as go
+
+from pipelines.catalogue import INDICATORS
+from pipelines.periods import academic_year, financial_year, month
+
+# PNG size in layout pixels (scale 2 keeps it sharp in Word at ~16 cm wide).
+PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
+
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+BLUE, VERMILLION, GREY, TEXT = "#0072B2", "#D55E00", "#555555", "#222222"
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+BASE_FONT, TITLE_FONT, SMALL_FONT = 17, 22, 15
+
+# Pixel layout (heights are fixed, so paper fractions can be computed from them).
+MARGIN_TOP, MARGIN_SIDE, AXIS_BAND, LEGEND_BAND, LINE_HEIGHT = 88, 80, 62, 34, 21
+NOTE_WRAP = 105  # characters per footnote line at SMALL_FONT across ~1000 px
+LABEL_EVERY_POINT_UP_TO = 8  # more points than this: label only the latest value
+DENSE_POINTS = 36  # more points than this: a plain line, marker on the latest point only
+MAX_TICKS = 8  # x-axis labels, so they fit side by side without turning
+PERIOD_DAYS = {"month": 30.44, "financial_year": 365.25, "academic_year": 365.25}
+MONTH_STEPS, YEAR_STEPS = (1, 2, 3, 6, 12, 24, 36, 60), (1, 2, 3, 5, 10)
+
+# RAG is always written out too: colour alone fails colour-blind readers and greyscale print.
+RAG_COLOURS = {"green": "#1a9641", "amber": "#f39c12", "red": "#d7191c",
+               "no target": "#999999", "no data": "#cccccc"}
+X_TITLES = {"financial_year": "Financial year (April to March)",
+            "academic_year": "Academic year (September to August)", "month": "Month"}
+INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    indicator_id: str
+    area_code: str
+    html: Path
+    png: Path | None
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    indicator_id: str
+    name: str
+    unit: str
+    polarity: str
+    headline_period_type: str
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.polarity == "lower_is_better"
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    end: date
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Target:
+    baseline_period: str | None
+    baseline_date: date | None
+    baseline_value: float | None
+    target_value: float | None
+    target_date: date | None
+    illustrative: bool
+    note: str | None
+
+    @property
+    def complete(self) -> bool:
+        """A target that can be drawn: both ends of the trajectory are known."""
+        return None not in (self.baseline_date, self.baseline_value, self.target_date,
+                            self.target_value)
+
+
+@dataclass(frozen=True)
+class Series:
+    indicator: IndicatorInfo
+    area_code: str
+    area_name: str
+    partnership: str
+    points: tuple[Point, ...]
+    target: Target | None
+
+    @property
+    def drawn_target(self) -> Target | None:
+        """The target when it can be drawn (both ends of the trajectory known), else None."""
+        return self.target if self.target is not None and self.target.complete else None
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    partnership: str
+    area_code: str
+    area_name: str
+    indicator_id: str
+    period_label: str | None
+    value: float | None
+    direction_of_travel: str | None
+    rag: str | None
+    target_illustrative: bool | None
+
+
+# --- reading the marts -------------------------------------------------------------------
+
+
+def load_indicators(conn: duckdb.DuckDBPyConnection) -> dict[str, IndicatorInfo]:
+    rows = conn.execute(
+        "select indicator_id, name, unit, polarity, headline_period_type from marts.indicators"
+    ).fetchall()
+    return {row[0]: IndicatorInfo(*row) for row in rows}
+
+
+def load_targets(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Target]:
+    rows = conn.execute("""
+        select indicator_id, area_code, baseline_period, baseline_date, baseline_value,
+               target_value, target_date, coalesce(illustrative, false), note
+        from marts.targets
+        order by partnership
+    """).fetchall()
+    targets: dict[tuple[str, str], Target] = {}
+    for indicator_id, area_code, *fields in rows:
+        # An area belongs to one partnership; should two claim it, the first is kept.
+        targets.setdefault((indicator_id, area_code), Target(*fields))
+    return targets
+
+
+def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
+    """Headline series of every (indicator, area) pair with at least one value."""
+    indicators = load_indicators(conn)
+    targets = load_targets(conn)
+    rows = conn.execute("""
+        select v.indicator_id, v.area_code, v.area_name, v.partnership,
+               v.period_label, v.period_end, v.value
+        from marts.indicator_values as v
+        inner join marts.indicators as i
+            on i.indicator_id = v.indicator_id and i.headline_period_type = v.period_type
+        order by v.indicator_id, v.area_code, v.period_end
+    """).fetchall()
+    grouped: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for row in rows:
+        grouped[(row[0], row[1])].append(row)
+    series = []
+    for (indicator_id, area_code), group in grouped.items():
+        points = tuple(Point(label, end, value) for *_, label, end, value in group)
+        if all(point.value is None for point in points):
+            continue
+        series.append(Series(indicators[indicator_id], area_code, group[0][2], group[0][3],
+                             points, targets.get((indicator_id, area_code))))
+    return series
+
+
+def load_scorecard(conn: duckdb.DuckDBPyConnection) -> list[ScorecardRow]:
+    rows = conn.execute("""
+        select partnership, area_code, area_name, indicator_id, period_label, value,
+               direction_of_travel, rag, target_illustrative
+        from marts.scorecard
+    """).fetchall()
+    return [ScorecardRow(*row) for row in rows]
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value as committee papers write it: 53.1%, 1,765 children, 21.3 per 10,000."""
+    if value is None:
+        return "–"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit in ("children", "assessments"):
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def axis_title(unit: str) -> str:
+    return "Per cent (%)" if unit == "%" else unit[:1].upper() + unit[1:]
+
+
+def period_label_for(day: date, period_type: str) -> str:
+    """The headline period ending on ``day``, or the date itself when no period ends then."""
+    if period_type == "financial_year":
+        period = financial_year(day.year if day.month >= 4 else day.year - 1)
+    elif period_type == "academic_year":
+        period = academic_year(day.year if day.month >= 9 else day.year - 1)
+    elif period_type == "month":
+        period = month(day.year, day.month)
+    else:
+        period = None
+    if period is not None and period.end == day:
+        return period.label
+    return f"{day.day} {day:%b %Y}"
+
+
+def plot_text(text: str) -> str:
+    """Plotly reads a subset of HTML in text: escape data so it shows as written."""
+    return html.escape(text, quote=False)
+
+
+def polarity_text(indicator: IndicatorInfo) -> str:
+    return "▼ Lower is better" if indicator.lower_is_better else "▲ Higher is better"
+
+
+# --- one chart -----------------------------------------------------------------------------
+
+
+def chart_title(series: Series) -> str:
+    return f"{series.indicator.name} — {series.area_name}"
+
+
+def footnotes(series: Series) -> list[str]:
+    """Lines under the plot: the strategy's note and whether the target is only illustrative."""
+    lines: list[str] = []
+    if series.target is not None and series.target.note:
+        lines += textwrap.wrap(f"Note: {series.target.note}", NOTE_WRAP)
+    if series.drawn_target is not None and series.drawn_target.illustrative:
+        lines += textwrap.wrap("Illustrative target: the strategy states no figure, so the "
+                               "target shown is only an illustration.", NOTE_WRAP)
+    return lines
+
+
+def actual_trace(series: Series) -> go.Scatter:
+    unit = series.indicator.unit
+    points = series.points
+    few, dense = len(points) <= LABEL_EVERY_POINT_UP_TO, len(points) > DENSE_POINTS
+    latest = max(i for i, point in enumerate(points) if point.value is not None)
+    target = series.drawn_target
+
+    def label(i: int, point: Point) -> str:
+        text = format_value(point.value, unit)
+        # The baseline label already shows this figure; twice would only clutter.
+        at_baseline = target is not None and point.end == target.baseline_date and (
+            text == format_value(target.baseline_value, unit))
+        return text if (few or i == latest) and point.value is not None and not at_baseline else ""
+
+    labels = [label(i, point) for i, point in enumerate(points)]
+    # Dense series (months over years) read better as a line, with the latest point marked.
+    sizes = [0 if dense and i != latest else 9 for i in range(len(points))]
+    return go.Scatter(
+        name="Actual", x=[p.end.isoformat() for p in points], y=[p.value for p in points],
+        mode="lines+markers+text", text=labels, textposition="top center",
+        textfont={"size": SMALL_FONT, "color": BLUE},
+        line={"color": BLUE, "width": 3},
+        # Opacity and outline set: plotly fades a marker whose size is a list (a "bubble").
+        marker={"color": BLUE, "size": sizes, "opacity": 1, "line": {"width": 0}},
+        customdata=[f"{p.label}: {format_value(p.value, unit)}" for p in points],
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+
+
+def target_labels(series: Series) -> tuple[str, str]:
+    """'Baseline 2014/15: 30.0%' and 'Target: 20.0% by 2018/19'."""
+    target, indicator = series.drawn_target, series.indicator
+    unit, period_type = indicator.unit, indicator.headline_period_type
+    baseline_period = target.baseline_period or period_label_for(target.baseline_date, period_type)
+    due = period_label_for(target.target_date, period_type)
+    return (f"Baseline {baseline_period}: {format_value(target.baseline_value, unit)}",
+            f"{target_name(target)}: {format_value(target.target_value, unit)} by {due}")
+
+
+def target_name(target: Target) -> str:
+    return "Target (illustrative)" if target.illustrative else "Target"
+
+
+def target_traces(series: Series) -> list[go.Scatter]:
+    """Trajectory line from baseline to target, then the baseline and target markers."""
+    target = series.drawn_target
+    assert target is not None
+    baseline_text, target_text = target_labels(series)
+    return [
+        go.Scatter(
+            name="Trajectory to target", mode="lines", hoverinfo="skip",
+            x=[target.baseline_date.isoformat(), target.target_date.isoformat()],
+            y=[target.baseline_value, target.target_value],
+            line={"color": VERMILLION, "width": 2.5, "dash": "dash"},
+        ),
+        go.Scatter(
+            name="Baseline", mode="markers", x=[target.baseline_date.isoformat()],
+            y=[target.baseline_value],
+            marker={"symbol": "square-open", "size": 16, "color": GREY, "line": {"width": 3}},
+            hovertemplate=plot_text(baseline_text) + "<extra></extra>",
+        ),
+        go.Scatter(
+            name=target_name(target), mode="markers", x=[target.target_date.isoformat()],
+            y=[target.target_value],
+            marker={"symbol": "diamond", "size": 18, "color": VERMILLION,
+                    "line": {"width": 1.5, "color": "white"}},
+            hovertemplate=plot_text(target_text) + "<extra></extra>",
+        ),
+    ]
+
+
+def add_target_labels(figure: go.Figure, series: Series) -> None:
+    """Label baseline and target as annotations: unlike trace text they are not clipped at the
+    plot's edge, and they can lean inwards (baseline rightwards, target leftwards)."""
+    target = series.drawn_target
+    baseline_text, target_text = target_labels(series)
+    # The target label goes on the better side of its marker and the baseline label on the
+    # worse side: a series leaves its baseline and then mostly stays on one side of the
+    # trajectory, so these sides are usually clear.
+    better_is_below = series.indicator.lower_is_better
+    for text, x, y, below, xanchor, xshift, colour in (
+            (baseline_text, target.baseline_date, target.baseline_value, not better_is_below,
+             "left", -8, GREY),
+            (target_text, target.target_date, target.target_value, better_is_below,
+             "right", 10, VERMILLION)):
+        figure.add_annotation(
+            x=x.isoformat(), y=y, text=plot_text(text), showarrow=False, xanchor=xanchor,
+            xshift=xshift, yanchor="top" if below else "bottom", yshift=-12 if below else 12,
+            font={"size": SMALL_FONT, "color": colour}, bgcolor="rgba(255,255,255,0.85)")
+
+
+def tick_step(series: Series, days: list[date]) -> int:
+    """Label every period, or every 2nd, 3rd, 6th, 12th ... so at most MAX_TICKS fit."""
+    period_days = PERIOD_DAYS.get(series.indicator.headline_period_type, 365.25)
+    periods = (max(days) - min(days)).days / period_days + 1
+    steps = MONTH_STEPS if series.indicator.headline_period_type == "month" else YEAR_STEPS
+    return next((step for step in steps if periods / step <= MAX_TICKS), steps[-1])
+
+
+def x_ticks(series: Series) -> tuple[list[str], list[str]]:
+    """Ticks labelled by period: every ``step``-th period counting back from the latest (so the
+    latest is labelled and the spacing is even), then the target and baseline dates when they
+    do not crowd those (their own labels name their periods anyway)."""
+    period_type = series.indicator.headline_period_type
+    target = series.drawn_target
+    ends = [point.end for point in series.points]
+    step = tick_step(series, ends + ([target.baseline_date, target.target_date] if target else []))
+    priority = ends[::-1][::step] + ([target.target_date, target.baseline_date] if target else [])
+    min_gap = timedelta(days=PERIOD_DAYS.get(period_type, 365.25) * step * 0.6)
+    chosen: list[date] = []
+    for day in priority:
+        if all(abs(day - other) >= min_gap for other in chosen):
+            chosen.append(day)
+    chosen.sort()
+    return [d.isoformat() for d in chosen], [period_label_for(d, period_type) for d in chosen]
+
+
+def x_range(series: Series) -> list[str]:
+    """The period ends, stretched to the target date, with room for the end markers' labels."""
+    days = [point.end for point in series.points]
+    if (target := series.drawn_target) is not None:
+        days += [target.baseline_date, target.target_date]
+    first, last = min(days), max(days)
+    pad = max(timedelta(days=45), (last - first) * 0.07)
+    return [(first - pad).isoformat(), (last + pad).isoformat()]
+
+
+def build_figure(series: Series) -> go.Figure:
+    indicator = series.indicator
+    target = series.drawn_target
+    has_target = target is not None
+    traces = [actual_trace(series)] + (target_traces(series) if has_target else [])
+    notes = footnotes(series)
+    margin_bottom = AXIS_BAND + LEGEND_BAND + LINE_HEIGHT * len(notes) + 12
+    plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
+    subtitle = polarity_text(indicator)
+    if not has_target:
+        subtitle += "   ·   No target set"
+    elif target.illustrative:
+        subtitle += "   ·   Illustrative target"
+
+    figure = go.Figure(traces)
+    tickvals, ticktext = x_ticks(series)
+    figure.update_layout(
+        template="simple_white",
+        height=PNG_HEIGHT,
+        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": 30},
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
+        title={"text": plot_text(chart_title(series)), "x": 0, "xref": "paper",
+               "font": {"size": TITLE_FONT},
+               "subtitle": {"text": plot_text(subtitle),
+                            "font": {"size": BASE_FONT, "color": GREY}}},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
+                "y": -AXIS_BAND / plot_height, "font": {"size": SMALL_FONT}},
+        hovermode="closest",
+        paper_bgcolor="white", plot_bgcolor="white",
+    )
+    figure.update_xaxes(
+        type="date", range=x_range(series), tickvals=tickvals, ticktext=ticktext,
+        title={"text": X_TITLES.get(indicator.headline_period_type, ""), "standoff": 6,
+               "font": {"size": SMALL_FONT, "color": GREY}},
+        showgrid=True, gridcolor="#e5e5e5", ticks="outside", tickangle=0,
+    )
+    figure.update_yaxes(
+        title={"text": plot_text(axis_title(indicator.unit))},
+        ticksuffix="%" if indicator.unit == "%" else "", tickformat=",",
+        showgrid=True, gridcolor="#e5e5e5", zeroline=False, rangemode="normal",
+    )
+    if has_target:
+        add_target_labels(figure, series)
+    if notes:
+        # Pixel offset below the axis and legend, so the note never overlaps them.
+        figure.add_annotation(
+            text="<br>".join(plot_text(line) for line in notes), showarrow=False,
+            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
+            yshift=-(AXIS_BAND + LEGEND_BAND), font={"size": SMALL_FONT, "color": TEXT},
+        )
+    return figure
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def clear_previous_output(charts_dir: Path) -> None:
+    """Remove what an earlier run wrote (index and chart files), leaving anything else."""
+    (charts_dir / "index.html").unlink(missing_ok=True)
+    for folder in (path for path in charts_dir.iterdir() if path.is_dir()):
+        for chart in [*folder.glob("*.html"), *folder.glob("*.png")]:
+            chart.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def write_html(figure: go.Figure, title: str, path: Path) -> None:
+    page = figure.to_html(include_plotlyjs=True, full_html=True, config={"responsive": True})
+    # Plotly writes no <title>; browsers' tabs and screen readers want one (after the charset).
+    title_tag = f"<title>{html.escape(title)}</title>"
+    anchor = re.search(r"<meta charset[^>]*>", page) or re.search(r"<head>", page)
+    if anchor is not None:
+        page = f"{page[:anchor.end()]}\n{title_tag}{page[anchor.end():]}"
+    path.write_text(page, encoding="utf-8")
+
+
+def find_browser() -> str | None:
+    """The Chrome/Chromium kaleido will use (BROWSER_PATH, PATH, or kaleido's own copy)."""
+    from choreographer.browsers.chromium import Chromium
+
+    return Chromium.find_browser(skip_local=False)
+
+
+def require_browser() -> None:
+    if find_browser() is None:
+        raise RuntimeError(
+            "PNG export needs Chrome or Chromium and none was found. Install Debian's "
+            "`chromium` package (`apt-get install -y chromium`, as the project's Makefile does) "
+            "or set BROWSER_PATH to a Chromium binary; or write the charts with png=False.")
+
+
+def write_pngs(figures: list[tuple[go.Figure, Path]]) -> None:
+    """Render every PNG in one call, so one headless browser serves the whole batch.
+
+    A browser per image (``write_image`` in a loop) costs ~2.5 s each. This one call is what
+    ``plotly.io.write_images`` does, but reports failures, which write_images drops silently.
+    """
+    import kaleido
+
+    specs = [{"fig": figure, "path": path,
+              "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT,
+                       "scale": PNG_SCALE}}
+             for figure, path in figures]
+    # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
+    errors = kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False},
+                                                cancel_on_error=False)
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
+
+
+def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True
+                 ) -> list[ChartFile]:
+    """Write one chart per (indicator, area) with headline data, and ``index.html``.
+
+    Chart files from an earlier run are removed first, so the folder matches the warehouse.
+    """
+    if png:
+        require_browser()  # before anything is removed, so a failed run leaves the last one
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    clear_previous_output(charts_dir)
+    all_series = load_series(conn)
+    files: list[ChartFile] = []
+    figures: list[tuple[go.Figure, Path]] = []
+    for series in all_series:
+        folder = charts_dir / series.area_code
+        folder.mkdir(exist_ok=True)
+        html_path = folder / f"{series.indicator.indicator_id}.html"
+        png_path = html_path.with_suffix(".png") if png else None
+        figure = build_figure(series)
+        write_html(figure, chart_title(series), html_path)
+        if png_path is not None:
+            figures.append((figure, png_path))
+        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path,
+                               png_path))
+    if figures:
+        write_pngs(figures)
+    index = render_index(all_series, files, load_scorecard(conn), load_indicators(conn),
+                         built=datetime.now())
+    (charts_dir / "index.html").write_text(index, encoding="utf-8")
+    return files
+
+
+# --- index page ----------------------------------------------------------------------------
+
+INDEX_STYLE = """
+body { font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 72rem;
+       margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
+h2 { margin-top: 2.5rem; border-bottom: 2px solid #0072B2; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }
+td.number { text-align: right; white-space: nowrap; }
+td.links { white-space: nowrap; }
+.dot { font-size: 1.2em; }
+.muted { color: #666; }
+"""
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    partnership: str
+    area_code: str
+    area_name: str
+    indicator_id: str
+    score: ScorecardRow | None
+    chart: ChartFile | None
+
+
+def index_rows(all_series: list[Series], files: list[ChartFile],
+               scorecard: list[ScorecardRow]) -> list[IndexRow]:
+    """Every scorecard row, and every chart (even one the scorecard lacks)."""
+    charts = {(f.indicator_id, f.area_code): f for f in files}
+    rows = {(s.indicator_id, s.area_code): IndexRow(
+        s.partnership, s.area_code, s.area_name, s.indicator_id, s,
+        charts.get((s.indicator_id, s.area_code))) for s in scorecard}
+    for series in all_series:
+        key = (series.indicator.indicator_id, series.area_code)
+        if key not in rows:
+            rows[key] = IndexRow(series.partnership, series.area_code, series.area_name,
+                                 key[0], None, charts.get(key))
+    return sorted(rows.values(), key=lambda r: (
+        r.partnership, r.area_name, INDICATOR_ORDER.get(r.indicator_id, len(INDICATOR_ORDER)),
+        r.indicator_id))
+
+
+def rag_cell(score: ScorecardRow | None) -> str:
+    rag = (score.rag if score is not None else None) or "no data"
+    colour = RAG_COLOURS.get(rag, "#999999")
+    label = html.escape(rag[:1].upper() + rag[1:])
+    if score is not None and score.target_illustrative and rag in ("green", "amber", "red"):
+        label += ' <span class="muted">(illustrative target)</span>'
+    return f'<span class="dot" style="color:{colour}" aria-hidden="true">●</span> {label}'
+
+
+def link_cell(chart: ChartFile | None) -> str:
+    if chart is None:
+        return '<span class="muted">no chart</span>'
+    links = [f'<a href="{html.escape(relative_href(chart.html))}">chart</a>']
+    if chart.png is not None:
+        links.append(f'<a href="{html.escape(relative_href(chart.png))}">PNG</a>')
+    return " · ".join(links)
+
+
+def relative_href(path: Path) -> str:
+    """``<area_code>/<file>``, relative to index.html in the charts folder."""
+    return f"{quote(path.parent.name)}/{quote(path.name)}"
+
+
+def indicator_row(row: IndexRow, indicators: dict[str, IndicatorInfo]) -> str:
+    indicator = indicators.get(row.indicator_id)
+    score = row.score
+    name = html.escape(indicator.name if indicator is not None else row.indicator_id)
+    polarity = html.escape(polarity_text(indicator)) if indicator is not None else ""
+    period = (score.period_label if score is not None else None) or "–"
+    value = format_value(score.value if score is not None else None,
+                         indicator.unit if indicator is not None else "")
+    travel = (score.direction_of_travel if score is not None else None) or "–"
+    return (
+        f'<tr><td>{name}<br><span class="muted">{polarity}</span></td>'
+        f"<td>{html.escape(period)}</td>"
+        f'<td class="number">{html.escape(value)}</td>'
+        f"<td>{html.escape(travel)}</td>"
+        f"<td>{rag_cell(score)}</td>"
+        f'<td class="links">{link_cell(row.chart)}</td></tr>'
+    )
+
+
+def area_section(area_name: str, area_code: str, rows: list[IndexRow],
+                 indicators: dict[str, IndicatorInfo]) -> str:
+    header = ("<tr><th>Indicator</th><th>Latest period</th><th>Value</th>"
+              "<th>Direction of travel</th><th>Against trajectory</th><th>Chart</th></tr>")
+    body = "\n".join(indicator_row(row, indicators) for row in rows)
+    return (f"<h3>{html.escape(area_name)} <span class=\"muted\">({html.escape(area_code)})"
+            f"</span></h3>\n<table>\n<thead>{header}</thead>\n<tbody>\n{body}\n</tbody>\n</table>")
+
+
+def render_index(all_series: list[Series], files: list[ChartFile],
+                 scorecard: list[ScorecardRow], indicators: dict[str, IndicatorInfo],
+                 built: datetime) -> str:
+    sections: list[str] = []
+    by_partnership: dict[str, dict[tuple[str, str], list[IndexRow]]] = defaultdict(
+        lambda: defaultdict(list))
+    for row in index_rows(all_series, files, scorecard):
+        by_partnership[row.partnership][(row.area_name, row.area_code)].append(row)
+    for partnership, areas in by_partnership.items():
+        sections.append(f"<h2>{html.escape(partnership.replace('_', ' ').title())} "
+                        f"<span class=\"muted\">({html.escape(partnership)})</span></h2>")
+        sections += [area_section(name, code, rows, indicators)
+                     for (name, code), rows in areas.items()]
+    key = " ".join(f'<span class="dot" style="color:{colour}">●</span> '
+                   f'{html.escape(rag[:1].upper() + rag[1:])}'
+                   for rag, colour in RAG_COLOURS.items())
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Neglect scorecard charts</title>
+<style>{INDEX_STYLE}</style>
+</head>
+<body>
+<h1>Neglect scorecard charts</h1>
+<p>Built {html.escape(built.strftime("%d %B %Y %H:%M"))}. {len(files)} charts.
+Each chart opens offline in a browser; the PNG images are for pasting into reports.</p>
+<p>Against trajectory: where the latest value stands against the straight line from
+baseline to target. {key}</p>
+{chr(10).join(sections)}
+</body>
+</html>
+"""
