@@ -45,17 +45,12 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     seen_at = datetime.now(timezone.utc).replace(microsecond=0)
     rows = []
     for path in discover_files(raw_dir):
-        stat = path.stat()
+        file_facts = {"path": display_path(path), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
+                      "seen_at": seen_at}
         for recognition in recognise_file(path):
-            rows.append({
-                "path": display_path(path),
-                "sheet": recognition.sheet,
-                "layout": recognition.layout.name if recognition.layout else None,
-                "recognition": recognition.reason,
-                "size_bytes": stat.st_size,
-                "sha256": sha256_of(path),
-                "seen_at": seen_at,
-            })
+            rows.append({**file_facts, "sheet": recognition.sheet,
+                         "layout": recognition.layout.name if recognition.layout else None,
+                         "recognition": recognition.reason})
     frame = pl.DataFrame(rows, schema={"path": pl.String, "sheet": pl.String, "layout": pl.String,
                                        "recognition": pl.String, "size_bytes": pl.Int64, "sha256": pl.String,
                                        "seen_at": pl.Datetime("us", "UTC")})
