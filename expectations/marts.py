@@ -7,7 +7,6 @@ so the mart is read with DuckDB and validated through GX's pandas datasource.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +28,14 @@ def load_suite_spec(path: Path = SUITE_PATH) -> dict:
 
 def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOutcome:
     """Validate ``marts.scorecard`` (as pandas) against the suite; failures in plain words."""
-    os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws progress bars on stderr for every metric
     import great_expectations as gx  # slow to import (~2.5 s): only when a check runs
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     spec = load_suite_spec(path)
     context = gx.get_context(mode="ephemeral")
+    # Otherwise GX draws a progress bar on stderr for every metric, burying the build's messages.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch_definition = (context.data_sources.add_pandas("marts")
                         .add_dataframe_asset("scorecard")
                         .add_batch_definition_whole_dataframe("whole table"))

@@ -26,7 +26,13 @@ class Table:
 
     path: Path
     sheet: str | None
-    frame: pl.DataFrame  # columns renamed to normalised headers, all String
+    # Columns renamed to normalised headers, all String, plus ``source_row``: the row number
+    # a spreadsheet shows for each data row (the header is row HEADER_ROW).
+    frame: pl.DataFrame
+
+    @property
+    def headers(self) -> list[str]:
+        return [c for c in self.frame.columns if c != "source_row"]
 
     @property
     def where(self) -> str:
@@ -59,12 +65,12 @@ def sha256_of(path: Path) -> str:
 
 
 def _tidy(frame: pl.DataFrame) -> pl.DataFrame:
-    """Normalise headers, trim cells (non-breaking spaces too), blank cells to null."""
+    """Normalise headers, trim cells (non-breaking spaces too), blank cells to null, number rows."""
     renamed = frame.rename({c: normalise_header(c) or f"column_{i + 1}" for i, c in enumerate(frame.columns)})
     return renamed.with_columns(
         pl.col(c).cast(pl.String).str.replace_all("\u00a0", " ").str.strip_chars().replace("", None)
         for c in renamed.columns
-    )
+    ).with_row_index("source_row", offset=HEADER_ROW + 1).with_columns(pl.col("source_row").cast(pl.Int64))
 
 
 def read_tables(path: Path) -> list[Table]:
@@ -101,8 +107,8 @@ def recognise_file(path: Path) -> list[Recognition]:
                             f"{type(error).__name__}")]
     results = []
     for table in tables:
-        if table.frame.width == 0:
+        if not table.headers:
             continue  # an empty sheet in a workbook holds nothing to load
-        layout, reason = recognise(table.frame.columns)
+        layout, reason = recognise(table.headers)
         results.append(Recognition(path, table.sheet, layout, reason))
     return results or [Recognition(path, None, None, "holds no table")]

@@ -23,11 +23,9 @@ def northumberland_sample(tmp_path_factory) -> Path:
 
 def typed_rows(path: Path) -> pl.DataFrame:
     (table,) = read_tables(path)
-    layout, _ = recognise(table.frame.columns)
-    text = (table.frame.rename(layout.match_headers(table.frame.columns))
-            .with_row_index("source_row", offset=2)
-            .with_columns(pl.col("source_row").cast(pl.Int64), source_file=pl.lit(str(path)),
-                          source_sheet=pl.lit(table.sheet, dtype=pl.String)))
+    layout, _ = recognise(table.headers)
+    text = (table.frame.rename(layout.match_headers(table.headers))
+            .with_columns(source_file=pl.lit(str(path)), source_sheet=pl.lit(table.sheet, dtype=pl.String)))
     typed, problems = validate_layout(layout, text.select(*layout.column_names, "source_file", "source_sheet",
                                                           "source_row"), AREAS)
     assert problems == []
@@ -67,5 +65,5 @@ def test_a_workbook_with_a_layout_per_sheet_is_read_sheet_by_sheet(northumberlan
         referrals.write_excel(book, worksheet="Referrals")
         hub.write_excel(book, worksheet="Hub")
     tables = read_tables(path)
-    assert [(t.sheet, recognise(t.frame.columns)[0]) for t in tables] == [
+    assert [(t.sheet, recognise(t.headers)[0]) for t in tables] == [
         ("Referrals", LAYOUTS_BY_NAME["referrals"]), ("Hub", LAYOUTS_BY_NAME["hub_referrals"])]

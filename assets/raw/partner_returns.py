@@ -18,7 +18,7 @@ from dagster_duckdb import DuckDBResource
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
 from expectations.partner_returns import Problem, validate_layout
-from pipelines.extracts import HEADER_ROW, discover_files, read_tables, recognise_file, sha256_of
+from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown, replace_table
 
@@ -83,10 +83,8 @@ def _read_layout_text(layout: Layout, files: pl.DataFrame) -> pl.DataFrame:
             if table.sheet not in wanted:
                 continue
             frames.append(
-                table.frame.rename(layout.match_headers(table.frame.columns))
-                .with_row_index("source_row", offset=HEADER_ROW + 1)
-                .with_columns(pl.col("source_row").cast(pl.Int64), source_file=pl.lit(path),
-                              source_sheet=pl.lit(table.sheet, dtype=pl.String))
+                table.frame.rename(layout.match_headers(table.headers))
+                .with_columns(source_file=pl.lit(path), source_sheet=pl.lit(table.sheet, dtype=pl.String))
                 .select(*layout.column_names, "source_file", "source_sheet", "source_row")
                 # Rows blank in every layout column are spacing, not data.
                 .filter(~pl.all_horizontal(pl.col(c).is_null() for c in layout.column_names))
