@@ -150,7 +150,8 @@ def load_targets(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Targe
 
 
 def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
-    """Headline series of every (indicator, area) pair with at least one value."""
+    """Headline series of every partnership area's indicators with at least one value (benchmark
+    areas such as England and other authorities are in the marts but get no chart of their own)."""
     indicators = load_indicators(conn)
     targets = load_targets(conn)
     rows = conn.execute("""
@@ -159,6 +160,7 @@ def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
         from marts.indicator_values as v
         inner join marts.indicators as i
             on i.indicator_id = v.indicator_id and i.headline_period_type = v.period_type
+        where v.partnership is not null
         order by v.indicator_id, v.area_code, v.period_end
     """).fetchall()
     grouped: dict[tuple[str, str], list[tuple]] = defaultdict(list)

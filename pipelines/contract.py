@@ -28,6 +28,20 @@ _PERIOD = {
     "period_end": "Last day of the period (the snapshot date for counts at period end)",
 }
 
+_VALUE_COLUMNS = {
+    "indicator_id": "Indicator id (marts.indicators)",
+    "area_code": "ONS code of the area: a local authority (E06000057), a region (E12000001) or England (E92000001)",
+    "area_name": "Name of the area",
+    "area_type": "local_authority, region or england",
+    "partnership": "Partnership id for the partnerships' authorities; null for benchmark areas",
+    **_PERIOD,
+    "numerator": "Count the value is made from (for counts, the count itself)",
+    "denominator": "Count the numerator is divided by; null for counts",
+    "value": "The indicator value in its unit (percentages 0-100); null when a part is missing",
+    "value_note": "Why a value is missing, e.g. 'c: confidential (1 to 5, suppressed)'",
+    "source": "partner_return, record_level or dfe_published (core.sources)",
+}
+
 MARTS: tuple[MartTable, ...] = (
     MartTable("marts.indicators", "The indicator catalogue: one row per indicator id.", {
         "indicator_id": "Stable id of the indicator, e.g. rereferral_pct",
@@ -39,14 +53,37 @@ MARTS: tuple[MartTable, ...] = (
         "source": "Where the figures come from",
         "headline_period_type": "The series the scorecard reports: financial_year, academic_year or month",
     }),
-    MartTable("marts.indicator_values", "One row per indicator, area and period.", {
-        "indicator_id": "Indicator id (marts.indicators)",
-        **_AREA,
-        **_PERIOD,
-        "numerator": "Count the value is made from (for counts, the count itself)",
-        "denominator": "Count the numerator is divided by; null for counts",
-        "value": "The indicator value in its unit (percentages 0-100)",
-    }),
+    MartTable("marts.indicator_values",
+              "One row per indicator, area and period: the figure of the first source (in precedence "
+              "order, see core.sources) that has a value.", _VALUE_COLUMNS),
+    MartTable("marts.indicator_values_by_source",
+              "Every source's figure for every indicator, area and period.",
+              {**_VALUE_COLUMNS, "precedence": "The source's place in the order of precedence (1 first)"}),
+    MartTable("marts.source_disagreements",
+              "Indicator values on which two sources differ by more than 0.05 (rounding to one decimal).", {
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "area_code": _AREA["area_code"],
+                  "area_name": _AREA["area_name"],
+                  "period_type": _PERIOD["period_type"],
+                  "period_label": _PERIOD["period_label"],
+                  "source": "The source shown in marts.indicator_values (higher precedence)",
+                  "value": "Its value",
+                  "other_source": "The other source",
+                  "other_value": "The other source's value",
+                  "difference": "value - other_value",
+              }),
+    MartTable("marts.published_value_checks",
+              "Each percentage or rate the DfE publishes beside its counts, against the warehouse's "
+              "recomputation from those counts.", {
+                  "indicator_id": "Indicator id the published figure corresponds to",
+                  "area_code": _AREA["area_code"],
+                  "period_label": _PERIOD["period_label"],
+                  "published_value": "The value as published",
+                  "recomputed_value": "The value the warehouse computes from the published counts",
+                  "difference": "recomputed_value - published_value",
+                  "agrees": "True when within half a unit of the last decimal the DfE printed",
+                  "source_file": "The published file",
+              }),
     MartTable("marts.targets", "Strategy targets resolved to figures, per partnership, area and indicator.", {
         "partnership": _AREA["partnership"],
         "area_code": _AREA["area_code"],
@@ -71,6 +108,7 @@ MARTS: tuple[MartTable, ...] = (
         "period_label": "Latest period with a value on the headline series",
         "period_end": "Last day of that period",
         "value": "Latest value",
+        "source": "Source of the latest value",
         "previous_period_label": "The period before it on the headline series",
         "previous_value": "Value in the previous period",
         "change": "value - previous_value",
@@ -89,6 +127,7 @@ MARTS: tuple[MartTable, ...] = (
         "area_code": _AREA["area_code"],
         "area_name": _AREA["area_name"],
         "agency": "Organisation completing the assessment",
+        "source": "partner_return or record_level",
         **_PERIOD,
         "assessments_started": "Early help assessments started",
         "assessments_started_neglect": "Of those, assessments where neglect is a concern",

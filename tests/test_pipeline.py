@@ -93,7 +93,7 @@ def test_every_extract_was_recognised_and_accepted(built: BuiltWarehouse, wareho
     layouts = warehouse.execute("select layout, count(*) from raw.extract_files group by 1").fetchall()
     assert all(layout is not None for layout, _ in layouts) and len(layouts) == 7
     reports = sorted(built.settings.validation_dir.glob("*.json"))
-    assert len(reports) == 7
+    assert len(reports) == 8  # seven layouts and the DfE open data
     assert all('"status": "accepted"' in r.read_text() for r in reports)
 
 

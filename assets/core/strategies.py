@@ -31,7 +31,7 @@ def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeR
         schema_overrides={"stated_baseline_value": pl.Float64, "target_value": pl.Float64,
                           "target_change_pct": pl.Float64, "note": pl.String, "source": pl.String})
     with duckdb.get_connection() as conn:
-        replace_table(conn, "core", "areas", areas)
+        replace_table(conn, "core", "partnership_areas", areas)
         replace_table(conn, "core", "strategy_targets", targets)
     return dg.MaterializeResult(metadata={"partnerships": len(loaded), "areas": areas.height,
                                           "targets": targets.height})

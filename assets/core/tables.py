@@ -4,15 +4,25 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.core.strategies import strategies
+from assets.raw.dfe_open_data import dfe_open_data
 from assets.raw.partner_returns import raw_layout_assets
 from assets.sql_tables import sql_table_asset
 from pipelines.catalogue import INDICATORS
 from pipelines.warehouse import ensure_schemas, preview_markdown, sql_text
 
 
+sources = sql_table_asset(
+    "core", "sources", deps=[],
+    description="The sources a figure can come from, in their order of precedence.")
+
+areas = sql_table_asset(
+    "core", "areas", deps=[strategies, dfe_open_data],
+    description="Every area: the partnerships' authorities, and every authority, region and England published.")
+
 observations = sql_table_asset(
-    "core", "observations", deps=raw_layout_assets,
-    description="Every partner-return figure as one long table (area, period, measure, breakdown, count).")
+    "core", "observations", deps=[*raw_layout_assets, dfe_open_data],
+    description="Every figure from every source as one long table (source, area, period, measure, breakdown, count).")
 
 observation_periods = sql_table_asset(
     "core", "observation_periods", deps=[observations],
@@ -26,8 +36,9 @@ def indicator_series(duckdb: DuckDBResource) -> dg.MaterializeResult:
         ensure_schemas(conn)
         conn.execute("""
             create or replace table core.indicator_series (
-                indicator_id varchar, area_code varchar, period_type varchar, period_label varchar,
-                period_start date, period_end date, numerator bigint, denominator bigint, value double)
+                indicator_id varchar, source varchar, area_code varchar, period_type varchar,
+                period_label varchar, period_start date, period_end date, numerator bigint,
+                denominator bigint, value double, value_note varchar)
         """)
         for indicator in INDICATORS:
             conn.execute(

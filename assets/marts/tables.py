@@ -7,8 +7,8 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.core.strategies import strategies
-from assets.core.tables import indicator_series, observation_periods
+from assets.core.tables import areas, indicator_series, observation_periods, sources
+from assets.raw.dfe_open_data import dfe_open_data
 from assets.sql_tables import sql_table_asset
 from expectations.marts import validate_scorecard
 from pipelines.catalogue import INDICATORS
@@ -27,20 +27,32 @@ def indicators(duckdb: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
 
 
+indicator_values_by_source = sql_table_asset(
+    "marts", "indicator_values_by_source", deps=[indicator_series, areas, sources],
+    description=MARTS_BY_NAME["marts.indicator_values_by_source"].description)
+
 indicator_values = sql_table_asset(
-    "marts", "indicator_values", deps=[indicator_series, strategies],
+    "marts", "indicator_values", deps=[indicator_values_by_source],
     description=MARTS_BY_NAME["marts.indicator_values"].description)
 
+source_disagreements = sql_table_asset(
+    "marts", "source_disagreements", deps=[indicator_values_by_source],
+    description=MARTS_BY_NAME["marts.source_disagreements"].description)
+
+published_value_checks = sql_table_asset(
+    "marts", "published_value_checks", deps=[indicator_series, dfe_open_data],
+    description=MARTS_BY_NAME["marts.published_value_checks"].description)
+
 targets = sql_table_asset(
-    "marts", "targets", deps=[indicator_values, indicators, strategies],
+    "marts", "targets", deps=[indicator_values, indicators],
     description=MARTS_BY_NAME["marts.targets"].description)
 
 scorecard = sql_table_asset(
-    "marts", "scorecard", deps=[indicator_values, indicators, targets],
+    "marts", "scorecard", deps=[indicator_values, indicators, targets, areas],
     description=MARTS_BY_NAME["marts.scorecard"].description)
 
 eha_neglect_by_agency = sql_table_asset(
-    "marts", "eha_neglect_by_agency", deps=[strategies, observation_periods],
+    "marts", "eha_neglect_by_agency", deps=[areas, observation_periods],
     description=MARTS_BY_NAME["marts.eha_neglect_by_agency"].description)
 
 

@@ -4,14 +4,16 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.tables import eha_neglect_by_agency, indicators, indicator_values, scorecard, targets
+from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indicators, published_value_checks,
+                                 scorecard, source_disagreements, targets)
 from pipelines.charts import write_charts
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import publish
 
 
 @dg.asset(key=["outputs", "published_warehouse"], group_name="outputs",
-          deps=[indicators, indicator_values, targets, scorecard, eha_neglect_by_agency],
+          deps=[indicators, indicator_values, targets, scorecard, eha_neglect_by_agency, source_disagreements,
+                published_value_checks],
           description="Copies the checked build over the warehouse analysts query, in one atomic rename.")
 def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
     settings = paths.settings

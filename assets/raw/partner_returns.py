@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
 from expectations.partner_returns import Problem, validate_layout
+from pipelines.ees import recognise_ees
 from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown, replace_table
@@ -47,11 +48,16 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     for path in discover_files(raw_dir):
         file_facts = {"path": display_path(path), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
                       "seen_at": seen_at}
+        if (dataset := recognise_ees(path)) is not None:
+            rows.append({**file_facts, "sheet": None, "source": "dfe_published", "layout": dataset,
+                         "recognition": f"DfE open data (EES), dataset '{dataset}'"})
+            continue
         for recognition in recognise_file(path):
-            rows.append({**file_facts, "sheet": recognition.sheet,
+            rows.append({**file_facts, "sheet": recognition.sheet, "source": "partner_return",
                          "layout": recognition.layout.name if recognition.layout else None,
                          "recognition": recognition.reason})
-    frame = pl.DataFrame(rows, schema={"path": pl.String, "sheet": pl.String, "layout": pl.String,
+    frame = pl.DataFrame(rows, schema={"path": pl.String, "sheet": pl.String, "source": pl.String,
+                                       "layout": pl.String,
                                        "recognition": pl.String, "size_bytes": pl.Int64, "sha256": pl.String,
                                        "seen_at": pl.Datetime("us", "UTC")})
     unrecognised = frame.filter(pl.col("layout").is_null())
@@ -92,20 +98,32 @@ def _read_layout_text(layout: Layout, files: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(frames, how="vertical")
 
 
-def write_validation_report(out_dir: Path, layout: Layout, files: list[str], rows: int, problems: list[Problem]) -> Path:
-    """JSON for machines and Markdown for people, one pair per layout, rewritten every build."""
+def write_validation_report(out_dir: Path, name: str, title: str, files: list[str], rows: int,
+                            problems: list[Problem]) -> Path:
+    """JSON for machines and Markdown for people, one pair per source, rewritten every build."""
     report_dir = out_dir / "validation"
     report_dir.mkdir(parents=True, exist_ok=True)
     status = "refused" if problems else "accepted"
-    (report_dir / f"{layout.name}.json").write_text(json.dumps(
-        {"layout": layout.name, "status": status, "files": files, "rows": rows,
+    (report_dir / f"{name}.json").write_text(json.dumps(
+        {"layout": name, "status": status, "files": files, "rows": rows,
          "problems": [p.as_dict() for p in problems]}, indent=2), encoding="utf-8")
-    lines = [f"# {layout.title} ({layout.name}): {status}", "",
-             f"{rows} rows from {len(files)} file(s).", ""]
+    lines = [f"# {title} ({name}): {status}", "", f"{rows} rows from {len(files)} file(s).", ""]
     lines += [f"- {p.message()}" for p in problems] or ["No problems found."]
-    markdown = report_dir / f"{layout.name}.md"
+    markdown = report_dir / f"{name}.md"
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return markdown
+
+
+def validity_result(problems: list[Problem], report: Path, rows: int) -> dg.AssetCheckResult:
+    """The blocking ``valid`` check of a raw asset: every problem in plain words, or the rows that passed."""
+    messages = [p.message() for p in problems]
+    return dg.AssetCheckResult(
+        check_name="valid", passed=not problems,
+        description=(f"{len(problems)} problem(s); nothing from these files was loaded. See {report}."
+                     if problems else f"{rows} rows passed."),
+        metadata={"problems": len(problems), "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
+                  "report": dg.MetadataValue.path(str(report))},
+    )
 
 
 def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
@@ -122,31 +140,23 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
     def raw_layout(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = paths.settings
         with duckdb.get_connection() as conn:
-            area_codes = frozenset(code for (code,) in conn.execute("select area_code from core.areas").fetchall())
-            files = conn.execute("select path, sheet from raw.extract_files where layout = ? order by path, sheet",
-                                 [layout.name]).pl()
+            area_codes = frozenset(code for (code,) in conn.execute("select area_code from core.partnership_areas").fetchall())
+            files = conn.execute("select path, sheet from raw.extract_files where source = 'partner_return' "
+                                 "and layout = ? order by path, sheet", [layout.name]).pl()
         text = _read_layout_text(layout, files)
         typed, problems = validate_layout(layout, text, area_codes)
         file_list = files["path"].unique(maintain_order=True).to_list()
-        report = write_validation_report(settings.out_dir, layout, file_list, text.height, problems)
-        messages = [p.message() for p in problems]
-        for message in messages[:MAX_MESSAGES_IN_METADATA]:
-            context.log.error(message)
+        report = write_validation_report(settings.out_dir, layout.name, layout.title, file_list, text.height,
+                                         problems)
+        for problem in problems[:MAX_MESSAGES_IN_METADATA]:
+            context.log.error(problem.message())
         metadata: dict = {"files": dg.MetadataValue.json(file_list), "rows_read": text.height,
                           "report": dg.MetadataValue.path(str(report))}
         if not problems:
             with duckdb.get_connection() as conn:
                 metadata["rows_loaded"] = replace_table(conn, "raw", layout.name, typed)
                 metadata["preview"] = dg.MetadataValue.md(preview_markdown(conn, f"raw.{layout.name}"))
-        check = dg.AssetCheckResult(
-            check_name="valid", passed=not problems,
-            description=(f"{len(problems)} problem(s); nothing from these files was loaded. See {report}."
-                         if problems else f"{text.height} rows passed."),
-            metadata={"problems": len(problems),
-                      "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
-                      "report": dg.MetadataValue.path(str(report))},
-        )
-        return dg.MaterializeResult(metadata=metadata, check_results=[check])
+        return dg.MaterializeResult(metadata=metadata, check_results=[validity_result(problems, report, text.height)])
 
     return raw_layout
 

@@ -1,6 +1,6 @@
--- Every partner-return figure in one long table: one row per area, period, measure and breakdown.
--- A stock is counted on a date (plans open, children looked after); a flow over a period
--- (plans started, referrals). They roll up to financial years differently, see
+-- Every figure from every source in one long table: one row per source, area, period, measure
+-- and breakdown. A stock is counted on a date (plans open, children looked after); a flow over
+-- a period (plans started, referrals). They roll up to financial years differently, see
 -- core.observation_periods. A new layout adds one CTE here and one line to the union.
 with cpp_by_category as (
     select area_code, period_type, period_label, period_start, period_end,
@@ -67,7 +67,41 @@ hub_referrals as (
     ) on hub_neglect_referrals, hub_neglect_handled into name measure value count
 ),
 
-stocks_and_flows as (
+-- DfE open data: which published figures are which measures. Filters are matched on the
+-- file's filter columns, written "name=value" in name order (pipelines/ees.py).
+dfe_published as (
+    select published.area_code, mapping.measure, mapping.measure_kind, mapping.breakdown,
+        published.period_type, published.period_label, published.period_start, published.period_end,
+        published.value as count, published.value_note, published.source_file
+    from raw.dfe_open_data as published
+    inner join (values
+        ('c1_referrals', 'referral_count', '%', 'referrals', 'flow', 'All referrals'),
+        ('c1_referrals', 'rereferral_count', '%', 'rereferrals', 'flow', 'All referrals'),
+        ('d3_repeat_plans', 'cpp_start', '%', 'cpp_repeat_started', 'flow', 'All categories'),
+        ('d3_repeat_plans', 'cpp_subsequent', '%', 'cpp_repeat_subsequent', 'flow', 'All categories'),
+        ('cla_numbers', 'children_count', '%population_type=Children looked after on 31 March each year%',
+         'children_looked_after', 'stock', 'All children'),
+        ('cla_numbers', 'population_estimate', '%population_type=Children looked after on 31 March each year%',
+         'population_aged_0_17', 'stock', 'All children'),
+        ('absence_social_care', 't_pupils', '%phase_type_grouping=Total; social_care_group=CINO at 31 March%',
+         'pupils', 'flow', 'Children in need'),
+        ('absence_social_care', 't_pupils_pa_10_exact', '%phase_type_grouping=Total; social_care_group=CINO at 31 March%',
+         'pupils_persistently_absent', 'flow', 'Children in need'),
+        ('absence_social_care', 't_pupils', '%phase_type_grouping=Total; social_care_group=CPPO at 31 March%',
+         'pupils', 'flow', 'Children on a child protection plan'),
+        ('absence_social_care', 't_pupils_pa_10_exact', '%phase_type_grouping=Total; social_care_group=CPPO at 31 March%',
+         'pupils_persistently_absent', 'flow', 'Children on a child protection plan'),
+        ('absence_social_care', 't_pupils', '%phase_type_grouping=Total; social_care_group=CLA 12 months at 31 March%',
+         'pupils', 'flow', 'Children looked after'),
+        ('absence_social_care', 't_pupils_pa_10_exact', '%phase_type_grouping=Total; social_care_group=CLA 12 months at 31 March%',
+         'pupils_persistently_absent', 'flow', 'Children looked after')
+    ) as mapping (dataset, indicator, filters_like, measure, measure_kind, breakdown)
+        on published.dataset = mapping.dataset
+        and published.indicator = mapping.indicator
+        and published.filters like mapping.filters_like
+),
+
+partner_returns as (
     select * from cpp_by_category
     union all by name select *, 'flow' as measure_kind from cpp_repeat_plans
     union all by name select *, 'flow' as measure_kind from referrals
@@ -75,10 +109,16 @@ stocks_and_flows as (
     union all by name select *, 'stock' as measure_kind from looked_after_children
     union all by name select *, 'flow' as measure_kind from early_help_assessments
     union all by name select *, 'flow' as measure_kind from hub_referrals
+),
+
+every_source as (
+    select *, 'partner_return' as source, null::varchar as value_note from partner_returns
+    union all by name
+    select *, 'dfe_published' as source from dfe_published
 )
 
 select
-    area_code, measure, measure_kind, breakdown,
+    source, area_code, measure, measure_kind, breakdown,
     period_type, period_label, period_start, period_end,
-    count::bigint as count, source_file
-from stocks_and_flows
+    count::bigint as count, value_note, source_file
+from every_source

@@ -1,13 +1,30 @@
 -- cpp_neglect_start_pct: plans starting in the period with initial category neglect, as a % of
 -- all plans starting in the period.
-with figures as (
-    select area_code, period_type, period_label, period_start, period_end,
-        sum(count) filter (where measure = 'cpp_started' and breakdown = 'Neglect') as numerator,
-        sum(count) filter (where measure = 'cpp_started') as denominator
+-- A part that is suppressed or missing leaves the value missing, with the reason in value_note.
+with numerator as (
+    select source, area_code, period_type, period_label, period_start, period_end,
+        case when bool_and(count is not null) then sum(count) end as numerator,
+        string_agg(distinct value_note, '; ') as note
     from core.observation_periods
+    where measure = 'cpp_started' and breakdown = 'Neglect'
+    group by all
+),
+
+denominator as (
+    select source, area_code, period_type, period_label, period_start, period_end,
+        case when bool_and(count is not null) then sum(count) end as denominator,
+        string_agg(distinct value_note, '; ') as note
+    from core.observation_periods
+    where measure = 'cpp_started'
     group by all
 )
 
-select *, 100.0 * numerator / nullif(denominator, 0) as value
-from figures
-where denominator is not null
+select
+    denominator.source, denominator.area_code, denominator.period_type, denominator.period_label,
+    denominator.period_start, denominator.period_end,
+    numerator.numerator,
+    denominator.denominator,
+    100.0 * numerator.numerator / nullif(denominator.denominator, 0) as value,
+    nullif(concat_ws('; ', numerator.note, denominator.note), '') as value_note
+from denominator
+inner join numerator using (source, area_code, period_type, period_label, period_start, period_end)

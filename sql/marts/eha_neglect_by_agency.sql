@@ -5,6 +5,7 @@ select
     areas.area_code,
     areas.area_name,
     observations.breakdown as agency,
+    observations.source,
     observations.period_type,
     observations.period_label,
     observations.period_start,

@@ -1,17 +1,13 @@
 -- marts.indicator_values: one row per indicator, area and period (month, financial year or
--- academic year), for every indicator in the catalogue and every area in the strategy files.
+-- academic year): the figure of the first source, in core.sources' order, that has a value
+-- (or, when none has, the first source's row with the reason it is missing).
 select
-    series.indicator_id,
-    areas.area_code,
-    areas.area_name,
-    areas.partnership,
-    series.period_type,
-    series.period_label,
-    series.period_start,
-    series.period_end,
-    series.numerator,
-    series.denominator,
-    series.value
-from core.indicator_series as series
-inner join core.areas as areas on areas.area_code = series.area_code
-order by series.indicator_id, areas.area_code, series.period_type, series.period_start
+    indicator_id, area_code, area_name, area_type, partnership,
+    period_type, period_label, period_start, period_end,
+    numerator, denominator, value, value_note, source
+from marts.indicator_values_by_source
+qualify row_number() over (
+    partition by indicator_id, area_code, period_type, period_start, period_end
+    order by value is null, precedence
+) = 1
+order by indicator_id, area_code, period_type, period_start

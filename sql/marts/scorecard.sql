@@ -19,6 +19,7 @@ grid as (
     select areas.partnership, areas.area_code, areas.area_name, indicators.indicator_id, indicators.polarity
     from core.areas as areas
     cross join marts.indicators as indicators
+    where areas.partnership is not null
 ),
 
 positioned as (
@@ -27,6 +28,7 @@ positioned as (
         latest.period_label,
         latest.period_end,
         latest.value,
+        latest.source,
         previous.period_label as previous_period_label,
         previous.value as previous_value,
         latest.value - previous.value as change,
@@ -61,6 +63,7 @@ select
     period_label,
     period_end,
     value,
+    source,
     previous_period_label,
     previous_value,
     change,
