@@ -133,7 +133,7 @@ def read_ees(path: Path, display_path: str) -> EesFile:
         .with_columns(area_code=area_code, area_name=area_name, filters=filters)
         .unpivot(index=["source_row", "time_period", "time_identifier", "geographic_level", "area_code",
                         "area_name", "region_code", "region_name", "old_la_code", "filters"],
-                 on=figure_columns, variable_name="indicator", value_name="value_text")
+                 on=sorted(figure_columns), variable_name="indicator", value_name="value_text")
         .with_columns(
             dataset=pl.lit(dataset), source_file=pl.lit(display_path),
             value=pl.when(pl.col("value_text").str.contains(_NUMBER.pattern))
