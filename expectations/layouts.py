@@ -8,7 +8,7 @@ the raw table, the conforming SQL (``sql/core/obs_<layout>.sql``) and the docume
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from pipelines.periods import PeriodType
@@ -46,7 +46,6 @@ class Layout:
     period_types: tuple[PeriodType, ...]
     # (part, whole): the part may never be larger than the whole on the same row.
     not_above: tuple[tuple[str, str], ...] = ()
-    key: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -61,8 +60,10 @@ class Layout:
         return tuple(c.name for c in self.columns if c.kind == "count")
 
     @property
-    def unique_key(self) -> tuple[str, ...]:
-        return self.key or tuple(c.name for c in self.columns if c.kind != "count")
+    def unique_key_columns(self) -> tuple[str, ...]:
+        """The typed columns that identify a row: one per area, period and category."""
+        return ("area_code", "period_type", "period_start", "period_end",
+                *(c.name for c in self.columns if c.kind == "category"))
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -90,9 +90,7 @@ def _row_schema(layout: Layout) -> pa.DataFrameSchema:
         checks[part].append(_column_check(lambda c, whole=whole: c <= pl.col(whole),
                                           f"{part} may not be more than {whole} on the same row"))
     columns = {name: pa.Column(pl.Int64, checks=checks[name]) for name in layout.count_columns}
-    key = ["area_code", "period_type", "period_start", "period_end",
-           *(c.name for c in layout.columns if c.kind == "category")]
-    return pa.DataFrameSchema(columns, unique=key)
+    return pa.DataFrameSchema(columns, unique=list(layout.unique_key_columns))
 
 
 def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:

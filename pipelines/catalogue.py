@@ -23,6 +23,9 @@ class Indicator:
     polarity: Polarity
     definition: str
     source: str
+    # The core.observations measures it is computed from (sql/indicators/<id>.sql), so a
+    # figure resting on a quarantined file can be marked stale.
+    measures: tuple[str, ...] = ()
     headline_period_type: PeriodType = "financial_year"
 
     @property
@@ -38,6 +41,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Children on a child protection plan at the end of the period whose latest category of "
         "abuse is neglect, as a % of all children on a plan then.",
         "Partner return cpp_by_category (open at period end); CIN census LatestCategoryOfAbuse",
+        measures=('cpp_open',),
     ),
     Indicator(
         "cpp_neglect_start_pct", "Plans starting under neglect", "CPP categories", "%",
@@ -45,12 +49,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Child protection plans starting in the period with initial category neglect, as a % "
         "of all plans starting in the period.",
         "Partner return cpp_by_category (started in period); CIN census InitialCategoryOfAbuse",
+        measures=('cpp_started',),
     ),
     Indicator(
         "cpp_repeat_pct", "Repeat child protection plans", "repeat plans", "%", "lower_is_better",
         "Child protection plans starting in the period that are the child's second or "
         "subsequent plan, however long ago the previous one, as a % of all plans starting.",
         "Partner return cpp_repeat_plans; EES d3 CPP_subsequent_percent",
+        measures=('cpp_repeat_started', 'cpp_repeat_subsequent'),
     ),
     Indicator(
         "cpp_repeat_neglect_pct", "Repeat plans under neglect", "repeat plans", "%",
@@ -58,6 +64,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Child protection plans starting in the period under neglect that are a second or "
         "subsequent plan, as a % of plans starting in the period under neglect.",
         "Partner return cpp_repeat_plans (neglect)",
+        measures=('cpp_repeat_started', 'cpp_repeat_subsequent'),
     ),
     Indicator(
         "rereferral_pct", "Re-referrals within 12 months", "repeat referrals", "%",
@@ -65,12 +72,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Referrals in the period within 12 calendar months of the same child's previous "
         "referral, as a % of referrals in the period.",
         "Partner return referrals; EES c1 rereferral_percent",
+        measures=('referrals', 'rereferrals'),
     ),
     Indicator(
         "referral_neglect_pct", "Referrals tagged neglect", "repeat referrals", "%",
         "lower_is_better",
         "Referrals to children's social care tagged neglect, as a % of all referrals in the period.",
         "Partner return referrals",
+        measures=('referrals', 'referrals_neglect'),
     ),
     Indicator(
         "persistent_absence_pct", "Persistent absence", "persistent absence", "%",
@@ -78,12 +87,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Pupils missing 10% or more of their own possible sessions, as a % of pupils, per "
         "academic year.",
         "Partner return persistent_absence; EES absence pt_pupils_pa_10_exact",
+        measures=('pupils', 'pupils_persistently_absent'),
         headline_period_type="academic_year",
     ),
     Indicator(
         "lac_count", "Children looked after", "LAC counts", "children", "lower_is_better",
         "Children looked after at the end of the period (31 March for a financial year).",
         "Partner return looked_after_children; EES cla_number_and_rate_per_10k_children",
+        measures=('children_looked_after',),
     ),
     Indicator(
         "lac_rate_per_10k", "Children looked after per 10,000", "LAC counts", "per 10,000",
@@ -91,12 +102,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Children looked after at the end of the period per 10,000 children aged 0-17 (ONS "
         "mid-year estimate).",
         "Partner return looked_after_children; EES cla_number_and_rate_per_10k_children",
+        measures=('children_looked_after', 'population_aged_0_17'),
     ),
     Indicator(
         "eha_rolling12_avg", "Early help assessments per month (rolling 12 months)",
         "EHA/CAF volumes", "per month", "higher_is_better",
         "Early help assessments started in the 12 months to the end of the month, divided by 12.",
         "Partner return early_help_assessments",
+        measures=('eha_started',),
         headline_period_type="month",
     ),
     Indicator(
@@ -105,6 +118,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Early help assessments started in the period where neglect is a concern, all agencies "
         "(per agency in marts.eha_neglect_by_agency).",
         "Partner return early_help_assessments",
+        measures=('eha_started_neglect',),
     ),
     Indicator(
         "hub_neglect_handled_pct", "Neglect referrals dealt with by the hubs", "hub referrals",
@@ -112,6 +126,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Referrals tagged neglect dealt with by the early help hubs, as a % of all referrals "
         "tagged neglect.",
         "Partner return hub_referrals",
+        measures=('hub_neglect_referrals', 'hub_neglect_handled'),
     ),
 )
 

@@ -12,7 +12,9 @@ them (aggregate figures only).
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import textwrap
 from collections import defaultdict
@@ -429,12 +431,24 @@ def build_figure(series: Series) -> go.Figure:
 # --- files ---------------------------------------------------------------------------------
 
 
-def clear_previous_output(charts_dir: Path) -> None:
-    """Remove what an earlier run wrote (index and chart files), leaving anything else."""
+MANIFEST = ".manifest.json"
+
+
+def read_manifest(charts_dir: Path) -> dict[str, str]:
+    """{"<area>/<indicator>": digest of the figure drawn there} from the last run."""
+    try:
+        return json.loads((charts_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def remove_stale_output(charts_dir: Path, keep: set[Path]) -> None:
+    """Remove chart files an earlier run wrote that this run does not keep, leaving anything else."""
     (charts_dir / "index.html").unlink(missing_ok=True)
     for folder in (path for path in charts_dir.iterdir() if path.is_dir()):
         for chart in [*folder.glob("*.html"), *folder.glob("*.png")]:
-            chart.unlink()
+            if chart not in keep:
+                chart.unlink()
         if not any(folder.iterdir()):
             folder.rmdir()
 
@@ -487,28 +501,38 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
                  ) -> list[ChartFile]:
     """Write one chart per (indicator, area) with headline data, and ``index.html``.
 
-    Chart files from an earlier run are removed first, so the folder matches the warehouse.
+    A chart whose figure is the same as last run's (by digest) is not drawn again: PNG export
+    is the slow part of a build. Chart files no longer backed by data are removed, so the
+    folder matches the warehouse.
     """
     if png:
         require_browser()  # before anything is removed, so a failed run leaves the last one
     charts_dir.mkdir(parents=True, exist_ok=True)
-    clear_previous_output(charts_dir)
+    previous = read_manifest(charts_dir)
+    manifest: dict[str, str] = {}
     all_series = load_series(conn)
     files: list[ChartFile] = []
-    figures: list[tuple[go.Figure, Path]] = []
+    to_draw: list[tuple[go.Figure, str, Path, Path | None]] = []
     for series in all_series:
         folder = charts_dir / series.area_code
-        folder.mkdir(exist_ok=True)
         html_path = folder / f"{series.indicator.indicator_id}.html"
         png_path = html_path.with_suffix(".png") if png else None
         figure = build_figure(series)
-        write_html(figure, chart_title(series), html_path)
-        if png_path is not None:
-            figures.append((figure, png_path))
-        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path,
-                               png_path))
-    if figures:
-        write_pngs(figures)
+        name = f"{series.area_code}/{series.indicator.indicator_id}"
+        manifest[name] = hashlib.sha256(f"{png}:{figure.to_json()}".encode()).hexdigest()
+        drawn = html_path.exists() and (png_path is None or png_path.exists())
+        if previous.get(name) != manifest[name] or not drawn:
+            to_draw.append((figure, chart_title(series), html_path, png_path))
+        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path, png_path))
+    remove_stale_output(charts_dir, {p for f in files for p in (f.html, f.png) if p is not None})
+    (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
+    for figure, title, html_path, _ in to_draw:
+        html_path.parent.mkdir(exist_ok=True)
+        write_html(figure, title, html_path)
+    pngs = [(figure, png_path) for figure, _, _, png_path in to_draw if png_path is not None]
+    if pngs:
+        write_pngs(pngs)
+    (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     index = render_index(all_series, files, load_scorecard(conn), load_indicators(conn),
                          built=datetime.now())
     (charts_dir / "index.html").write_text(index, encoding="utf-8")

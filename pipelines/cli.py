@@ -61,17 +61,25 @@ def _build(settings: Settings) -> int:
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
     errors, warnings = _problems(result)
+    if errors or warnings:
+        print(f"Files are named by their path under the raw folder, {settings.raw_dir}.")
     for line in warnings:
         print(f"WARNING {line}" if not line.startswith("  ") else line)
-    if not result.success or errors:
-        print("\nBuild refused; the published warehouse was not changed.", file=sys.stderr)
+    if not result.success:
+        print("\nBuild failed; the published warehouse was not changed.", file=sys.stderr)
         for line in errors:
             print(line, file=sys.stderr)
-        print(f"Validation reports: {settings.validation_dir}", file=sys.stderr)
         return 1
     print(f"Warehouse:          {settings.db_path}")
     print(f"Charts:             {settings.charts_dir / 'index.html'}")
     print(f"Validation reports: {settings.validation_dir}")
+    if errors:
+        print("\nPublished what passed, but some files were refused and quarantined; the last good "
+              "version of each stays in use (see marts.scorecard.stale_reason):", file=sys.stderr)
+        for line in errors:
+            print(line, file=sys.stderr)
+        print(f"Quarantine reports: {settings.out_dir / 'quarantine'}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -121,6 +121,7 @@ MARTS: tuple[MartTable, ...] = (
         "target_illustrative": "True when the target is illustrative, not stated by the strategy",
         "rag": "green (on or better than the trajectory), amber (within tolerance), red, no target, or no data",
         "note": "Note from the strategy file",
+        "stale_reason": "Set when the figure rests on a quarantined file's last good version: which file and why",
     }),
     MartTable("marts.eha_neglect_by_agency", "Early help assessments per agency, area and period.", {
         "partnership": _AREA["partnership"],

@@ -7,7 +7,8 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.core.tables import areas, indicator_series, observation_periods, sources
+from assets.core.tables import areas, indicator_series, observation_periods, observations, sources
+from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.dfe_open_data import dfe_open_data
 from assets.sql_tables import sql_table_asset
 from expectations.marts import validate_scorecard
@@ -21,9 +22,11 @@ from pipelines.warehouse import comment_on, preview_markdown, replace_table
 def indicators(duckdb: DuckDBResource) -> dg.MaterializeResult:
     frame = pl.DataFrame([asdict(i) for i in INDICATORS])
     mart = MARTS_BY_NAME["marts.indicators"]
+    measures = pl.DataFrame([{"indicator_id": i.indicator_id, "measure": m} for i in INDICATORS for m in i.measures])
     with duckdb.get_connection() as conn:
         replace_table(conn, "marts", "indicators", frame.select(list(mart.columns)))
         comment_on(conn, mart.name, mart.description, mart.columns)
+        replace_table(conn, "core", "indicator_measures", measures)
     return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
 
 
@@ -47,8 +50,12 @@ targets = sql_table_asset(
     "marts", "targets", deps=[indicator_values, indicators],
     description=MARTS_BY_NAME["marts.targets"].description)
 
+stale_figures = sql_table_asset(
+    "core", "stale_figures", deps=[observations, indicators, *raw_layout_assets, dfe_open_data],
+    description="Indicators and areas resting on a quarantined file's last good version.")
+
 scorecard = sql_table_asset(
-    "marts", "scorecard", deps=[indicator_values, indicators, targets, areas],
+    "marts", "scorecard", deps=[indicator_values, indicators, targets, areas, stale_figures],
     description=MARTS_BY_NAME["marts.scorecard"].description)
 
 eha_neglect_by_agency = sql_table_asset(

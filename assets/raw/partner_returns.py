@@ -1,13 +1,12 @@
 """Raw layer: every extract under the raw folder, recognised, validated and loaded.
 
-``raw/extract_files`` lists every data file seen and what it was recognised as. Then one
-asset per partner-return layout (``raw/<layout>``) reads that layout's files, validates
-them with pandera and, only when every row passes, replaces its table. Its check is
-blocking: a refused file stops everything downstream, so nothing is published from it.
+``raw/extract_files`` lists every data file seen now and what it was recognised as. Then
+one asset per partner-return layout (``raw/<layout>``) brings its table in line with that
+layout's files, file by file (``assets.raw.loading``): each validated with pandera, a failing
+file quarantined while its last good version stays in use.
 """
 
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,21 +16,17 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
-from expectations.partner_returns import Problem, validate_layout
+from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, outcome_check, outcome_metadata,
+                               sync_files, write_outcome_report)
+from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
 from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown, replace_table
 
-MAX_MESSAGES_IN_METADATA = 50
-
-
-def display_path(path: Path) -> str:
-    """A path as a person would type it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+def raw_relative(path: Path, raw_dir: Path) -> str:
+    """A file's identity: its path under the raw folder, so the warehouse survives the folder moving."""
+    return path.relative_to(raw_dir).as_posix()
 
 
 @dg.asset(
@@ -39,14 +34,15 @@ def display_path(path: Path) -> str:
     group_name="raw",
     check_specs=[dg.AssetCheckSpec("every_file_recognised", asset=["raw", "extract_files"],
                                    description="Every data file under the raw folder matches a known layout.")],
-    description="Every data file under the raw folder: size, sha256 and the layout its header matched.",
+    description="Every data file under the raw folder (paths relative to it): size, sha256 and the layout "
+                "its header matched.",
 )
 def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     raw_dir = paths.settings.raw_dir
     seen_at = datetime.now(timezone.utc).replace(microsecond=0)
     rows = []
     for path in discover_files(raw_dir):
-        file_facts = {"path": display_path(path), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
+        file_facts = {"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
                       "seen_at": seen_at}
         if (dataset := recognise_ees(path)) is not None:
             rows.append({**file_facts, "sheet": None, "source": "dfe_published", "layout": dataset,
@@ -79,51 +75,31 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     )
 
 
-def _read_layout_text(layout: Layout, files: pl.DataFrame) -> pl.DataFrame:
-    """All tables recognised as ``layout``, as text, with where each row came from."""
-    frames = [pl.DataFrame(schema={**{c: pl.String for c in layout.column_names}, "source_file": pl.String,
-                                   "source_sheet": pl.String, "source_row": pl.Int64})]
-    for path, sheets in files.group_by("path", maintain_order=True).agg("sheet").iter_rows():
-        wanted = set(sheets)
-        for table in read_tables(Path(path)):
-            if table.sheet not in wanted:
-                continue
-            frames.append(
-                table.frame.rename(layout.match_headers(table.headers))
-                .with_columns(source_file=pl.lit(path), source_sheet=pl.lit(table.sheet, dtype=pl.String))
-                .select(*layout.column_names, "source_file", "source_sheet", "source_row")
-                # Rows blank in every layout column are spacing, not data.
-                .filter(~pl.all_horizontal(pl.col(c).is_null() for c in layout.column_names))
-            )
-    return pl.concat(frames, how="vertical")
+def read_layout_file(layout: Layout, raw_dir: Path, ref: FileRef, area_codes: frozenset[str]) -> FileRead:
+    """One file (or sheet) of ``layout``: its rows validated and typed, or its problems."""
+    table = next(t for t in read_tables(raw_dir / ref.path) if t.sheet == ref.sheet)
+    text = (table.frame.rename(layout.match_headers(table.headers))
+            .with_columns(source_file=pl.lit(ref.path), source_sheet=pl.lit(ref.sheet, dtype=pl.String))
+            .select(*layout.column_names, "source_file", "source_sheet", "source_row")
+            # Rows blank in every layout column are spacing, not data.
+            .filter(~pl.all_horizontal(pl.col(c).is_null() for c in layout.column_names)))
+    typed, problems = validate_layout(layout, text, area_codes)
+    return FileRead(typed, text.height, problems)
 
 
-def write_validation_report(out_dir: Path, name: str, title: str, files: list[str], rows: int,
-                            problems: list[Problem]) -> Path:
-    """JSON for machines and Markdown for people, one pair per source, rewritten every build."""
-    report_dir = out_dir / "validation"
-    report_dir.mkdir(parents=True, exist_ok=True)
-    status = "refused" if problems else "accepted"
-    (report_dir / f"{name}.json").write_text(json.dumps(
-        {"layout": name, "status": status, "files": files, "rows": rows,
-         "problems": [p.as_dict() for p in problems]}, indent=2), encoding="utf-8")
-    lines = [f"# {title} ({name}): {status}", "", f"{rows} rows from {len(files)} file(s).", ""]
-    lines += [f"- {p.message()}" for p in problems] or ["No problems found."]
-    markdown = report_dir / f"{name}.md"
-    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return markdown
+def empty_layout_rows(layout: Layout) -> pl.DataFrame:
+    """The typed, empty frame of a layout: the shape of its raw table."""
+    text = pl.DataFrame(schema={**{c: pl.String for c in layout.column_names}, "source_file": pl.String,
+                                "source_sheet": pl.String, "source_row": pl.Int64})
+    return validate_layout(layout, text, frozenset())[0]
 
 
-def validity_result(problems: list[Problem], report: Path, rows: int) -> dg.AssetCheckResult:
-    """The blocking ``valid`` check of a raw asset: every problem in plain words, or the rows that passed."""
-    messages = [p.message() for p in problems]
-    return dg.AssetCheckResult(
-        check_name="valid", passed=not problems,
-        description=(f"{len(problems)} problem(s); nothing from these files was loaded. See {report}."
-                     if problems else f"{rows} rows passed."),
-        metadata={"problems": len(problems), "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
-                  "report": dg.MetadataValue.path(str(report))},
-    )
+def files_of(conn, source: str, layout: str | None = None) -> list[FileRef]:
+    """The files (and sheets) under the raw folder now recognised as ``source`` (and ``layout``)."""
+    query = ("select path, sheet, sha256, size_bytes from raw.extract_files where source = ? "
+             + ("and layout = ? " if layout else "") + "order by path, sheet")
+    rows = conn.execute(query, [source, layout] if layout else [source]).fetchall()
+    return [FileRef(*row) for row in rows]
 
 
 def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
@@ -133,30 +109,28 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
         key=key,
         deps=[extract_files, strategies],
         group_name="raw",
-        description=f"{layout.title}: {layout.description} Loaded only when every row passes validation.",
-        check_specs=[dg.AssetCheckSpec("valid", asset=key, blocking=True,
+        description=f"{layout.title}: {layout.description} Loaded file by file; a file that fails "
+                    "validation is quarantined and its last good version stays in use.",
+        check_specs=[dg.AssetCheckSpec("valid", asset=key,
                                        description=f"Every {layout.name} file passes the layout's pandera schemas.")],
     )
     def raw_layout(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = paths.settings
         with duckdb.get_connection() as conn:
             area_codes = frozenset(code for (code,) in conn.execute("select area_code from core.partnership_areas").fetchall())
-            files = conn.execute("select path, sheet from raw.extract_files where source = 'partner_return' "
-                                 "and layout = ? order by path, sheet", [layout.name]).pl()
-        text = _read_layout_text(layout, files)
-        typed, problems = validate_layout(layout, text, area_codes)
-        file_list = files["path"].unique(maintain_order=True).to_list()
-        report = write_validation_report(settings.out_dir, layout.name, layout.title, file_list, text.height,
-                                         problems)
-        for problem in problems[:MAX_MESSAGES_IN_METADATA]:
+            outcome = sync_files(
+                conn, table=f"raw.{layout.name}", source="partner_return", layout=layout.name,
+                files=files_of(conn, "partner_return", layout.name),
+                read=lambda ref: read_layout_file(layout, settings.raw_dir, ref, area_codes),
+                empty=empty_layout_rows(layout), out_dir=settings.out_dir, key=layout.unique_key_columns)
+            preview = preview_markdown(conn, f"raw.{layout.name}")
+            rows = conn.execute(f"select count(*) from raw.{layout.name}").fetchone()[0]
+        write_outcome_report(settings.out_dir, layout.name, layout.title, outcome)
+        for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
             context.log.error(problem.message())
-        metadata: dict = {"files": dg.MetadataValue.json(file_list), "rows_read": text.height,
-                          "report": dg.MetadataValue.path(str(report))}
-        if not problems:
-            with duckdb.get_connection() as conn:
-                metadata["rows_loaded"] = replace_table(conn, "raw", layout.name, typed)
-                metadata["preview"] = dg.MetadataValue.md(preview_markdown(conn, f"raw.{layout.name}"))
-        return dg.MaterializeResult(metadata=metadata, check_results=[validity_result(problems, report, text.height)])
+        return dg.MaterializeResult(
+            metadata={**outcome_metadata(outcome), "dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)},
+            check_results=[outcome_check(outcome, settings.out_dir)])
 
     return raw_layout
 

@@ -40,6 +40,7 @@ positioned as (
         targets.amber_tolerance_pct,
         targets.illustrative as target_illustrative,
         targets.note,
+        stale.stale_reason,
         -- The straight line from baseline to target, held at the target after its due date.
         case when latest.period_end is not null then
             targets.baseline_value + (targets.target_value - targets.baseline_value) * least(greatest(
@@ -53,6 +54,11 @@ positioned as (
         on previous.indicator_id = grid.indicator_id and previous.area_code = grid.area_code and previous.recency = 2
     left join marts.targets as targets
         on targets.indicator_id = grid.indicator_id and targets.area_code = grid.area_code
+    left join (
+        select indicator_id, area_code, string_agg(stale_reason, '; ' order by stale_reason) as stale_reason
+        from core.stale_figures
+        group by all
+    ) as stale on stale.indicator_id = grid.indicator_id and stale.area_code = grid.area_code
 )
 
 select
@@ -87,6 +93,7 @@ select
         when abs(value - trajectory_value) <= abs(trajectory_value) * amber_tolerance_pct / 100.0 then 'amber'
         else 'red'
     end as rag,
-    note
+    note,
+    stale_reason
 from positioned
 order by partnership, area_code, indicator_id

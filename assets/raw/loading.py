@@ -1,0 +1,227 @@
+"""Loading extracts file by file, with a ledger, so nothing is lost, duplicated or half-written.
+
+Each raw table keeps, for every row, the file (and sheet) it came from and that file's
+sha256. A build then, for each source table:
+
+- skips a file whose content it already holds (an unchanged file is not reloaded);
+- replaces exactly a changed file's own rows, in one transaction, once the new version
+  passes validation;
+- quarantines a file that fails: nothing from it is loaded, its last good version (if any)
+  stays in use, and a report lists every problem;
+- retires the rows of a file that is no longer there, and says so.
+
+Every outcome is a row in ``raw.load_ledger``: path, sheet, size, sha256, source, layout,
+status, rows read, rows accepted, problems and time.
+"""
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from expectations.partner_returns import Problem
+
+MAX_MESSAGES_IN_METADATA = 50
+
+LEDGER_DDL = """
+create table if not exists raw.load_ledger (
+    recorded_at timestamptz, path varchar, sheet varchar, sha256 varchar, size_bytes bigint,
+    source varchar, layout varchar, status varchar, rows_read bigint, rows_accepted bigint,
+    problems bigint, detail varchar)
+"""
+
+
+@dataclass(frozen=True)
+class FileRef:
+    path: str
+    sheet: str | None
+    sha256: str
+    size_bytes: int
+
+    @property
+    def where(self) -> str:
+        return self.path + (f", sheet '{self.sheet}'" if self.sheet else "")
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """One file's rows, typed (meaningful only without problems), and how many rows were read."""
+
+    rows: pl.DataFrame
+    rows_read: int
+    problems: list[Problem]
+
+
+@dataclass
+class SyncOutcome:
+    loaded: list[FileRef] = field(default_factory=list)
+    unchanged: list[FileRef] = field(default_factory=list)
+    quarantined: dict[FileRef, list[Problem]] = field(default_factory=dict)
+    retired: list[tuple[str, str | None, int]] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for problems in self.quarantined.values() for p in problems]
+
+
+def _same_sheet(column: str = "source_sheet") -> str:
+    return f"{column} is not distinct from ?"
+
+
+def _record(conn: duckdb.DuckDBPyConnection, ref: FileRef | None, path: str, sheet: str | None, source: str,
+            layout: str, status: str, rows_read: int, rows_accepted: int, problems: int, detail: str) -> None:
+    conn.execute("insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        datetime.now(timezone.utc), path, sheet, ref.sha256 if ref else None, ref.size_bytes if ref else None,
+        source, layout, status, rows_read, rows_accepted, problems, detail])
+
+
+def quarantine_report_path(out_dir: Path, ref: FileRef) -> Path:
+    name = re.sub(r"[^0-9A-Za-z._-]+", "_", ref.path + (f"__{ref.sheet}" if ref.sheet else ""))
+    return out_dir / "quarantine" / f"{name}.md"
+
+
+def _write_quarantine_report(out_dir: Path, ref: FileRef, problems: list[Problem], kept_rows: int) -> Path:
+    markdown = quarantine_report_path(out_dir, ref)
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    kept = (f"Its last good version ({kept_rows} rows) stays in use until a corrected file arrives."
+            if kept_rows else "No earlier version of it was loaded, so its figures are missing until it is corrected.")
+    markdown.with_suffix(".json").write_text(json.dumps(
+        {"file": ref.path, "sheet": ref.sheet, "sha256": ref.sha256, "status": "quarantined",
+         "rows_kept_from_last_good_version": kept_rows, "problems": [p.as_dict() for p in problems]},
+        indent=2), encoding="utf-8")
+    lines = [f"# Quarantined: {ref.where}", "", f"Nothing from this version was loaded. {kept}", "",
+             f"{len(problems)} problem(s):", ""] + [f"- {p.message()}" for p in problems]
+    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return markdown
+
+
+def _clear_quarantine_report(out_dir: Path, ref: FileRef) -> None:
+    report = quarantine_report_path(out_dir, ref)
+    for path in (report, report.with_suffix(".json")):
+        path.unlink(missing_ok=True)
+
+
+def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, rows: pl.DataFrame,
+                   key: Sequence[str]) -> list[Problem]:
+    """Rows of the incoming file whose key another file already gives."""
+    if not key or rows.is_empty():
+        return []
+    conn.register("_incoming_keys", rows.select(*key, "source_row").to_arrow())
+    try:
+        clashes = conn.execute(
+            f"select incoming.source_row, existing.source_file, existing.source_row "
+            f"from _incoming_keys as incoming join {table} as existing using ({', '.join(key)}) "
+            f"where not (existing.source_file = ? and {_same_sheet('existing.source_sheet')}) "
+            f"order by incoming.source_row", [ref.path, ref.sheet]).fetchall()
+    finally:
+        conn.unregister("_incoming_keys")
+    return [Problem(ref.path, ref.sheet, row, None, None,
+                    f"{other_file} (row {other_row}) already gives the same {', '.join(key)}; "
+                    "each may appear in only one file")
+            for row, other_file, other_row in clashes]
+
+
+def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
+               read: Callable[[FileRef], FileRead], empty: pl.DataFrame, out_dir: Path,
+               key: Sequence[str] = ()) -> SyncOutcome:
+    """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring)."""
+    conn.execute(LEDGER_DDL)
+    conn.register("_empty", empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)).to_arrow())
+    conn.execute(f"create table if not exists {table} as select * from _empty")
+    conn.unregister("_empty")
+    held = {(path, sheet): sha for path, sheet, sha in conn.execute(
+        f"select distinct source_file, source_sheet, source_sha256 from {table}").fetchall()}
+    outcome = SyncOutcome()
+
+    current = {(ref.path, ref.sheet) for ref in files}
+    for (path, sheet) in sorted(set(held) - current, key=str):
+        conn.execute("begin transaction")
+        retired = conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}", [path, sheet]).fetchone()[0]
+        _record(conn, None, path, sheet, source, layout, "retired", 0, 0, 0,
+                f"file no longer under the raw folder: its {retired} rows were retired")
+        conn.execute("commit")
+        outcome.retired.append((path, sheet, retired))
+
+    for ref in files:
+        if held.get((ref.path, ref.sheet)) == ref.sha256:
+            outcome.unchanged.append(ref)
+            continue
+        result = read(ref)
+        problems = result.problems or _key_conflicts(conn, table, ref, result.rows, key)
+        if problems:
+            kept = conn.execute(f"select count(*) from {table} where source_file = ? and {_same_sheet()}",
+                                [ref.path, ref.sheet]).fetchone()[0]
+            report = _write_quarantine_report(out_dir, ref, problems, kept)
+            _record(conn, ref, ref.path, ref.sheet, source, layout, "quarantined", result.rows_read, 0,
+                    len(problems), str(report))
+            outcome.quarantined[ref] = problems
+            continue
+        rows = result.rows.with_columns(source_sha256=pl.lit(ref.sha256))
+        conn.register("_incoming", rows.to_arrow())
+        try:
+            conn.execute("begin transaction")
+            conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}", [ref.path, ref.sheet])
+            conn.execute(f"insert into {table} by name select * from _incoming")
+            _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", result.rows_read, rows.height, 0,
+                    "replaced its earlier rows" if (ref.path, ref.sheet) in held else "new file")
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+        finally:
+            conn.unregister("_incoming")
+        _clear_quarantine_report(out_dir, ref)
+        outcome.loaded.append(ref)
+    return outcome
+
+
+def outcome_check(outcome: SyncOutcome, out_dir: Path) -> dg.AssetCheckResult:
+    """The ``valid`` check of a raw asset: quarantined files fail it (ERROR), but do not block
+    the rest of the build, which publishes every file that passed."""
+    problems = outcome.problems
+    messages = [p.message() for p in problems]
+    refused = [f"{ref.where} (report: {quarantine_report_path(out_dir, ref)})" for ref in outcome.quarantined]
+    return dg.AssetCheckResult(
+        check_name="valid", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
+        description=(f"{len(refused)} file(s) quarantined with {len(problems)} problem(s): " + "; ".join(refused)
+                     if problems else "Every file passed."),
+        metadata={"problems": len(problems), "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
+                  "quarantined": dg.MetadataValue.json(refused)},
+    )
+
+
+def outcome_metadata(outcome: SyncOutcome) -> dict:
+    return {"loaded": dg.MetadataValue.json([r.where for r in outcome.loaded]),
+            "unchanged": len(outcome.unchanged),
+            "quarantined": dg.MetadataValue.json([r.where for r in outcome.quarantined]),
+            "retired": dg.MetadataValue.json([f"{p} ({n} rows)" for p, _, n in outcome.retired])}
+
+
+def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutcome) -> Path:
+    """This build's outcome for one source, as JSON for machines and Markdown for people."""
+    report_dir = out_dir / "validation"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    status = "quarantined files" if outcome.quarantined else "accepted"
+    (report_dir / f"{name}.json").write_text(json.dumps({
+        "layout": name, "status": status,
+        "loaded": [r.where for r in outcome.loaded], "unchanged": [r.where for r in outcome.unchanged],
+        "quarantined": [r.where for r in outcome.quarantined],
+        "retired": [{"file": p, "sheet": s, "rows": n} for p, s, n in outcome.retired],
+        "problems": [p.as_dict() for p in outcome.problems]}, indent=2), encoding="utf-8")
+    lines = [f"# {title} ({name}): {status}", ""]
+    for label, refs in (("Loaded", outcome.loaded), ("Unchanged, not reloaded", outcome.unchanged)):
+        lines += [f"{label}: {len(refs)} file(s)."] + [f"- {r.where}" for r in refs] + [""]
+    lines += [f"Retired: {p} ({n} rows)" for p, _, n in outcome.retired]
+    for ref, problems in outcome.quarantined.items():
+        lines += ["", f"## Quarantined: {ref.where}", ""] + [f"- {p.message()}" for p in problems]
+    if not outcome.quarantined:
+        lines.append("No problems found.")
+    markdown = report_dir / f"{name}.md"
+    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return markdown

@@ -1,0 +1,760 @@
+"""Record-level extracts, read as data teams have them, returned without personal data.
+
+Sources (see ``docs/record_level.md`` for every accepted header and code):
+
+- **Annex A** lists 2 (early help), 3 (referrals), 7 (child protection plans) and 8 (children
+  looked after): sheets named "List N" (any suffix, case and spacing ignored), or any sheet
+  or CSV whose header row holds the list's columns;
+- **SSDA903** episodes (``CHILD,DECOM,...,DEC,...``); the SSDA903 header table is recognised
+  and nothing of it is kept;
+- a **front-door / hub referral log** (``referral_date, la_code, neglect, outcome``).
+
+What comes back for each table is a ``RecordTable``: a typed frame holding only the columns
+the monthly measures need (``sql/record_level/*.sql``), the child identifier replaced by a
+keyed hash (``pseudonymise``), and the problems found, each naming file, sheet, row (as a
+spreadsheet numbers it), column and rule. For a cell about a child (identifier, dates) a
+problem never repeats the cell's content. Names, dates of birth, postcodes, UPNs, workers
+and free text are never read into a returned frame: only the columns listed here are kept.
+
+Everything is vectorised: coded values and dates are parsed once per distinct value and
+mapped back, identifiers are hashed once per distinct child.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import fastexcel
+import polars as pl
+
+from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
+from expectations.partner_returns import Problem
+from pipelines.periods import parse_date
+from pipelines.settings import SQL_DIR
+
+Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
+               "ssda903_episodes", "ssda903_header", "hub_log"]
+Parser = Literal["id", "date", "yes_no", "neglect_factors", "category", "organisation", "count",
+                 "outcome", "area_code"]
+# "row": the row cannot be counted without this cell, so a blank or unreadable cell drops it;
+# "cell": expected in every row, so a blank or unreadable cell is reported and left empty;
+# "optional": a blank is fine, an unreadable cell is reported and left empty.
+Need = Literal["row", "cell", "optional"]
+
+HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
+MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one summary problem
+RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly")
+
+
+class PseudonymKeyMissing(RuntimeError):
+    """Record-level rows hold child identifiers, and there is no key to pseudonymise them with."""
+
+
+@dataclass(frozen=True)
+class RecordProblem(Problem):
+    """A ``Problem`` that may withhold a cell's content.
+
+    ``withheld`` is true when the cell was not blank but is about a child (an identifier or a
+    date), so ``value`` stays None and the message says the content is not shown.
+    """
+
+    withheld: bool = False
+
+    def message(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        if self.row is None:  # about a whole table or column, not one cell
+            return f"{', '.join(where)}: {self.rule}."
+        if self.withheld:
+            return (f"{', '.join(where)}: the cell is refused because {self.rule} "
+                    "(its content is not shown: it is about a child).")
+        return super().message()
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    kind: Kind
+    path: Path
+    sheet: str | None
+    frame: pl.DataFrame
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the column it becomes (``neglect_flag``/``neglect_factors`` both feed ``neglect``)
+    header: str  # as the standard writes it, for messages and the documentation
+    parser: Parser
+    aliases: tuple[str, ...] = ()  # other headers, already normalised (see normalise_header)
+    required: bool = False  # the column must be present for the table to be read
+    need: Need = "optional"
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        return (normalise_header(self.header), *self.aliases)
+
+    @property
+    def personal(self) -> bool:
+        """Cells about a child: a problem names the cell but never repeats its content."""
+        return self.parser in ("id", "date")
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: Kind
+    title: str
+    fields: tuple[Field, ...]
+    annex_a_list: int | None = None
+    keeps_nothing: bool = False  # recognised so that it is known, but nothing of it is kept
+
+    @property
+    def required(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+
+_CHILD_ID_ALIASES = ("child_unique_identifier", "unique_child_id", "child_id", "childid",
+                     "child_ref", "child_reference", "la_child_id", "child_la_id", "cuid")
+_NEGLECT_FLAG_ALIASES = ("neglect", "neglect_flag", "neglect_concern", "neglect_a_concern",
+                         "neglect_is_a_concern", "is_neglect_a_concern", "neglect_y_n")
+_FACTORS_ALIASES = ("factors_identified_at_the_end_of_assessment", "factors_identified_at_end_of_assessment",
+                    "factors_identified", "assessment_factors")
+
+
+def _child_id(header: str = "Child Unique ID", aliases: tuple[str, ...] = _CHILD_ID_ALIASES,
+              required: bool = True, need: Need = "row") -> Field:
+    return Field("child_key", header, "id", aliases, required=required, need=need)
+
+
+def _neglect_fields() -> tuple[Field, Field]:
+    return (Field("neglect_flag", "Neglect identified", "yes_no", _NEGLECT_FLAG_ALIASES),
+            Field("neglect_factors", "Factors identified at assessment", "neglect_factors", _FACTORS_ALIASES))
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("annex_a_list2", "Annex A list 2: early help assessments", annex_a_list=2, fields=(
+        _child_id(),
+        Field("assessment_start", "Assessment start date", "date",
+              ("assessment_started_date", "date_assessment_started", "assessment_start", "eha_start_date",
+               "early_help_assessment_start_date", "start_date_of_assessment"), required=True, need="row"),
+        Field("assessment_completed", "Assessment completion date", "date",
+              ("assessment_completed_date", "date_assessment_completed", "assessment_completion",
+               "eha_completion_date", "early_help_assessment_completion_date", "date_of_assessment_completion")),
+        Field("organisation", "Organisation completing assessment", "organisation",
+              ("organisation_completing_the_assessment", "organization_completing_assessment",
+               "agency_completing_assessment", "organisation_completing_eha", "lead_agency",
+               "lead_organisation", "assessing_organisation", "assessing_agency"), required=True, need="cell"),
+        *_neglect_fields(),
+    )),
+    Source("annex_a_list3", "Annex A list 3: referrals", annex_a_list=3, fields=(
+        _child_id(),
+        Field("referral_date", "Date of Referral", "date",
+              ("referral_date", "date_referral_received", "referral_received_date", "date_of_referral_received",
+               "referral_start_date"), required=True, need="row"),
+        Field("referral_nfa", "Referral NFA?", "yes_no",
+              ("is_referral_nfa", "referral_no_further_action", "referral_resulted_in_nfa", "nfa")),
+        *_neglect_fields(),
+    )),
+    Source("annex_a_list7", "Annex A list 7: child protection plans", annex_a_list=7, fields=(
+        _child_id(),
+        Field("plan_start", "Child Protection Plan Start Date", "date",
+              ("cp_plan_start_date", "cpp_start_date", "child_protection_plan_start", "plan_start_date",
+               "date_child_protection_plan_started", "cp_start_date"), required=True, need="row"),
+        Field("initial_category", "Initial Category of Abuse", "category",
+              ("initial_category_of_abuse_neglect", "initial_category", "initial_abuse_category",
+               "category_of_abuse_at_start"), required=True, need="cell"),
+        Field("latest_category", "Latest Category of Abuse", "category",
+              ("latest_category_of_abuse_neglect", "latest_category", "current_category_of_abuse",
+               "latest_abuse_category"), required=True),
+        Field("plan_end", "Child Protection Plan End Date", "date",
+              ("cp_plan_end_date", "cpp_end_date", "child_protection_plan_end", "plan_end_date",
+               "date_child_protection_plan_ended", "cp_end_date"), required=True),
+        Field("previous_plans", "Number of Previous Child Protection Plans", "count",
+              ("number_of_previous_cp_plans", "number_of_previous_cpps", "previous_child_protection_plans",
+               "previous_cp_plans", "no_of_previous_cp_plans", "number_of_previous_child_protection_plans_ever")),
+    )),
+    Source("annex_a_list8", "Annex A list 8: children looked after", annex_a_list=8, fields=(
+        _child_id(),
+        Field("date_started", "Date Started to be Looked After", "date",
+              ("date_child_started_to_be_looked_after", "date_started_looked_after", "date_became_looked_after",
+               "date_started_care", "start_date_of_period_of_care", "date_started_to_be_looked_after_current_period"),
+              required=True, need="row"),
+        Field("date_ceased", "Date Ceased to be Looked After", "date",
+              ("date_child_ceased_to_be_looked_after", "date_ceased_looked_after", "date_ceased_care",
+               "end_date_of_period_of_care", "date_left_care")),
+    )),
+    Source("ssda903_episodes", "SSDA903 episodes", fields=(
+        _child_id("CHILD", ()),
+        Field("decom", "DECOM", "date", required=True, need="row"),
+        Field("dec", "DEC", "date", required=True),
+    )),
+    # Its fields only recognise the table: none is ever read.
+    Source("ssda903_header", "SSDA903 header (personal details only: nothing is kept)", keeps_nothing=True, fields=(
+        Field("child", "CHILD", "id", required=True),
+        Field("sex", "SEX", "id", required=True),
+        Field("dob", "DOB", "date", required=True),
+    )),
+    Source("hub_log", "Front-door / hub referral log", fields=(
+        Field("referral_date", "referral_date", "date",
+              ("date_of_referral", "referral_received_date", "date_received", "date"), required=True, need="row"),
+        Field("area_code", "la_code", "area_code",
+              ("area_code", "ons_code", "la_ons_code", "new_la_code", "local_authority_code"), need="row"),
+        Field("neglect_flag", "neglect", "yes_no",
+              ("neglect_flag", "neglect_tagged", "tagged_neglect", "neglect_concern", "is_neglect", "neglect_y_n"),
+              required=True, need="row"),
+        Field("outcome", "outcome", "outcome",
+              ("hub_outcome", "referral_outcome", "outcome_of_referral", "decision"), required=True, need="cell"),
+        _child_id("child_id", ("child_unique_id", *(a for a in _CHILD_ID_ALIASES if a != "child_id")),
+                  required=False, need="optional"),
+    )),
+)
+SOURCES_BY_KIND: dict[str, Source] = {s.kind: s for s in SOURCES}
+
+# The typed frame of each kind, column by column (``ssda903_header`` keeps nothing).
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "annex_a_list2": {"area_code": pl.String(), "child_key": pl.String(), "assessment_start": pl.Date(),
+                      "assessment_completed": pl.Date(), "organisation": pl.String(), "neglect": pl.Boolean(),
+                      "source_row": pl.Int64()},
+    "annex_a_list3": {"area_code": pl.String(), "child_key": pl.String(), "referral_date": pl.Date(),
+                      "referral_nfa": pl.Boolean(), "neglect": pl.Boolean(), "source_row": pl.Int64()},
+    "annex_a_list7": {"area_code": pl.String(), "child_key": pl.String(), "plan_start": pl.Date(),
+                      "plan_end": pl.Date(), "initial_category": pl.String(), "latest_category": pl.String(),
+                      "previous_plans": pl.Int64(), "source_row": pl.Int64()},
+    "annex_a_list8": {"area_code": pl.String(), "child_key": pl.String(), "date_started": pl.Date(),
+                      "date_ceased": pl.Date(), "source_row": pl.Int64()},
+    "ssda903_episodes": {"area_code": pl.String(), "child_key": pl.String(), "decom": pl.Date(),
+                         "dec": pl.Date(), "source_row": pl.Int64()},
+    "hub_log": {"area_code": pl.String(), "child_key": pl.String(), "referral_date": pl.Date(),
+                "neglect": pl.Boolean(), "outcome": pl.String(), "source_row": pl.Int64()},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Coded values
+
+
+_NA_TOKENS = ("", "#n/a", "n/a", "na", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!",
+              "#getting_data", "null", "nan", "-")
+_OPTION_LETTER = re.compile(r"^[a-z]{1,2}\)\s*")  # Annex A option letters: "a) Yes", "q) 6: Police"
+_CODE_AND_LABEL = re.compile(r"^(\d{1,2}[a-z]?)(?:\s*[:.)\-]\s*|\s+)(.+)$")
+_CODE_ONLY = re.compile(r"^\d{1,2}[a-z]?$")
+_TIME_SUFFIX = re.compile(r"^(\S+)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+_SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+_WHOLE_NUMBER = re.compile(r"^\d+(?:\.0+)?$")
+_AREA_CODE = re.compile(r"^[EWSN]\d{8}$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Day numbers accepted as dates (a date cell without date formatting): 1970 to 2099, so a bare
+# year such as "2020" is never read as a day in 1905.
+_FIRST_SERIAL, _LAST_SERIAL = (date(1970, 1, 1) - _EXCEL_EPOCH).days, (date(2099, 12, 31) - _EXCEL_EPOCH).days
+
+
+def _words(text: str) -> str:
+    """'q) 6: Police' -> '6 police'; "Children's Centre" -> 'children s centre'."""
+    text = _OPTION_LETTER.sub("", text.replace("\xa0", " ").strip().lower())
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def _code_and_label(text: str) -> tuple[str | None, str]:
+    """'q) 6: Police' -> ('6', 'police'); '3B' -> ('3b', ''); 'Police' -> (None, 'police')."""
+    text = _OPTION_LETTER.sub("", text.replace("\xa0", " ").strip().lower())
+    if _CODE_ONLY.match(text):
+        return text, ""
+    if m := _CODE_AND_LABEL.match(text):
+        return m[1], _words(m[2])
+    return None, _words(text)
+
+
+def _lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """{canonical: (variants in _words form)} -> {variant: canonical}, the canonical name included."""
+    table: dict[str, str] = {}
+    for canonical, variants in aliases.items():
+        for variant in (_words(canonical), *variants):
+            if table.setdefault(variant, canonical) != canonical:
+                raise ValueError(f"'{variant}' is an alias of both '{table[variant]}' and '{canonical}'")
+    return table
+
+
+YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
+
+CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
+    "Neglect": ("n", "neg", "neglect only"),
+    "Emotional abuse": ("e", "emo", "emotional", "emotional harm"),
+    "Physical abuse": ("p", "phy", "physical", "physical harm", "physical injury"),
+    "Sexual abuse": ("s", "sab", "sexual"),
+    "Multiple": ("m", "mul", "multiple not recommended", "multiple categories", "multiple category", "mixed"),
+}
+_CATEGORIES = _lookup(CATEGORY_ALIASES)
+
+# Annex A codes organisations with the CIN census referral-source codes ("q) 6: Police").
+AGENCY_BY_CODE: dict[str, str] = {
+    "1": "Other", "1a": "Other", "1b": "Other", "1c": "Other", "1d": "Other",  # individuals, self
+    "2": "School", "2a": "School", "2b": "School",  # schools, other education services
+    "3": "GP and health", "3a": "GP and health", "3b": "Health visiting", "3c": "School nursing",
+    "3d": "GP and health", "3e": "GP and health", "3f": "GP and health",
+    "4": "Housing",
+    "5": "Other", "5a": "Other", "5b": "Other", "5c": "Other", "5d": "Early help service",
+    "6": "Police", "7": "Other", "8": "Other", "9": "Other", "10": "Other",
+}
+AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
+    "Early help service": ("early help", "early help services", "early help team", "early help hub",
+                           "targeted early help", "family support", "family support service", "family hub",
+                           "family hubs", "la services early help", "local authority early help"),
+    "School": ("schools", "education", "education services", "other education services", "academy",
+               "primary school", "secondary school", "college"),
+    "Health visiting": ("health visitor", "health visitors", "health visiting service",
+                        "health services health visitor"),
+    "School nursing": ("school nurse", "school nurses", "school nursing service", "health services school nurse"),
+    "GP and health": ("gp", "gps", "general practitioner", "health", "health services", "health services gp",
+                      "other primary health services", "health services other primary health services",
+                      "a e", "health services a e", "accident and emergency", "hospital", "midwife",
+                      "midwifery", "camhs", "other health services", "health services other", "nhs"),
+    "Police": ("police service",),
+    "Housing": ("housing services", "housing association", "housing provider"),
+    "Voluntary sector": ("voluntary", "voluntary organisation", "voluntary and community sector", "vcs", "vcse",
+                         "third sector", "charity"),
+    "Children's centre": ("childrens centre", "children centre", "children s centres", "childrens centres",
+                          "sure start", "sure start children s centre"),
+    "Other": ("other agency", "other legal agency", "individual", "individual family member",
+              "individual acquaintance", "individual self", "self", "anonymous", "unknown", "not known",
+              "la services social care", "la services other internal", "la services external", "social care",
+              "youth offending team", "probation"),
+}
+_AGENCIES = _lookup(AGENCY_ALIASES)
+
+OUTCOME_ALIASES: dict[str, tuple[str, ...]] = {
+    "hub": ("dealt with by the hub", "dealt with by hub", "dealt with by the hubs", "dealt with by early help",
+            "dealt with by the early help hub", "handled by hub", "handled by the hub", "managed by the hub",
+            "managed by hub", "retained by hub", "early help", "early help hub", "hub early help",
+            "referred to early help", "stepped down to early help", "step down to early help"),
+    "stepped_up": ("stepped up to social work", "stepped up to social work team", "stepped up to social work teams",
+                   "stepped up to social care", "stepped up", "step up", "social work", "social care",
+                   "children s social care", "csc", "referred to social work", "referred to social care",
+                   "referred to children s social care", "escalated to social work", "escalated to social care"),
+    "nfa": ("no further action", "nfa", "closed nfa", "closed no further action", "no action"),
+}
+_OUTCOMES = _lookup(OUTCOME_ALIASES)
+
+
+def _parse_date_cell(text: str) -> date | None:
+    """An Excel date or date-time as read, a dd/mm/yyyy or yyyy-mm-dd text, or an Excel day number."""
+    if m := _TIME_SUFFIX.match(text):
+        text = m[1]
+    if (parsed := parse_date(text)) is not None:
+        return parsed
+    if _SERIAL.match(text) and _FIRST_SERIAL <= (days := int(float(text))) <= _LAST_SERIAL:
+        return _EXCEL_EPOCH + timedelta(days=days)
+    return None
+
+
+def _parse_yes_no(text: str) -> bool | None:
+    return YES_NO.get(_words(text))
+
+
+def _parse_neglect_factors(text: str) -> bool:
+    """True when one of the listed factors is neglect itself ('Neglect', 'b) Neglect', '2B: Neglect')."""
+    return any(_code_and_label(item)[1] == "neglect" for item in re.split(r"[,;|\n]", text))
+
+
+def _parse_category(text: str) -> str | None:
+    return _CATEGORIES.get(_words(text))
+
+
+def _parse_organisation(text: str) -> str | None:
+    code, label = _code_and_label(text)
+    if code is not None and code in AGENCY_BY_CODE:
+        return AGENCY_BY_CODE[code]
+    return _AGENCIES.get(label) if label else None
+
+
+def _parse_count(text: str) -> int | None:
+    text = _OPTION_LETTER.sub("", text.strip().lower())
+    if _WHOLE_NUMBER.match(text):
+        return int(float(text))
+    return 0 if text in ("none", "nil") else None
+
+
+def _parse_outcome(text: str) -> str | None:
+    return _OUTCOMES.get(_words(text))
+
+
+def _parse_area_code(text: str) -> str | None:
+    code = text.strip().upper()
+    return code if _AREA_CODE.match(code) else None
+
+
+_PARSERS: dict[str, tuple[Callable[[str], Any], pl.DataType, str]] = {
+    "date": (_parse_date_cell, pl.Date(),
+             "it must be a date: an Excel date, or a date written dd/mm/yyyy or yyyy-mm-dd"),
+    "yes_no": (_parse_yes_no, pl.Boolean(), "it must be yes or no (for example 'a) Yes', 'Y', 'No', 'false')"),
+    "neglect_factors": (_parse_neglect_factors, pl.Boolean(), ""),
+    "category": (_parse_category, pl.String(),
+                 "it must be a category of abuse: " + ", ".join(CPP_CATEGORIES) + " (codes such as "
+                 "'a) Neglect' or 'NEG' are accepted, see docs/record_level.md)"),
+    "organisation": (_parse_organisation, pl.String(),
+                     "it must be an organisation the alias table knows (a code such as 'q) 6: Police', or one of "
+                     + ", ".join(EARLY_HELP_AGENCIES) + "; see docs/record_level.md)"),
+    "count": (_parse_count, pl.Int64(), "it must be a whole number of 0 or more"),
+    "outcome": (_parse_outcome, pl.String(),
+                "it must be one of: dealt with by the hub, stepped up to social work, no further action"),
+    "area_code": (_parse_area_code, pl.String(), "it must be the ONS code of a local authority, such as E06000057"),
+}
+
+
+def parse_value(parser: Parser, text: str) -> Any:
+    """One cell's text as ``parser`` reads it (None when it cannot): the rules, one value at a time."""
+    if parser == "id":
+        return text
+    return _PARSERS[parser][0](text)
+
+
+def _map_distinct(cells: pl.Series, parse: Callable[[str], Any], dtype: pl.DataType) -> pl.Series:
+    """``parse`` applied once per distinct value, then mapped back (nulls stay null)."""
+    distinct = cells.drop_nulls().unique()
+    parsed = pl.Series([parse(v) for v in distinct.to_list()], dtype=dtype)
+    return cells.replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pseudonymisation
+
+
+_KEY_MISSING = ("record-level data holds child identifiers, but no pseudonymisation key was given: set "
+                "SCORECARD_PSEUDONYM_KEY to a long random secret kept outside the project (and keep it: a new "
+                "key gives every child a new child_key)")
+
+
+def pseudonymise(ids: pl.Series, key: str | bytes | None) -> pl.Series:
+    """Each identifier replaced by HMAC-SHA256(key, identifier) as 64 hex characters; nulls stay null.
+
+    Each distinct identifier is hashed once and the digests are mapped back, so millions of rows
+    about tens of thousands of children cost tens of thousands of hashes. The same key gives the
+    same child the same ``child_key`` in every file and every run; without the key the hash cannot
+    be reversed or recomputed from a guessed identifier.
+    """
+    values = ids.cast(pl.String)
+    distinct = values.drop_nulls().unique()
+    if distinct.is_empty():
+        return values
+    if not key:
+        raise PseudonymKeyMissing(_KEY_MISSING)
+    base = hmac.new(key.encode("utf-8") if isinstance(key, str) else key, digestmod=hashlib.sha256)
+
+    def digest(value: str) -> str:
+        h = base.copy()
+        h.update(value.encode("utf-8"))
+        return h.hexdigest()
+
+    hashed = pl.Series([digest(v) for v in distinct.to_list()], dtype=pl.String)
+    return values.replace_strict(distinct, hashed, default=None, return_dtype=pl.String)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the grid of cells
+
+
+_LIST_SHEET = re.compile(r"^list[\s_\-]*0*(\d+)(?!\d)")
+
+
+def annex_a_list_number(sheet: str) -> int | None:
+    """'List 3 - Referrals' -> 3, ' LIST\u00a008 ' -> 8, 'Lists' -> None."""
+    m = _LIST_SHEET.match(" ".join(sheet.replace("\xa0", " ").split()).lower())
+    return int(m[1]) if m else None
+
+
+def _sheet_grid(reader: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None) -> pl.DataFrame:
+    """Every cell of a sheet as text; row i is spreadsheet row i + 1 (leading empty rows kept)."""
+    loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string")
+    return loaded.to_polars()
+
+
+def _csv_head(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        return [row for row in islice(csv.reader(handle), HEADER_SEARCH_ROWS)]
+
+
+def _grid_head(grid: pl.DataFrame) -> list[list[str]]:
+    return [[cell or "" for cell in row] for row in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
+
+
+@dataclass(frozen=True)
+class _Header:
+    source: Source
+    row_index: int  # 0-based among the rows read: the header is spreadsheet row row_index + 1
+    columns: dict[str, int]  # field name -> column position
+    written: dict[str, str]  # field name -> header as written in the file
+
+
+def _match(source: Source, row: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    normalised = [normalise_header(cell) for cell in row]
+    columns: dict[str, int] = {}
+    written: dict[str, str] = {}
+    for item in source.fields:
+        position = next((i for i, h in enumerate(normalised) if h and h in item.accepted), None)
+        if position is not None:
+            columns[item.name] = position
+            written[item.name] = " ".join(str(row[position]).replace("\xa0", " ").split())
+    return columns, written
+
+
+def _find_header(head: list[list[str]], candidates: Iterable[Source]) -> _Header | None:
+    """The first row holding every required column of a candidate; the best-matching candidate wins."""
+    candidates = tuple(candidates)
+    for index, row in enumerate(head):
+        found = []
+        for source in candidates:
+            columns, written = _match(source, row)
+            if all(f.name in columns for f in source.required):
+                found.append(_Header(source, index, columns, written))
+        if found:
+            best = max(len(h.columns) for h in found)
+            winners = [h for h in found if len(h.columns) == best]
+            return winners[0] if len(winners) == 1 else None
+    return None
+
+
+def _missing_columns(head: list[list[str]], source: Source) -> tuple[int | None, list[Field]]:
+    """The row most like the source's header (spreadsheet number) and its missing required columns."""
+    best_row, best_missing = None, list(source.required)
+    for index, row in enumerate(head):
+        columns, _ = _match(source, row)
+        missing = [f for f in source.required if f.name not in columns]
+        if len(missing) < len(best_missing):
+            best_row, best_missing = index + 1, missing
+    return best_row, best_missing
+
+
+def _candidates_for_sheet(sheet: str | None) -> tuple[Source, ...]:
+    """A "List N" sheet is that list (or nothing, for lists not used); any other table may be anything."""
+    number = annex_a_list_number(sheet) if sheet is not None else None
+    if number is None:
+        return SOURCES
+    return tuple(s for s in SOURCES if s.annex_a_list == number)
+
+
+@dataclass(frozen=True)
+class _TableIn:
+    """One table of a file: a CSV, or one sheet of a workbook."""
+
+    sheet: str | None
+    head: list[list[str]]  # its first rows as text, to find the header in
+    # header row index -> (the rows below the header, cells as text with columns by position,
+    # and the spreadsheet row number of the first of them)
+    load_below: Callable[[int], tuple[pl.DataFrame, int]]
+
+
+def _tables_in(path: Path) -> list[_TableIn]:
+    if path.suffix.lower() == ".csv":
+        def load_csv(header_index: int) -> tuple[pl.DataFrame, int]:
+            grid = pl.read_csv(path, skip_rows=header_index, has_header=True, infer_schema=False,
+                               encoding="utf8-lossy", truncate_ragged_lines=True)
+            return grid, header_index + 2
+
+        return [_TableIn(None, _csv_head(path), load_csv)]
+    reader = fastexcel.read_excel(str(path))
+    tables = []
+    for sheet in reader.sheet_names:
+        def load_sheet(header_index: int, sheet: str = sheet) -> tuple[pl.DataFrame, int]:
+            return _sheet_grid(reader, sheet).slice(header_index + 1), header_index + 2
+
+        tables.append(_TableIn(sheet, _grid_head(_sheet_grid(reader, sheet, n_rows=HEADER_SEARCH_ROWS)), load_sheet))
+    return tables
+
+
+def recognise_record_level(path: Path) -> list[tuple[Kind, str | None]]:
+    """(kind, sheet) for each record-level table in a file, by sheet name ("List N") or header row."""
+    found: list[tuple[Kind, str | None]] = []
+    for table in _tables_in(path):
+        candidates = _candidates_for_sheet(table.sheet)
+        if table.sheet is not None and annex_a_list_number(table.sheet) is not None:
+            found.extend((s.kind, table.sheet) for s in candidates)  # named as the list: it is the list
+        elif (header := _find_header(table.head, candidates)) is not None:
+            found.append((header.source.kind, table.sheet))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Typing, checking and pseudonymising one table
+
+
+def _clean_text(cells: pl.Expr) -> pl.Expr:
+    """Cells trimmed (non-breaking spaces too); blanks and spreadsheet error codes become null."""
+    text = cells.cast(pl.String).str.replace_all("\u00a0", " ").str.strip_chars()
+    return pl.when(text.str.to_lowercase().is_in(_NA_TOKENS)).then(None).otherwise(text)
+
+
+def _normalise_id(cells: pl.Expr) -> pl.Expr:
+    """A number stored as such in Excel reads as '123' or '123.0': both become '123'."""
+    return pl.when(cells.str.contains(r"^\d+\.0+$")).then(cells.str.replace(r"\.0+$", "")).otherwise(cells)
+
+
+@dataclass
+class _Reporter:
+    file: str
+    sheet: str | None
+    problems: list[Problem]
+
+    def table(self, row: int | None, rule: str) -> None:
+        self.problems.append(RecordProblem(self.file, self.sheet, row, None, None, rule))
+
+    def cells(self, field: Field, column: str, rows: pl.Series, values: pl.Series | None, rule: str) -> None:
+        """One problem per cell (up to MAX_PROBLEMS_PER_RULE), then one summary for the rest."""
+        shown = rows.head(MAX_PROBLEMS_PER_RULE).to_list()
+        cell_values = values.head(MAX_PROBLEMS_PER_RULE).to_list() if values is not None else [None] * len(shown)
+        for row, value in zip(shown, cell_values):
+            withheld = value is not None and field.personal
+            self.problems.append(RecordProblem(self.file, self.sheet, row, column,
+                                               None if field.personal else value, rule, withheld=withheld))
+        if (more := rows.len() - len(shown)) > 0:
+            self.problems.append(RecordProblem(self.file, self.sheet, None, column, None,
+                                               f"{more:,} more rows break the same rule: {rule}"))
+
+
+def _type_table(header: _Header, text: pl.DataFrame, key: str | bytes | None, area_code: str | None,
+                report: _Reporter) -> pl.DataFrame:
+    """Text cells (one column per field found, plus source_row) -> the kind's typed frame."""
+    source = header.source
+    fields = [f for f in source.fields if f.name in text.columns]
+    if any(f.parser == "id" for f in fields) and not key and text.height:
+        raise PseudonymKeyMissing(_KEY_MISSING)
+    typed = text.select("source_row")
+    keep = pl.repeat(True, text.height, eager=True)
+    for item in fields:
+        cells = text[item.name]
+        if item.parser == "id":
+            parsed = text.select(_normalise_id(pl.col(item.name)))[item.name]
+            invalid = pl.repeat(False, text.height, eager=True)
+        else:
+            parse, dtype, rule = _PARSERS[item.parser]
+            parsed = _map_distinct(cells, parse, dtype)
+            invalid = cells.is_not_null() & parsed.is_null()
+            if invalid.any():
+                report.cells(item, header.written[item.name], text["source_row"].filter(invalid),
+                             cells.filter(invalid), rule)
+        blank = cells.is_null()
+        if item.need != "optional" and blank.any():
+            report.cells(item, header.written[item.name], text["source_row"].filter(blank), None,
+                         "this cell must be filled in" if item.need == "cell"
+                         else "this cell must be filled in: the row cannot be counted without it")
+        if item.need == "row":
+            keep = keep & ~blank & ~invalid
+        typed = typed.with_columns(parsed.alias(item.name))
+    typed = typed.filter(keep)
+    if "child_key" in typed.columns:
+        typed = typed.with_columns(pseudonymise(typed["child_key"], key).alias("child_key"))
+    if "neglect_flag" in typed.columns or "neglect_factors" in typed.columns:
+        typed = typed.with_columns(pl.coalesce(
+            [pl.col(c) for c in ("neglect_flag", "neglect_factors") if c in typed.columns]).alias("neglect"))
+    if "area_code" not in typed.columns:
+        typed = typed.with_columns(pl.lit(area_code, dtype=pl.String).alias("area_code"))
+    return _conform(source.kind, typed)
+
+
+def _conform(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Exactly the kind's columns, in order and typed; a column the file lacks is all null."""
+    schema = SCHEMAS[kind]
+    return frame.select([
+        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    ])
+
+
+def empty_frame(kind: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMAS[kind])
+
+
+def _read_table(path: Path, table: _TableIn, key: str | bytes | None, area_code: str | None) -> list[RecordTable]:
+    candidates = _candidates_for_sheet(table.sheet)
+    named_list = table.sheet is not None and annex_a_list_number(table.sheet) is not None
+    report = _Reporter(str(path), table.sheet, [])
+    header = _find_header(table.head, candidates)
+    if header is None:
+        if not (named_list and candidates):
+            return []  # not a record-level table
+        source = candidates[0]
+        if any(cell.strip() for row in table.head for cell in row):
+            row, missing = _missing_columns(table.head, source)
+            for item in missing:
+                report.table(row, f"the column '{item.header}' is missing (headers accepted: "
+                                  f"{', '.join(item.accepted)}; case, spacing and punctuation are ignored)")
+        return [RecordTable(source.kind, path, table.sheet, empty_frame(source.kind), report.problems)]
+    source = header.source
+    if source.keeps_nothing:  # the SSDA903 header table: personal details only, never loaded
+        return [RecordTable(source.kind, path, table.sheet, pl.DataFrame(), [])]
+    if "area_code" in {f.name for f in source.fields} and "area_code" not in header.columns and not area_code:
+        report.table(header.row_index + 1, "the column 'la_code' is missing, and no area was given for the file")
+        return [RecordTable(source.kind, path, table.sheet, empty_frame(source.kind), report.problems)]
+
+    below, first_row = table.load_below(header.row_index)
+    names = below.columns
+    text = below.select(
+        _clean_text(pl.col(names[position])).alias(name)
+        for name, position in header.columns.items() if position < len(names)
+    ).with_row_index("source_row", offset=first_row).with_columns(pl.col("source_row").cast(pl.Int64))
+    text = text.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in header.columns if c in text.columns))
+    frame = _type_table(header, text, key, area_code, report)
+    report.problems.sort(key=lambda p: (p.row is None, p.row or 0, p.column or ""))
+    return [RecordTable(source.kind, path, table.sheet, frame, report.problems)]
+
+
+def read_record_level(path: Path, key: str | bytes | None, area_code: str | None) -> list[RecordTable]:
+    """Every record-level table in a file, typed, pseudonymised and stripped of personal data.
+
+    ``key`` is the pseudonymisation key (``PseudonymKeyMissing`` if it is empty and a table holds
+    child identifiers); ``area_code`` is the ONS code of the local authority the file belongs to,
+    written into every row (a hub log's own ``la_code`` column wins over it).
+    Tables that are not record-level (partner returns, other SSDA903 tables) are not returned.
+    """
+    tables: list[RecordTable] = []
+    for table in _tables_in(path):
+        tables.extend(_read_table(path, table, key, area_code))
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
+# The monthly measures
+
+
+def sql_path(name: str) -> Path:
+    """``sql/record_level/<name>.sql``."""
+    return SQL_DIR / "record_level" / f"{name}.sql"
+
+
+def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> dict[str, int]:
+    """Create ``raw.<kind>`` for every kind the SQL reads, from the tables' frames (empty if none).
+
+    Returns the rows loaded per kind.
+    """
+    frames: dict[str, list[pl.DataFrame]] = {kind: [] for kind in SCHEMAS}
+    for table in tables:
+        if table.kind in frames:
+            frames[table.kind].append(table.frame)
+    conn.execute("create schema if not exists raw")
+    counts = {}
+    for kind, parts in frames.items():
+        frame = pl.concat(parts) if parts else empty_frame(kind)
+        conn.register("_record_level_incoming", frame.to_arrow())
+        try:
+            conn.execute(f"create or replace table raw.{kind} as select * from _record_level_incoming")
+        finally:
+            conn.unregister("_record_level_incoming")
+        counts[kind] = frame.height
+    return counts
+
+
+def monthly_measures(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every measure of every ``sql/record_level/*.sql`` file: area_code, month, measure, breakdown, count."""
+    parts = [conn.execute(sql_path(name).read_text(encoding="utf-8")).pl() for name in RECORD_LEVEL_SQL]
+    return pl.concat(parts).sort("area_code", "measure", "breakdown", "month")

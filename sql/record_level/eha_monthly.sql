@@ -1,0 +1,65 @@
+-- Early help assessments per area and calendar month, from Annex A list 2 (raw.annex_a_list2):
+-- eha_started and eha_started_neglect, breakdown = agency (organisation completing the assessment).
+--
+-- * An assessment is a child and a start date; the same assessment in overlapping extracts is
+--   one assessment (agency: the first in alphabetical order given; neglect: true if any row says so).
+-- * An assessment whose organisation is blank or not recognised counts under 'Other'.
+-- * eha_started_neglect (neglect flag true) is given only for areas whose extracts record neglect.
+-- * Months run from the area's first to its last assessment start. Every agency seen in the
+--   area's data is given in every month (0 if none), so months add up to years.
+with assessments as (
+    select area_code, child_key, assessment_start,
+        coalesce(min(organisation), 'Other') as agency,
+        bool_or(neglect) as neglect
+    from raw.annex_a_list2
+    where area_code is not null
+    group by area_code, child_key, assessment_start
+),
+
+spans as (
+    select area_code,
+        date_trunc('month', min(assessment_start))::date as first_month,
+        date_trunc('month', max(assessment_start))::date as last_month
+    from assessments
+    group by area_code
+),
+
+neglect_recorded as (
+    select distinct area_code from raw.annex_a_list2 where area_code is not null and neglect is not null
+),
+
+months as (
+    select area_code, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+    from spans
+),
+
+agencies as (
+    select distinct area_code, agency from assessments
+),
+
+counts as (
+    select area_code, date_trunc('month', assessment_start)::date as month, agency,
+        count(*) as started,
+        count(*) filter (where neglect) as started_neglect
+    from assessments
+    group by all
+),
+
+monthly as (
+    select months.area_code, months.month, agencies.agency,
+        months.area_code in (select area_code from neglect_recorded) as neglect_recorded,
+        coalesce(counts.started, 0) as started,
+        coalesce(counts.started_neglect, 0) as started_neglect
+    from months
+    join agencies on agencies.area_code = months.area_code
+    left join counts
+        on counts.area_code = months.area_code and counts.month = months.month and counts.agency = agencies.agency
+)
+
+select area_code, month, 'eha_started' as measure, agency as breakdown, started::bigint as count
+from monthly
+union all
+select area_code, month, 'eha_started_neglect', agency, started_neglect::bigint
+from monthly
+where neglect_recorded
+order by area_code, measure, breakdown, month

@@ -1,0 +1,74 @@
+-- Referrals to children's social care per area and calendar month, from Annex A list 3
+-- (raw.annex_a_list3): referrals, rereferrals and referrals_neglect, breakdown 'All referrals'.
+--
+-- * One referral per child and date: the same child referred twice on one day (or the same
+--   referral in two overlapping extracts) is one referral.
+-- * A referral is a re-referral when the same child's previous referral (on an earlier date)
+--   is on or after this referral's date minus 12 calendar months: 15 March 2020 -> 15 March
+--   2021 is a re-referral, 14 March 2020 -> 15 March 2021 is not (month ends clamp:
+--   29 February 2020 -> 28 February 2021 is one).
+-- * rereferrals are given only from 12 months after the area's first month, when every
+--   referral in the month has a full 12 months of history in the data.
+-- * referrals_neglect (neglect flag true) is given only for areas whose extracts record neglect.
+-- * Months run from the area's first to its last referral; a month with none gives 0.
+with referrals as (
+    select area_code, child_key, referral_date, bool_or(neglect) as neglect
+    from raw.annex_a_list3
+    where area_code is not null
+    group by area_code, child_key, referral_date
+),
+
+with_previous as (
+    select *,
+        lag(referral_date) over (partition by area_code, child_key order by referral_date) as previous_referral
+    from referrals
+),
+
+spans as (
+    select area_code,
+        date_trunc('month', min(referral_date))::date as first_month,
+        date_trunc('month', max(referral_date))::date as last_month
+    from referrals
+    group by area_code
+),
+
+neglect_recorded as (
+    select distinct area_code from raw.annex_a_list3 where area_code is not null and neglect is not null
+),
+
+months as (
+    select area_code, first_month,
+        unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+    from spans
+),
+
+counts as (
+    select area_code, date_trunc('month', referral_date)::date as month,
+        count(*) as referrals,
+        count(*) filter (where previous_referral >= referral_date - interval 12 month) as rereferrals,
+        count(*) filter (where neglect) as referrals_neglect
+    from with_previous
+    group by all
+),
+
+monthly as (
+    select months.area_code, months.month, months.first_month,
+        months.area_code in (select area_code from neglect_recorded) as neglect_recorded,
+        coalesce(counts.referrals, 0) as referrals,
+        coalesce(counts.rereferrals, 0) as rereferrals,
+        coalesce(counts.referrals_neglect, 0) as referrals_neglect
+    from months
+    left join counts on counts.area_code = months.area_code and counts.month = months.month
+)
+
+select area_code, month, 'referrals' as measure, 'All referrals' as breakdown, referrals::bigint as count
+from monthly
+union all
+select area_code, month, 'rereferrals', 'All referrals', rereferrals::bigint
+from monthly
+where month >= first_month + interval 12 month
+union all
+select area_code, month, 'referrals_neglect', 'All referrals', referrals_neglect::bigint
+from monthly
+where neglect_recorded
+order by area_code, measure, breakdown, month
