@@ -34,6 +34,16 @@ class Settings:
         return self.out_dir / "validation"
 
 
+def pseudonym_key(environ: dict[str, str] | None = None) -> str | None:
+    """The key child identifiers are pseudonymised with (HMAC-SHA256); None when unset.
+
+    Read at the moment it is needed, and never stored in a resource's config, so it appears
+    in no Dagster page or log.
+    """
+    env = os.environ if environ is None else environ
+    return env.get("SCORECARD_PSEUDONYM_KEY") or None
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
 

@@ -17,6 +17,10 @@ import polars as pl
 from pipelines.settings import SQL_DIR
 
 SCHEMAS = ("raw", "core", "marts")
+# Record-level tables hold pseudonymous child keys: built and kept in the build database,
+# never copied into the warehouse analysts open.
+RECORD_LEVEL_TABLES = ("annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
+                       "ssda903_episodes", "hub_log")
 
 
 def sql_text(relative_path: str) -> str:
@@ -65,15 +69,33 @@ def preview_markdown(conn: duckdb.DuckDBPyConnection, table: str, limit: int = 5
 
 
 def publish(build_db: Path, published_db: Path) -> None:
-    """Make the build the published warehouse atomically (a rename), durable before it returns."""
+    """Make the build the published warehouse atomically (a rename), durable before it returns.
+
+    The copy is made beside the warehouse, the record-level tables are dropped from it, and
+    only then does it replace the warehouse: a reader sees the old file or the new, never a mix,
+    and a build killed at any moment leaves the old one as it was.
+    """
     with duckdb.connect(str(build_db)) as conn:
         conn.execute("checkpoint")
     published_db.parent.mkdir(parents=True, exist_ok=True)
     staging = published_db.with_name(f".{published_db.name}.publishing")
+    staging.unlink(missing_ok=True)
     shutil.copyfile(build_db, staging)
-    with staging.open("rb+") as handle:
+    with duckdb.connect(str(staging)) as conn:
+        for table in RECORD_LEVEL_TABLES:
+            conn.execute(f"drop table if exists raw.{table}")
+        conn.execute("checkpoint")
+    # Dropped tables leave free blocks holding their old bytes; a fresh copy leaves them behind.
+    compacted = published_db.with_name(f".{published_db.name}.compacted")
+    compacted.unlink(missing_ok=True)
+    with duckdb.connect(str(compacted)) as conn:
+        conn.execute(f"attach '{staging}' as staging (read_only)")
+        conn.execute("copy from database staging to " + conn.execute("select current_database()").fetchone()[0])
+        conn.execute("detach staging")
+    staging.unlink()
+    with compacted.open("rb+") as handle:
         os.fsync(handle.fileno())
-    os.replace(staging, published_db)
+    os.replace(compacted, published_db)
     directory = os.open(published_db.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

@@ -7,9 +7,11 @@ from dagster_duckdb import DuckDBResource
 from assets.core.strategies import strategies
 from assets.raw.dfe_open_data import dfe_open_data
 from assets.raw.partner_returns import raw_layout_assets
+from assets.raw.record_level import record_level
 from assets.sql_tables import sql_table_asset
 from pipelines.catalogue import INDICATORS
-from pipelines.warehouse import ensure_schemas, preview_markdown, sql_text
+from pipelines.record_level import monthly_measures
+from pipelines.warehouse import ensure_schemas, preview_markdown, replace_table, sql_text
 
 
 sources = sql_table_asset(
@@ -20,8 +22,18 @@ areas = sql_table_asset(
     "core", "areas", deps=[strategies, dfe_open_data],
     description="Every area: the partnerships' authorities, and every authority, region and England published.")
 
+@dg.asset(key=["core", "record_level_measures"], deps=[record_level], group_name="core",
+          description="Monthly measures per area from the record-level tables, by sql/record_level/*.sql "
+                      "(docs/record_level.md gives the counting rules).")
+def record_level_measures(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        rows = replace_table(conn, "core", "record_level_measures", monthly_measures(conn))
+        preview = preview_markdown(conn, "core.record_level_measures")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)})
+
+
 observations = sql_table_asset(
-    "core", "observations", deps=[*raw_layout_assets, dfe_open_data],
+    "core", "observations", deps=[*raw_layout_assets, dfe_open_data, record_level_measures],
     description="Every figure from every source as one long table (source, area, period, measure, breakdown, count).")
 
 observation_periods = sql_table_asset(

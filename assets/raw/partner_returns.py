@@ -20,6 +20,7 @@ from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, out
                                sync_files, write_outcome_report)
 from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
+from pipelines.record_level import recognise_record_level
 from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown, replace_table
@@ -48,7 +49,16 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
             rows.append({**file_facts, "sheet": None, "source": "dfe_published", "layout": dataset,
                          "recognition": f"DfE open data (EES), dataset '{dataset}'"})
             continue
+        record_level = recognise_record_level(path)
+        for kind, sheet in record_level:
+            rows.append({**file_facts, "sheet": sheet, "source": "record_level", "layout": kind,
+                         "recognition": f"record-level extract '{kind}'"})
+        record_sheets = {sheet for _, sheet in record_level}
         for recognition in recognise_file(path):
+            if record_level and recognition.sheet in record_sheets:
+                continue
+            if record_level and recognition.layout is None:
+                continue  # other sheets of an Annex A workbook (lists 1, 4, 5...) hold nothing we use
             rows.append({**file_facts, "sheet": recognition.sheet, "source": "partner_return",
                          "layout": recognition.layout.name if recognition.layout else None,
                          "recognition": recognition.reason})

@@ -111,10 +111,22 @@ partner_returns as (
     union all by name select *, 'flow' as measure_kind from hub_referrals
 ),
 
+-- Record-level extracts, already counted per month (core.record_level_measures).
+record_level as (
+    select area_code, measure,
+        case when measure in ('cpp_open', 'children_looked_after') then 'stock' else 'flow' end as measure_kind,
+        breakdown, 'month' as period_type, strftime(month, '%Y-%m') as period_label,
+        month as period_start, last_day(month) as period_end, count,
+        null::varchar as value_note, 'record-level extracts' as source_file
+    from core.record_level_measures
+),
+
 every_source as (
     select *, 'partner_return' as source, null::varchar as value_note from partner_returns
     union all by name
     select *, 'dfe_published' as source from dfe_published
+    union all by name
+    select *, 'record_level' as source from record_level
 )
 
 select

@@ -1,0 +1,98 @@
+"""Raw layer: record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, the
+front-door log), pseudonymised and stripped of personal data as they are read.
+
+A record-level file belongs to the local authority whose ONS code names a folder it sits
+in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log
+names its authority in its own ``la_code`` column. Each kind of table is loaded file by file,
+like the partner returns (``assets.raw.loading``). These tables hold pseudonymous keys, so
+they stay in the build database and are never published (``pipelines.warehouse.publish``).
+"""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, SyncOutcome, outcome_check,
+                                outcome_metadata, sync_files, write_outcome_report)
+from assets.raw.partner_returns import extract_files, files_of
+from expectations.partner_returns import Problem
+from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, read_record_level
+from pipelines.resources import ScorecardPaths
+from pipelines.settings import pseudonym_key
+from pipelines.warehouse import RECORD_LEVEL_TABLES
+
+KEY = ["raw", "record_level"]
+_AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
+
+
+def area_from_folders(relative_path: str) -> str | None:
+    """The ONS code naming one of the folders a file sits in, nearest first."""
+    for folder in reversed(Path(relative_path).parts[:-1]):
+        if match := _AREA_FOLDER.match(folder):
+            return match.group(1)
+    return None
+
+
+def read_record_file(raw_dir: Path, ref: FileRef, kind: str, key: str | None) -> FileRead:
+    area_code = area_from_folders(ref.path)
+    if area_code is None and kind != "hub_log":
+        return FileRead(empty_frame(kind), 0, [Problem(
+            ref.path, ref.sheet, None, None, None,
+            "a record-level file carries no local authority, so it must sit in a folder named after the "
+            f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")])
+    tables = [t for t in read_record_level(raw_dir / ref.path, key, area_code)
+              if t.kind == kind and t.sheet == ref.sheet]
+    frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
+    problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
+    rows = frame.with_columns(source_file=pl.lit(ref.path), source_sheet=pl.lit(ref.sheet, dtype=pl.String))
+    return FileRead(rows, frame.height, problems)
+
+
+@dg.asset(
+    key=KEY, deps=[extract_files], group_name="raw",
+    description="Record-level extracts, pseudonymised (SCORECARD_PSEUDONYM_KEY) with names, dates of birth, "
+                "postcodes and workers dropped; one table per kind, never published.",
+    check_specs=[dg.AssetCheckSpec("valid", asset=KEY,
+                                   description="Every record-level file can be placed and read.")],
+)
+def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = paths.settings
+    key = pseudonym_key()
+    combined = SyncOutcome()
+    with duckdb.get_connection() as conn:
+        all_files = files_of(conn, "record_level")
+        if all_files and key is None:
+            raise dg.Failure(description=(
+                "SCORECARD_PSEUDONYM_KEY is not set, and record-level files are present ("
+                + ", ".join(sorted({f.path for f in all_files})[:5])
+                + "). Set it to a long secret kept outside the repository: child identifiers are "
+                  "replaced by a keyed hash as they are read, and the same key must be used every time."))
+        loaded = {}
+        for kind in RECORD_LEVEL_TABLES:
+            empty = empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
+                                                   source_sheet=pl.lit(None, dtype=pl.String))
+            try:
+                outcome = sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind,
+                                     files=files_of(conn, "record_level", kind),
+                                     read=lambda ref, kind=kind: read_record_file(settings.raw_dir, ref, kind, key),
+                                     empty=empty, out_dir=settings.out_dir)
+            except PseudonymKeyMissing as missing:
+                raise dg.Failure(description=str(missing)) from None
+            combined.loaded += outcome.loaded
+            combined.unchanged += outcome.unchanged
+            combined.quarantined.update(outcome.quarantined)
+            combined.retired += outcome.retired
+            loaded[kind] = conn.execute(f"select count(*) from raw.{kind}").fetchone()[0]
+    write_outcome_report(settings.out_dir, "record_level", "Record-level extracts", combined)
+    for problem in combined.problems[:MAX_MESSAGES_IN_METADATA]:
+        context.log.error(problem.message())
+    return dg.MaterializeResult(
+        metadata={**outcome_metadata(combined), "rows_per_table": dg.MetadataValue.json(loaded)},
+        check_results=[outcome_check(combined, settings.out_dir)])
+
+
+assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
