@@ -29,6 +29,13 @@ class Indicator:
     headline_period_type: PeriodType = "financial_year"
 
     @property
+    def interval_method(self) -> tuple[str, float]:
+        """How its confidence interval is made, and the multiplier from numerator/denominator to value:
+        Wilson for a percentage, Byar on the count for counts and rates (pipelines.statistics)."""
+        return {"%": ("proportion", 100.0), "per 10,000": ("rate", 10_000.0),
+                "per month": ("rate", 1.0)}.get(self.unit, ("count", 1.0))
+
+    @property
     def example_period(self) -> str:
         return {"financial_year": "2016/17", "academic_year": "2015/16", "month": "2017-09"}[
             self.headline_period_type]

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.core import strategies as core_strategies
 from assets.core import tables as core_tables
+from assets.marts import benchmarking
 from assets.marts import tables as mart_tables
 from assets.outputs import publish as outputs
 from assets.raw import dfe_open_data, partner_returns, record_level
@@ -17,7 +18,7 @@ from pipelines.settings import Settings, load_settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    modules = [partner_returns, dfe_open_data, record_level, core_strategies, core_tables, mart_tables, outputs]
+    modules = [partner_returns, dfe_open_data, record_level, core_strategies, core_tables, mart_tables, benchmarking, outputs]
     return dg.Definitions(
         assets=dg.load_assets_from_modules(modules),
         asset_checks=dg.load_asset_checks_from_modules(modules),

@@ -16,16 +16,17 @@ class ScorecardPaths(dg.ConfigurableResource):
     raw_dir: str
     db_path: str
     out_dir: str
+    disclosure_control: bool = True
 
     @property
     def settings(self) -> Settings:
-        return Settings(Path(self.raw_dir), Path(self.db_path), Path(self.out_dir))
+        return Settings(Path(self.raw_dir), Path(self.db_path), Path(self.out_dir), self.disclosure_control)
 
 
 def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "paths": ScorecardPaths(raw_dir=str(settings.raw_dir), db_path=str(settings.db_path),
-                                out_dir=str(settings.out_dir)),
+                                out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control),
         "duckdb": DuckDBResource(database=str(settings.build_db_path)),
     }

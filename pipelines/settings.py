@@ -15,6 +15,8 @@ class Settings:
     raw_dir: Path
     db_path: Path
     out_dir: Path
+    # Published outputs suppress counts of 1 to 5; SCORECARD_DISCLOSURE=internal builds them unsuppressed.
+    disclosure_control: bool = True
 
     @property
     def strategies_dir(self) -> Path:
@@ -28,6 +30,10 @@ class Settings:
     @property
     def charts_dir(self) -> Path:
         return self.out_dir / "charts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.out_dir / "reports"
 
     @property
     def validation_dir(self) -> Path:
@@ -55,4 +61,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raw_dir=path("SCORECARD_RAW_DIR", "data/raw"),
         db_path=path("SCORECARD_DB", "data/marts/warehouse.duckdb"),
         out_dir=path("SCORECARD_OUT_DIR", "data/marts"),
+        disclosure_control=(env.get("SCORECARD_DISCLOSURE") or "published").lower() != "internal",
     )

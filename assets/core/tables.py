@@ -2,6 +2,8 @@
 
 
 import dagster as dg
+import numpy as np
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.core.strategies import strategies
@@ -11,6 +13,7 @@ from assets.raw.record_level import record_level
 from assets.sql_tables import sql_table_asset
 from pipelines.catalogue import INDICATORS
 from pipelines.record_level import monthly_measures
+from pipelines.statistics import byar_interval, wilson_interval
 from pipelines.warehouse import ensure_schemas, preview_markdown, replace_table, sql_text
 
 
@@ -41,22 +44,47 @@ observation_periods = sql_table_asset(
     description="Observations at reporting periods: months, and financial years rolled up from months.")
 
 
+def with_intervals(series: pl.DataFrame) -> pl.DataFrame:
+    """Add 95% and 99.8% confidence limits to every value, by each indicator's method."""
+    parts = []
+    for indicator in INDICATORS:
+        part = series.filter(pl.col("indicator_id") == indicator.indicator_id)
+        method, multiplier = indicator.interval_method
+        numerator = part["numerator"].cast(pl.Float64).to_numpy()
+        denominator = part["denominator"].cast(pl.Float64).to_numpy()
+        limits = {}
+        for level, suffix in ((0.95, "95"), (0.998, "998")):
+            if method == "proportion":
+                low, high = wilson_interval(numerator, denominator, level)
+            else:
+                low, high = byar_interval(numerator, level)
+                if method == "rate":
+                    low, high = low / denominator, high / denominator
+            limits[f"ci{suffix}_low"] = low * multiplier
+            limits[f"ci{suffix}_high"] = high * multiplier
+        missing = part["value"].is_null().to_numpy()
+        parts.append(part.with_columns(
+            pl.Series(name, np.where(missing, np.nan, values)).fill_nan(None) for name, values in limits.items()))
+    return pl.concat(parts) if parts else series
+
+
 @dg.asset(key=["core", "indicator_series"], deps=[observation_periods], group_name="core",
           description="Every catalogue indicator, computed by its sql/indicators/<id>.sql, for every area and period.")
 def indicator_series(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         ensure_schemas(conn)
         conn.execute("""
-            create or replace table core.indicator_series (
+            create or replace temp table computed (
                 indicator_id varchar, source varchar, area_code varchar, period_type varchar,
                 period_label varchar, period_start date, period_end date, numerator bigint,
                 denominator bigint, value double, value_note varchar)
         """)
         for indicator in INDICATORS:
             conn.execute(
-                "insert into core.indicator_series by name select ? as indicator_id, * from ("
+                "insert into computed by name select ? as indicator_id, * from ("
                 + sql_text(f"indicators/{indicator.indicator_id}.sql") + ")",
                 [indicator.indicator_id])
+        replace_table(conn, "core", "indicator_series", with_intervals(conn.execute("select * from computed").pl()))
         counts = dict(conn.execute("select indicator_id, count(*) from core.indicator_series group by 1").fetchall())
         preview = preview_markdown(conn, "core.indicator_series")
     return dg.MaterializeResult(metadata={

@@ -11,7 +11,6 @@ from assets.core.tables import areas, indicator_series, observation_periods, obs
 from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.dfe_open_data import dfe_open_data
 from assets.sql_tables import sql_table_asset
-from expectations.marts import validate_scorecard
 from pipelines.catalogue import INDICATORS
 from pipelines.contract import MARTS_BY_NAME
 from pipelines.warehouse import comment_on, preview_markdown, replace_table
@@ -54,24 +53,6 @@ stale_figures = sql_table_asset(
     "core", "stale_figures", deps=[observations, indicators, *raw_layout_assets, dfe_open_data],
     description="Indicators and areas resting on a quarantined file's last good version.")
 
-scorecard = sql_table_asset(
-    "marts", "scorecard", deps=[indicator_values, indicators, targets, areas, stale_figures],
-    description=MARTS_BY_NAME["marts.scorecard"].description)
-
 eha_neglect_by_agency = sql_table_asset(
     "marts", "eha_neglect_by_agency", deps=[areas, observation_periods],
     description=MARTS_BY_NAME["marts.eha_neglect_by_agency"].description)
-
-
-@dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",
-                description="marts.scorecard against the Great Expectations suite in expectations/scorecard_suite.json.")
-def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as conn:
-        frame = conn.execute("select * from marts.scorecard").df()
-    outcome = validate_scorecard(frame)
-    return dg.AssetCheckResult(
-        passed=outcome.success,
-        description=("All expectations met." if outcome.success
-                     else "Failed: " + "; ".join(outcome.failed)),
-        metadata={"expectations": outcome.evaluated, "failed": dg.MetadataValue.json(outcome.failed)},
-    )

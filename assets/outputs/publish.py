@@ -4,8 +4,9 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.marts.benchmarking import benchmarks, contributory_factors, scorecard, spc
 from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indicators, published_value_checks,
-                                 scorecard, source_disagreements, targets)
+                                 source_disagreements, targets)
 from pipelines.charts import write_charts
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import publish
@@ -13,7 +14,7 @@ from pipelines.warehouse import publish
 
 @dg.asset(key=["outputs", "published_warehouse"], group_name="outputs",
           deps=[indicators, indicator_values, targets, scorecard, eha_neglect_by_agency, source_disagreements,
-                published_value_checks],
+                published_value_checks, benchmarks, spc, contributory_factors],
           description="Copies the checked build over the warehouse analysts query, in one atomic rename.")
 def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
     settings = paths.settings

@@ -1,5 +1,7 @@
-"""Raw layer: DfE open data (EES CSVs) as published, every figure kept with its suppression reason."""
+"""Raw layer: DfE open data (EES CSVs) as published, every figure kept with its suppression reason,
+and the DfE's statistical-neighbour models."""
 
+import dataclasses
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +12,7 @@ from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, out
                                 sync_files, write_outcome_report)
 from assets.raw.partner_returns import extract_files, files_of
 from pipelines.ees import EES_COLUMNS, read_ees
+from pipelines.neighbours import read_neighbours
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown
 
@@ -49,3 +52,40 @@ def dfe_open_data(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     return dg.MaterializeResult(
         metadata={**outcome_metadata(outcome), "dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)},
         check_results=[outcome_check(outcome, settings.out_dir)])
+
+
+NEIGHBOURS_KEY = ["raw", "statistical_neighbours"]
+NEIGHBOUR_SCHEMA = {"old_la_code": pl.String, "la_name": pl.String, "neighbour_rank": pl.Int64,
+                    "neighbour_old_la_code": pl.String, "closeness": pl.String, "model": pl.String,
+                    "source_row": pl.Int64, "source_file": pl.String, "source_sheet": pl.String}
+
+
+def read_neighbour_file(raw_dir: Path, ref: FileRef) -> FileRead:
+    read = read_neighbours(raw_dir / ref.path)
+    rows = read.frame.with_columns(source_file=pl.lit(ref.path), source_sheet=pl.lit(None, dtype=pl.String))
+    problems = [dataclasses.replace(p, file=ref.path) for p in read.problems]
+    return FileRead(rows.select(list(NEIGHBOUR_SCHEMA)).cast(NEIGHBOUR_SCHEMA), rows.height, problems)
+
+
+@dg.asset(
+    key=NEIGHBOURS_KEY, deps=[extract_files], group_name="raw",
+    description="The DfE's statistical-neighbour models (the 2025 wide file, or the 2021 groupings): "
+                "each authority's ten neighbours, by old three-digit codes.",
+    check_specs=[dg.AssetCheckSpec("valid", asset=NEIGHBOURS_KEY,
+                                   description="Every row names an authority and its neighbours.")],
+)
+def statistical_neighbours(context: dg.AssetExecutionContext, paths: ScorecardPaths,
+                           duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = paths.settings
+    with duckdb.get_connection() as conn:
+        outcome = sync_files(conn, table="raw.statistical_neighbours", source="dfe_reference",
+                             layout="statistical_neighbours", files=files_of(conn, "dfe_reference"),
+                             read=lambda ref: read_neighbour_file(settings.raw_dir, ref),
+                             empty=pl.DataFrame(schema=NEIGHBOUR_SCHEMA), out_dir=settings.out_dir,
+                             key=("old_la_code", "neighbour_rank", "model"))
+        rows = conn.execute("select count(*) from raw.statistical_neighbours").fetchone()[0]
+    write_outcome_report(settings.out_dir, "statistical_neighbours", "Statistical neighbours", outcome)
+    for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
+        context.log.error(problem.message())
+    return dg.MaterializeResult(metadata={**outcome_metadata(outcome), "dagster/row_count": rows},
+                                check_results=[outcome_check(outcome, settings.out_dir)])

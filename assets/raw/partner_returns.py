@@ -20,6 +20,7 @@ from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, out
                                sync_files, write_outcome_report)
 from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
+from pipelines.neighbours import recognise_neighbours
 from pipelines.record_level import recognise_record_level
 from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
 from pipelines.resources import ScorecardPaths
@@ -45,6 +46,10 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     for path in discover_files(raw_dir):
         file_facts = {"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
                       "seen_at": seen_at}
+        if recognise_neighbours(path):
+            rows.append({**file_facts, "sheet": None, "source": "dfe_reference", "layout": "statistical_neighbours",
+                         "recognition": "DfE statistical neighbours"})
+            continue
         if (dataset := recognise_ees(path)) is not None:
             rows.append({**file_facts, "sheet": None, "source": "dfe_published", "layout": dataset,
                          "recognition": f"DfE open data (EES), dataset '{dataset}'"})

@@ -4,7 +4,8 @@
 select
     indicator_id, area_code, area_name, area_type, partnership,
     period_type, period_label, period_start, period_end,
-    numerator, denominator, value, value_note, source
+    numerator, denominator, value, value_note, source,
+    ci95_low, ci95_high, ci998_low, ci998_high
 from marts.indicator_values_by_source
 qualify row_number() over (
     partition by indicator_id, area_code, period_type, period_start, period_end

@@ -14,6 +14,10 @@ select
     series.value,
     series.value_note,
     series.source,
+    series.ci95_low,
+    series.ci95_high,
+    series.ci998_low,
+    series.ci998_high,
     sources.precedence
 from core.indicator_series as series
 inner join core.areas as areas on areas.area_code = series.area_code

@@ -41,6 +41,12 @@ positioned as (
         targets.illustrative as target_illustrative,
         targets.note,
         stale.stale_reason,
+        spc.variation,
+        spc.assurance,
+        benchmarks.england_value,
+        benchmarks.vs_england,
+        benchmarks.neighbours_median,
+        benchmarks.vs_neighbours,
         -- The straight line from baseline to target, held at the target after its due date.
         case when latest.period_end is not null then
             targets.baseline_value + (targets.target_value - targets.baseline_value) * least(greatest(
@@ -59,6 +65,11 @@ positioned as (
         from core.stale_figures
         group by all
     ) as stale on stale.indicator_id = grid.indicator_id and stale.area_code = grid.area_code
+    left join core.spc_summary as spc
+        on spc.indicator_id = grid.indicator_id and spc.area_code = grid.area_code
+    left join marts.benchmarks as benchmarks
+        on benchmarks.indicator_id = grid.indicator_id and benchmarks.area_code = grid.area_code
+        and benchmarks.period_label = latest.period_label and benchmarks.period_end = latest.period_end
 )
 
 select
@@ -94,6 +105,12 @@ select
         else 'red'
     end as rag,
     note,
-    stale_reason
+    stale_reason,
+    variation,
+    assurance,
+    england_value,
+    vs_england,
+    neighbours_median,
+    vs_neighbours
 from positioned
 order by partnership, area_code, indicator_id
