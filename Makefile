@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev sample build chromium clean lock
+.PHONY: setup run test dev sample build bench chromium clean lock
 
 setup: $(STAMP) chromium
 
@@ -33,6 +33,10 @@ build: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Not part of `make test`: national-scale record-level extracts, timed side by side (bench/README.md).
+bench: setup
+	$(PY) -m bench.run
 
 dev: setup
 	$(VENV)/bin/dagster dev -m pipelines.definitions

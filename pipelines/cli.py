@@ -52,14 +52,59 @@ def _problems(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-def _build(settings: Settings) -> int:
+# The loader asset for each kind of source in raw.extract_files (partner returns: one per layout).
+_LOADERS = {"dfe_published": ["raw", "dfe_open_data"], "dfe_reference": ["raw", "statistical_neighbours"],
+            "record_level": ["raw", "record_level"]}
+
+
+def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] | None:
+    """Loader assets none of whose files changed; None when every loader must run (a file was
+    added, or a strategy file changed, so recognition or validation may differ)."""
+    import duckdb
+
+    from expectations.layouts import LAYOUTS
+
+    if any(path.startswith("strategies/") for path in changed) or not settings.build_db_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
+            known = conn.execute("select path, source, layout from raw.extract_files").fetchall()
+    except duckdb.Error:
+        return None
+    by_path = {path: (source, layout) for path, source, layout in known}
+    if any(path not in by_path for path in changed):
+        return None
+    every_loader = [["raw", layout.name] for layout in LAYOUTS] + list(_LOADERS.values())
+    touched = [["raw", layout] if source == "partner_return" else _LOADERS.get(source)
+               for source, layout in (by_path[path] for path in changed)]
+    return [key for key in every_loader if key not in touched]
+
+
+def _build(settings: Settings, force: bool = False) -> int:
+    from pipelines.fingerprint import changed_files, current_fingerprint, read_fingerprint, write_fingerprint
+
+    previous = read_fingerprint(settings)
+    current = current_fingerprint(settings, previous)
+    if not force and previous is not None and previous.same_build(current) and settings.db_path.exists():
+        print("Nothing changed since the last successful build (same inputs, same code): nothing rebuilt.")
+        print(f"Warehouse:          {settings.db_path}")
+        return 0
+    skip = None
+    if not force and previous is not None and previous.code == current.code:
+        skip = _loaders_to_skip(settings, changed_files(previous.files, current.files))
+
     from pipelines.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("build_scorecard")
+    selection = None
+    if skip:
+        selection = [key for key in job.asset_layer.asset_graph.get_all_asset_keys() if list(key.path) not in skip]
+        print(f"Unchanged sources not reloaded: {', '.join('/'.join(key) for key in skip)}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
+                                    asset_selection=selection)
     errors, warnings = _problems(result)
     if errors or warnings:
         print(f"Files are named by their path under the raw folder, {settings.raw_dir}.")
@@ -72,6 +117,7 @@ def _build(settings: Settings) -> int:
         return 1
     print(f"Warehouse:          {settings.db_path}")
     print(f"Charts:             {settings.charts_dir / 'index.html'}")
+    print(f"Reports:            {settings.reports_dir}")
     print(f"Validation reports: {settings.validation_dir}")
     if errors:
         print("\nPublished what passed, but some files were refused and quarantined; the last good "
@@ -80,6 +126,7 @@ def _build(settings: Settings) -> int:
             print(line, file=sys.stderr)
         print(f"Quarantine reports: {settings.out_dir / 'quarantine'}", file=sys.stderr)
         return 1
+    write_fingerprint(settings, current)
     return 0
 
 
@@ -88,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sample = commands.add_parser("sample", help="write deterministic sample extracts into the raw folder")
     sample.add_argument("--if-empty", action="store_true", help="only when the raw folder holds no extracts")
-    commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
+    build = commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
+    build.add_argument("--force", action="store_true", help="rebuild everything even if nothing changed")
     commands.add_parser("docs", help="rewrite docs/layouts.md and docs/warehouse.md from the registries")
     args = parser.parse_args(argv)
     if args.command == "docs":
@@ -100,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.command == "sample":
         return _sample(settings, args.if_empty)
-    return _build(settings)
+    return _build(settings, force=args.force)
 
 
 if __name__ == "__main__":

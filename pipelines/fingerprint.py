@@ -1,0 +1,93 @@
+"""What a build was made from: the raw folder's content and the project's own code.
+
+The sensor uses it to start a build only when the raw folder's content changes; `scorecard
+build` uses it to do nothing when neither the inputs nor the code changed since the last
+successful build, and to skip the loaders of sources whose files did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.extracts import sha256_of
+from pipelines.settings import PROJECT_ROOT, Settings
+
+CODE_FOLDERS = ("pipelines", "assets", "sql", "expectations")
+CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml"}
+
+
+def raw_folder_state(raw_dir: Path, previous: dict[str, list]) -> dict[str, list]:
+    """{relative path: [size, mtime_ns, sha256]} for every non-hidden file under ``raw_dir``.
+
+    A file is hashed again only when its size or modification time moved.
+    """
+    state = {}
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(raw_dir).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        stat = path.stat()
+        known = previous.get(relative)
+        if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+            state[relative] = known
+        else:
+            state[relative] = [stat.st_size, stat.st_mtime_ns, sha256_of(path)]
+    return state
+
+
+def content_digest(state: dict[str, list]) -> str:
+    """A digest of the files' names and contents only (not their times)."""
+    return hashlib.sha256(json.dumps({path: entry[2] for path, entry in state.items()},
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def code_digest(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for folder in CODE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def changed_files(before: dict[str, list], after: dict[str, list]) -> list[str]:
+    """Files added, removed or whose content changed."""
+    return sorted(set(before) ^ set(after) | {p for p in set(before) & set(after) if before[p][2] != after[p][2]})
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    files: dict[str, list]
+    inputs: str
+    code: str
+    disclosure_control: bool
+
+    def same_build(self, other: "Fingerprint") -> bool:
+        return (self.inputs, self.code, self.disclosure_control) == (other.inputs, other.code,
+                                                                      other.disclosure_control)
+
+
+def fingerprint_path(settings: Settings) -> Path:
+    return settings.db_path.with_name(f".{settings.db_path.stem}.last_build.json")
+
+
+def current_fingerprint(settings: Settings, previous: Fingerprint | None) -> Fingerprint:
+    files = raw_folder_state(settings.raw_dir, previous.files if previous else {})
+    return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control)
+
+
+def read_fingerprint(settings: Settings) -> Fingerprint | None:
+    try:
+        data = json.loads(fingerprint_path(settings).read_text(encoding="utf-8"))
+        return Fingerprint(data["files"], data["inputs"], data["code"], data["disclosure_control"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def write_fingerprint(settings: Settings, fingerprint: Fingerprint) -> None:
+    path = fingerprint_path(settings)
+    path.write_text(json.dumps(fingerprint.__dict__, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,77 @@
+"""Rebuilds: nothing changed means nothing is recomputed; one changed extract reloads only its
+source, and only the charts whose figures moved are drawn again."""
+
+import contextlib
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import BuiltWarehouse, make_settings, run_cli
+
+REFERRALS = "childrens_social_care/northumberland_referrals.csv"
+
+
+@pytest.fixture()
+def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
+    assert built.exit_code == 0, built.output
+    root = tmp_path / "copy"
+    shutil.copytree(built.settings.raw_dir, root / "raw")
+    shutil.copytree(built.settings.out_dir, root / "marts")
+    return make_settings(root)
+
+
+def build(settings, *args) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_cli(settings, "build", *args)
+    return code, out.getvalue()
+
+
+def test_a_build_with_nothing_changed_recomputes_nothing(copy_of_built):
+    published = copy_of_built.db_path.stat().st_mtime_ns
+    code, output = build(copy_of_built)
+    assert code == 0, output
+    assert "Nothing changed since the last successful build" in output
+    assert copy_of_built.db_path.stat().st_mtime_ns == published
+
+
+def test_force_rebuilds_all_the_same(copy_of_built):
+    published = copy_of_built.db_path.stat().st_mtime_ns
+    code, output = build(copy_of_built, "--force")
+    assert code == 0, output
+    assert copy_of_built.db_path.stat().st_mtime_ns != published
+
+
+def test_one_changed_extract_reloads_only_its_source_and_redraws_only_its_charts(copy_of_built):
+    charts = copy_of_built.charts_dir
+    drawn_before = {p: p.stat().st_mtime_ns for p in charts.rglob("*.png")}
+    with duckdb.connect(str(copy_of_built.build_db_path), read_only=True) as conn:
+        (ledger_before,) = conn.execute("select max(recorded_at) from raw.load_ledger").fetchone()
+
+    path = copy_of_built.raw_dir / REFERRALS
+    rows = list(csv.DictReader(path.open(newline="")))
+    rows[0]["referrals"] = str(int(rows[0]["referrals"]) + 50)  # April 2014, Northumberland
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    code, output = build(copy_of_built)
+    assert code == 0, output
+    skipped = output.split("Unchanged sources not reloaded: ")[1].splitlines()[0].split(", ")
+    assert "raw/referrals" not in skipped
+    assert {"raw/cpp_by_category", "raw/early_help_assessments", "raw/hub_referrals"} <= set(skipped)
+
+    with duckdb.connect(str(copy_of_built.db_path), read_only=True) as conn:
+        reloaded = conn.execute("select path, status from raw.load_ledger where recorded_at > ?",
+                                [ledger_before]).fetchall()
+    assert reloaded == [(REFERRALS, "loaded")]
+
+    redrawn = {p for p, mtime in drawn_before.items() if p.stat().st_mtime_ns != mtime}
+    assert redrawn, "the referral charts should have been drawn again"
+    assert all(p.parent.name == "E06000057" and p.stem.startswith(("rereferral", "referral_neglect"))
+               for p in redrawn), sorted(str(p) for p in redrawn)
