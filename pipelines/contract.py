@@ -104,6 +104,16 @@ MARTS: tuple[MartTable, ...] = (
         "note": "Note to show with the indicator, e.g. a rise is expected at first",
         "source": "Where in the strategy the figure comes from",
     }),
+    MartTable("marts.trajectories",
+              "The path each strategy sets: baseline, milestones and target as dated points; straight "
+              "lines between them, and the target after its date.", {
+                  "partnership": _AREA["partnership"],
+                  "area_code": _AREA["area_code"],
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "due": "Date of the point",
+                  "value": "Value the strategy sets for that date",
+                  "point": "baseline, milestone or target",
+              }),
     MartTable("marts.scorecard", "The latest position per partnership, area and indicator.", {
         "partnership": _AREA["partnership"],
         "area_code": _AREA["area_code"],
@@ -121,7 +131,7 @@ MARTS: tuple[MartTable, ...] = (
         "baseline_value": "Baseline value (marts.targets)",
         "target_value": "Target value (marts.targets)",
         "target_date": "When the target is due",
-        "trajectory_value": "Where the straight line from baseline to target stands at period_end",
+        "trajectory_value": "Where the strategy's path (marts.trajectories) stands at period_end",
         "target_illustrative": "True when the target is illustrative, not stated by the strategy",
         "rag": "green (on or better than the trajectory), amber (within tolerance), red, no target, or no data",
         "note": "Note from the strategy file",

@@ -43,6 +43,8 @@ class Target:
     target_change_pct: float | None
     target_date: date
     amber_tolerance_pct: float
+    # (due date, value) points the trajectory passes through between baseline and target.
+    milestones: tuple[tuple[date, float], ...]
     illustrative: bool
     note: str | None
     source: str | None
@@ -100,10 +102,10 @@ def _date(data: dict, key: str, path: Path, where: str) -> date:
 def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path: Path) -> Target:
     where = f"indicators.{indicator_id}."
     spec = _mapping(spec, path, where.rstrip("."))
-    unknown = set(spec) - {"areas", "baseline", "target", "note", "illustrative", "source"}
+    unknown = set(spec) - {"areas", "baseline", "target", "milestones", "note", "illustrative", "source"}
     if unknown:
         raise _fail(path, where + sorted(unknown)[0], "is not a known field (expected areas, "
-                    "baseline, target, note, illustrative, source)")
+                    "baseline, target, milestones, note, illustrative, source)")
     indicator = INDICATORS_BY_ID[indicator_id]
 
     area_codes = tuple(a.code for a in areas)
@@ -136,6 +138,21 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
         raise _fail(path, where + "target.amber_tolerance_pct", f"must be 0 or more, found {tolerance}")
     due = _date(target, "due", path, where + "target.")
 
+    milestones = []
+    milestone_specs = spec.get("milestones", [])
+    if not isinstance(milestone_specs, list):
+        raise _fail(path, where + "milestones", "must be a list of {due: <date>, value: <number>}")
+    for i, item in enumerate(milestone_specs):
+        item = _mapping(item, path, f"{where}milestones[{i}]")
+        when = _date(item, "due", path, f"{where}milestones[{i}].")
+        value_at = _number(item, "value", path, f"{where}milestones[{i}].")
+        if value_at is None:
+            raise _fail(path, f"{where}milestones[{i}].value", "is missing")
+        if not baseline_period.end < when < due:
+            raise _fail(path, f"{where}milestones[{i}].due",
+                        f"must fall between the baseline ({baseline_period.end}) and the target ({due})")
+        milestones.append((when, value_at))
+
     illustrative = spec.get("illustrative", False)
     if not isinstance(illustrative, bool):
         raise _fail(path, where + "illustrative", f"must be true or false, found {illustrative!r}")
@@ -149,6 +166,7 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
         target_change_pct=change,
         target_date=due,
         amber_tolerance_pct=DEFAULT_AMBER_TOLERANCE_PCT if tolerance is None else tolerance,
+        milestones=tuple(sorted(milestones)),
         illustrative=illustrative,
         note=_text(spec, "note", path, where, required=False),
         source=_text(spec, "source", path, where, required=False),

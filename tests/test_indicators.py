@@ -23,7 +23,8 @@ areas:
 indicators:
   rereferral_pct:
     baseline: {{period: 2015/16, value: 30}}
-    target: {{value: 20, due: 2018-03-31}}
+    target: {{value: 20, due: 2019-03-31}}
+    milestones: [{{due: 2018-03-31, value: 22}}]
   hub_neglect_handled_pct:
     baseline: {{period: 2015/16, value: 60}}
     target: {{value: 80, due: 2017-03-31, amber_tolerance_pct: 15}}
@@ -138,8 +139,9 @@ def scorecard(conn, indicator_id: str) -> dict:
 
 def test_on_or_better_than_the_trajectory_is_green(marts):
     row = scorecard(marts, "rereferral_pct")
-    # Baseline 30 at 31 Mar 2016, target 20 at 31 Mar 2018: halfway (25) at 31 Mar 2017.
-    assert (row["period_label"], row["value"], row["trajectory_value"]) == ("2016/17", 24.0, pytest.approx(25.0, abs=0.02))
+    # Baseline 30 at 31 Mar 2016, milestone 22 at 31 Mar 2018 (target 20 a year later):
+    # halfway to the milestone (26) at 31 Mar 2017.
+    assert (row["period_label"], row["value"], row["trajectory_value"]) == ("2016/17", 24.0, pytest.approx(26.0, abs=0.02))
     assert (row["previous_value"], row["change"], row["direction_of_travel"], row["rag"]) == (30.0, -6.0, "improving", "green")
 
 
@@ -154,6 +156,13 @@ def test_beyond_the_tolerance_is_red_and_worsening_by_polarity(marts):
     row = scorecard(marts, "cpp_neglect_pct")
     assert (row["value"], row["previous_value"], row["direction_of_travel"]) == (75.0, 50.0, "worsening")
     assert (row["trajectory_value"], row["rag"]) == (40.0, "red")
+
+
+def test_the_trajectory_passes_through_the_milestones(marts):
+    points = marts.execute("select point, due::varchar, value from marts.trajectories "
+                           "where indicator_id = 'rereferral_pct' order by due").fetchall()
+    assert points == [("baseline", "2016-03-31", 30.0), ("milestone", "2018-03-31", 22.0),
+                      ("target", "2019-03-31", 20.0)]
 
 
 def test_a_baseline_from_the_data_and_a_percentage_target(marts):

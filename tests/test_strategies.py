@@ -52,6 +52,8 @@ def test_northumberland_uses_the_figures_its_strategy_states():
      "financial year"),
     (("value: 10.3", "value: ten"), "indicators.referral_neglect_pct.baseline.value", "must be a number"),
     (("    target:", "    targte:"), "indicators.referral_neglect_pct.targte", "not a known field"),
+    (("due: 2019-03-31}", "due: 2019-03-31}\n    milestones: [{due: 2020-03-31, value: 9.5}]"),
+     "indicators.referral_neglect_pct.milestones[0].due", "must fall between the baseline"),
 ])
 def test_a_malformed_strategy_file_is_refused_naming_file_and_field(tmp_path: Path, change, field, words):
     path = tmp_path / "testshire.yaml"

@@ -30,8 +30,14 @@ def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeR
          for s in loaded for t in s.targets for code in t.area_codes],
         schema_overrides={"stated_baseline_value": pl.Float64, "target_value": pl.Float64,
                           "target_change_pct": pl.Float64, "note": pl.String, "source": pl.String})
+    milestones = pl.DataFrame(
+        [{"partnership": s.partnership, "area_code": code, "indicator_id": t.indicator_id, "due": when,
+          "value": value} for s in loaded for t in s.targets for code in t.area_codes for when, value in t.milestones],
+        schema={"partnership": pl.String, "area_code": pl.String, "indicator_id": pl.String, "due": pl.Date,
+                "value": pl.Float64})
     with duckdb.get_connection() as conn:
         replace_table(conn, "core", "partnership_areas", areas)
         replace_table(conn, "core", "strategy_targets", targets)
+        replace_table(conn, "core", "strategy_milestones", milestones)
     return dg.MaterializeResult(metadata={"partnerships": len(loaded), "areas": areas.height,
                                           "targets": targets.height})

@@ -7,7 +7,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.core.tables import areas
-from assets.marts.tables import indicator_values, indicators, stale_figures, targets
+from assets.marts.tables import indicator_values, indicators, stale_figures, targets, trajectories
 from assets.raw.dfe_open_data import dfe_open_data, statistical_neighbours
 from assets.sql_tables import sql_table_asset
 from expectations.marts import validate_scorecard
@@ -99,7 +99,8 @@ def spc(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 scorecard = sql_table_asset(
-    "marts", "scorecard", deps=[indicator_values, indicators, targets, areas, stale_figures, benchmarks, spc],
+    "marts", "scorecard", deps=[indicator_values, indicators, targets, trajectories, areas, stale_figures,
+                                benchmarks, spc],
     description=MARTS_BY_NAME["marts.scorecard"].description)
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.core.strategies import strategies
 from assets.core.tables import areas, indicator_series, observation_periods, observations, sources
 from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.dfe_open_data import dfe_open_data
@@ -48,6 +49,10 @@ published_value_checks = sql_table_asset(
 targets = sql_table_asset(
     "marts", "targets", deps=[indicator_values, indicators],
     description=MARTS_BY_NAME["marts.targets"].description)
+
+trajectories = sql_table_asset(
+    "marts", "trajectories", deps=[targets, strategies],
+    description=MARTS_BY_NAME["marts.trajectories"].description)
 
 stale_figures = sql_table_asset(
     "core", "stale_figures", deps=[observations, indicators, *raw_layout_assets, dfe_open_data],

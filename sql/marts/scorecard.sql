@@ -47,12 +47,30 @@ positioned as (
         benchmarks.vs_england,
         benchmarks.neighbours_median,
         benchmarks.vs_neighbours,
-        -- The straight line from baseline to target, held at the target after its due date.
-        case when latest.period_end is not null then
-            targets.baseline_value + (targets.target_value - targets.baseline_value) * least(greatest(
-                date_diff('day', targets.baseline_date, latest.period_end)
-                / nullif(date_diff('day', targets.baseline_date, targets.target_date), 0), 0), 1)
-        end as trajectory_value
+        -- Where the strategy's path (baseline, milestones, target: marts.trajectories) stands at
+        -- the latest period: on the straight line between the points either side of it.
+        (
+            select case
+                when before.due is null then after.value
+                when after.due is null or after.due = before.due then before.value
+                else before.value + (after.value - before.value)
+                    * date_diff('day', before.due, latest.period_end) / date_diff('day', before.due, after.due)
+            end
+            from (select 1) as anchor
+            left join lateral (
+                select due, value from marts.trajectories as points
+                where points.indicator_id = grid.indicator_id and points.area_code = grid.area_code
+                    and points.due <= latest.period_end
+                order by due desc limit 1
+            ) as before on true
+            left join lateral (
+                select due, value from marts.trajectories as points
+                where points.indicator_id = grid.indicator_id and points.area_code = grid.area_code
+                    and points.due > latest.period_end
+                order by due limit 1
+            ) as after on true
+            where latest.period_end is not null
+        ) as trajectory_value
     from grid
     left join ranked as latest
         on latest.indicator_id = grid.indicator_id and latest.area_code = grid.area_code and latest.recency = 1
