@@ -1,9 +1,13 @@
 """Charts for the performance sub-committees: one per indicator and area, plus an index page.
 
 Each chart shows the indicator's headline series against the strategy's baseline, target and
-straight-line trajectory, says which direction is good and carries the strategy's note. It is
-written twice: a self-contained HTML file (plotly.js embedded, because council networks block
-CDNs) and a PNG for pasting into committee papers. ``index.html`` lists every chart with the
+straight-line trajectory, says which direction is good and carries the strategy's note. Where
+the warehouse has them it also shows the 95% confidence interval around the series (a faint
+band) and England's and the statistical neighbours' median values as thin reference lines.
+Where ``marts.spc`` has monthly points for the area, a companion XmR chart (Making Data Count
+colours and rules) is drawn as ``<area>/<indicator>_spc``. Each chart is written twice: a
+self-contained HTML file (plotly.js embedded, because council networks block CDNs) and a PNG
+for pasting into committee papers. ``index.html`` lists every chart with the
 latest value and RAG from ``marts.scorecard``, as plain HTML that needs no JavaScript.
 
 Everything comes from the marts through the caller's DuckDB connection; nothing personal is in
@@ -28,6 +32,7 @@ import plotly.graph_objects as go
 
 from pipelines.catalogue import INDICATORS
 from pipelines.periods import academic_year, financial_year, month
+from pipelines.statistics import round_half_up
 
 # PNG size in layout pixels (scale 2 keeps it sharp in Word at ~16 cm wide).
 PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
@@ -36,6 +41,15 @@ PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
 BLUE, VERMILLION, GREY, TEXT = "#0072B2", "#D55E00", "#555555", "#222222"
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
 BASE_FONT, TITLE_FONT, SMALL_FONT = 17, 22, 15
+# Reference lines and the confidence band: quieter than the series they sit behind.
+ENGLAND_COLOUR, NEIGHBOURS_COLOUR = "#444444", "#009E73"
+CI_FILL, CI_EDGE = "rgba(0, 114, 178, 0.13)", "rgba(0, 114, 178, 0.30)"
+ENGLAND_NAME, NEIGHBOURS_NAME, CI_NAME = ("England", "Statistical neighbours (median)",
+                                          "95% confidence interval")
+# Making Data Count / NHSRplotthedots palette for SPC charts.
+SPC_COMMON, SPC_IMPROVEMENT, SPC_CONCERN, SPC_NEITHER = "#7B7D7D", "#289de0", "#fab428", "#361475"
+SPC_MEAN, SPC_LIMITS, SPC_TARGET = "#000000", "#7B7D7D", "#de1b1b"
+SPC_MARGIN_RIGHT = 120  # room for the labels of the mean and limits at the right-hand end
 
 # Pixel layout (heights are fixed, so paper fractions can be computed from them).
 MARGIN_TOP, MARGIN_SIDE, AXIS_BAND, LEGEND_BAND, LINE_HEIGHT = 88, 80, 62, 34, 21
@@ -60,6 +74,13 @@ class ChartFile:
     area_code: str
     html: Path
     png: Path | None
+    # The companion SPC chart (<area>/<indicator>_spc.*) when marts.spc has points for the pair.
+    spc_html: Path | None = None
+    spc_png: Path | None = None
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.html, self.png, self.spc_html, self.spc_png) if p is not None)
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,30 @@ class Point:
     label: str
     end: date
     value: float | None
+    ci_low: float | None = None  # 95% confidence limits, when the warehouse has them
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkPoint:
+    label: str
+    end: date
+    england: float | None
+    neighbours: float | None
+
+
+@dataclass(frozen=True)
+class SpcPoint:
+    label: str
+    end: date
+    value: float | None
+    mean: float | None
+    lower: float | None
+    upper: float | None
+    trial: bool
+    special_cause: bool
+    rules: str | None
+    direction: str | None  # improvement, concern or neither
 
 
 @dataclass(frozen=True)
@@ -107,6 +152,8 @@ class Series:
     partnership: str
     points: tuple[Point, ...]
     target: Target | None
+    benchmarks: tuple[BenchmarkPoint, ...] = ()
+    spc: tuple[SpcPoint, ...] = ()
 
     @property
     def drawn_target(self) -> Target | None:
@@ -151,14 +198,91 @@ def load_targets(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Targe
     return targets
 
 
+def table_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The table's columns; empty when it does not exist (an older or partial warehouse)."""
+    rows = conn.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema, table]).fetchall()
+    return {row[0] for row in rows}
+
+
+def optional_column(columns: set[str], column: str, alias: str = "v") -> str:
+    """``alias.column`` when the table has it, else a typed null, so old warehouses still read."""
+    return f"{alias}.{column}" if column in columns else f"null::double as {column}"
+
+
+def load_benchmarks(conn: duckdb.DuckDBPyConnection
+                    ) -> dict[tuple[str, str], tuple[BenchmarkPoint, ...]]:
+    """England's value and the neighbours' median per period, from marts.benchmarks if built."""
+    columns = table_columns(conn, "marts", "benchmarks")
+    if not {"indicator_id", "area_code", "period_label", "period_end"} <= columns:
+        return {}
+    rows = conn.execute(f"""
+        select v.indicator_id, v.area_code, v.period_label, v.period_end,
+               {optional_column(columns, "england_value")},
+               {optional_column(columns, "neighbours_median")}
+        from marts.benchmarks as v
+        where v.period_end is not null
+        order by v.indicator_id, v.area_code, v.period_end
+    """).fetchall()
+    grouped: dict[tuple[str, str], list[BenchmarkPoint]] = defaultdict(list)
+    for indicator_id, area_code, label, end, england, neighbours in rows:
+        if england is None and neighbours is None:
+            continue
+        points = grouped[(indicator_id, area_code)]
+        if points and points[-1].end == end:
+            continue  # one row per period (should two partnerships claim an area)
+        points.append(BenchmarkPoint(label, end, england, neighbours))
+    return {key: tuple(points) for key, points in grouped.items()}
+
+
+def load_spc(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[SpcPoint, ...]]:
+    """The XmR points per (indicator, area), from marts.spc if built."""
+    columns = table_columns(conn, "marts", "spc")
+    needed = {"indicator_id", "area_code", "period_label", "period_end", "value", "mean",
+              "lower_limit", "upper_limit"}
+    if not needed <= columns:
+        return {}
+
+    def column(name: str, default: str) -> str:
+        return f"s.{name}" if name in columns else f"{default} as {name}"
+
+    rows = conn.execute(f"""
+        select s.indicator_id, s.area_code, s.period_label, s.period_end, s.value, s.mean,
+               s.lower_limit, s.upper_limit, {column("trial_limits", "null::boolean")},
+               {column("special_cause", "null::boolean")},
+               {column("special_cause_rules", "null::varchar")},
+               {column("special_cause_direction", "null::varchar")}
+        from marts.spc as s
+        where s.period_end is not null
+        order by s.indicator_id, s.area_code, s.period_end
+    """).fetchall()
+    grouped: dict[tuple[str, str], list[SpcPoint]] = defaultdict(list)
+    for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
+            direction in rows:
+        points = grouped[(indicator_id, area_code)]
+        if points and points[-1].end == end:
+            continue
+        if isinstance(rules, (list, tuple)):
+            rules = ", ".join(str(rule) for rule in rules)
+        points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
+                               rules, direction))
+    return {key: tuple(points) for key, points in grouped.items()
+            if any(point.value is not None for point in points)}
+
+
 def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
     """Headline series of every partnership area's indicators with at least one value (benchmark
     areas such as England and other authorities are in the marts but get no chart of their own)."""
     indicators = load_indicators(conn)
     targets = load_targets(conn)
-    rows = conn.execute("""
+    benchmarks = load_benchmarks(conn)
+    spc = load_spc(conn)
+    columns = table_columns(conn, "marts", "indicator_values")
+    rows = conn.execute(f"""
         select v.indicator_id, v.area_code, v.area_name, v.partnership,
-               v.period_label, v.period_end, v.value
+               v.period_label, v.period_end, v.value,
+               {optional_column(columns, "ci95_low")}, {optional_column(columns, "ci95_high")}
         from marts.indicator_values as v
         inner join marts.indicators as i
             on i.indicator_id = v.indicator_id and i.headline_period_type = v.period_type
@@ -170,11 +294,14 @@ def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
         grouped[(row[0], row[1])].append(row)
     series = []
     for (indicator_id, area_code), group in grouped.items():
-        points = tuple(Point(label, end, value) for *_, label, end, value in group)
+        points = tuple(Point(label, end, value, low, high)
+                       for *_, label, end, value, low, high in group)
         if all(point.value is None for point in points):
             continue
+        key = (indicator_id, area_code)
         series.append(Series(indicators[indicator_id], area_code, group[0][2], group[0][3],
-                             points, targets.get((indicator_id, area_code))))
+                             points, targets.get(key), benchmarks.get(key, ()),
+                             spc.get(key, ())))
     return series
 
 
@@ -191,14 +318,18 @@ def load_scorecard(conn: duckdb.DuckDBPyConnection) -> list[ScorecardRow]:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """A value as committee papers write it: 53.1%, 1,765 children, 21.3 per 10,000."""
+    """A value as committee papers write it: 53.1%, 1,765 children, 21.3 per 10,000.
+
+    Rounded half up (15.25 -> 15.3), as official statistics are; Python's own formatting
+    rounds the binary float half to even. ``+ 0.0`` turns a rounded -0.0 into 0.0.
+    """
     if value is None:
         return "–"
     if unit == "%":
-        return f"{value:.1f}%"
+        return f"{round_half_up(value, 1) + 0.0:.1f}%"
     if unit in ("children", "assessments"):
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+        return f"{round_half_up(value, 0) + 0.0:,.0f}"
+    return f"{round_half_up(value, 1) + 0.0:,.1f}"
 
 
 def axis_title(unit: str) -> str:
@@ -271,7 +402,7 @@ def actual_trace(series: Series) -> go.Scatter:
         line={"color": BLUE, "width": 3},
         # Opacity and outline set: plotly fades a marker whose size is a list (a "bubble").
         marker={"color": BLUE, "size": sizes, "opacity": 1, "line": {"width": 0}},
-        customdata=[f"{p.label}: {format_value(p.value, unit)}" for p in points],
+        customdata=[f"{p.label}: {format_value(p.value, unit)}{ci_hover(p, unit)}" for p in points],
         hovertemplate="%{customdata}<extra></extra>",
     )
 
@@ -338,6 +469,81 @@ def add_target_labels(figure: go.Figure, series: Series) -> None:
             font={"size": SMALL_FONT, "color": colour}, bgcolor="rgba(255,255,255,0.85)")
 
 
+def runs(items: list, present) -> list[list]:
+    """Consecutive items for which ``present(item)`` holds, as separate lists."""
+    out: list[list] = [[]]
+    for item in items:
+        if present(item):
+            out[-1].append(item)
+        elif out[-1]:
+            out.append([])
+    return [run for run in out if run]
+
+
+def ci_band_trace(series: Series) -> go.Scatter | None:
+    """The 95% confidence interval as a faint band: one closed shape per unbroken run of
+    periods with both limits (a lone period shows as a thin vertical whisker)."""
+    unit = series.indicator.unit
+    bands = runs(list(series.points), lambda p: p.ci_low is not None and p.ci_high is not None)
+    if not bands:
+        return None
+    xs: list[str | None] = []
+    ys: list[float | None] = []
+    for band in bands:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [p.end.isoformat() for p in band] + [p.end.isoformat() for p in reversed(band)]
+        ys += [p.ci_high for p in band] + [p.ci_low for p in reversed(band)]
+    return go.Scatter(
+        name=CI_NAME, x=xs, y=ys, mode="lines", fill="toself", fillcolor=CI_FILL,
+        line={"color": CI_EDGE, "width": 1}, hoverinfo="skip",
+        # A legend symbol like the band itself, not a line.
+        legendgroup="ci",
+    ) if any(y is not None for y in ys) else None
+
+
+def ci_hover(point: Point, unit: str) -> str:
+    if point.ci_low is None or point.ci_high is None:
+        return ""
+    return f" (95% CI {format_value(point.ci_low, unit)} to {format_value(point.ci_high, unit)})"
+
+
+def benchmark_traces(series: Series) -> list[go.Scatter]:
+    """England and the statistical neighbours' median as thin reference lines."""
+    unit = series.indicator.unit
+    first, last = min(p.end for p in series.points), max(p.end for p in series.points)
+    # Only over the area's own periods: the chart is about the area, England is the reference.
+    benchmarks = [b for b in series.benchmarks if first <= b.end <= last]
+    traces = []
+    for name, colour, dash, attribute in (
+            (ENGLAND_NAME, ENGLAND_COLOUR, "dot", "england"),
+            (NEIGHBOURS_NAME, NEIGHBOURS_COLOUR, "dashdot", "neighbours")):
+        if all(getattr(b, attribute) is None for b in benchmarks):
+            continue
+        traces.append(go.Scatter(
+            name=name, mode="lines+markers", x=[b.end.isoformat() for b in benchmarks],
+            y=[getattr(b, attribute) for b in benchmarks],
+            line={"color": colour, "width": 1.6, "dash": dash},
+            marker={"color": colour, "size": 5, "opacity": 1},
+            customdata=[f"{name} {b.label}: {format_value(getattr(b, attribute), unit)}"
+                        for b in benchmarks],
+            hovertemplate="%{customdata}<extra></extra>",
+        ))
+    return traces
+
+
+def legend_rows(names: list[str], width: int = PNG_WIDTH - MARGIN_SIDE - 30) -> int:
+    """How many rows plotly's horizontal legend wraps to (estimated from the text length)."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = 46 + len(name) * SMALL_FONT * 0.52
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
 def tick_step(series: Series, days: list[date]) -> int:
     """Label every period, or every 2nd, 3rd, 6th, 12th ... so at most MAX_TICKS fit."""
     period_days = PERIOD_DAYS.get(series.indicator.headline_period_type, 365.25)
@@ -378,9 +584,13 @@ def build_figure(series: Series) -> go.Figure:
     indicator = series.indicator
     target = series.drawn_target
     has_target = target is not None
-    traces = [actual_trace(series)] + (target_traces(series) if has_target else [])
+    band = ci_band_trace(series)
+    # Behind the series: the band, then the reference lines; the series and target on top.
+    traces = ([band] if band is not None else []) + benchmark_traces(series) + [
+        actual_trace(series)] + (target_traces(series) if has_target else [])
     notes = footnotes(series)
-    margin_bottom = AXIS_BAND + LEGEND_BAND + LINE_HEIGHT * len(notes) + 12
+    legend_band = LEGEND_BAND + 28 * (legend_rows([t.name for t in traces]) - 1)
+    margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
     plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
     subtitle = polarity_text(indicator)
     if not has_target:
@@ -423,8 +633,173 @@ def build_figure(series: Series) -> go.Figure:
         figure.add_annotation(
             text="<br>".join(plot_text(line) for line in notes), showarrow=False,
             xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
-            yshift=-(AXIS_BAND + LEGEND_BAND), font={"size": SMALL_FONT, "color": TEXT},
+            yshift=-(AXIS_BAND + legend_band), font={"size": SMALL_FONT, "color": TEXT},
         )
+    return figure
+
+
+# --- the companion SPC chart -------------------------------------------------------------
+
+SPC_CATEGORIES = (  # (legend name, colour) by the point's special-cause direction
+    ("common", "Common cause variation", SPC_COMMON),
+    ("improvement", "Special cause: improvement", SPC_IMPROVEMENT),
+    ("concern", "Special cause: concern", SPC_CONCERN),
+    ("neither", "Special cause: neither better nor worse", SPC_NEITHER),
+)
+SPC_RULES_NOTE = ("XmR chart (Making Data Count): the centre line is the mean; the process limits "
+                  "are the mean ± 2.66 × the mean moving range. A coloured point is special cause "
+                  "variation: outside the limits, a run of 7 on one side of the mean, a trend of 7 "
+                  "rising or falling, or 2 of 3 points near a limit.")
+
+
+def spc_category(point: SpcPoint) -> str:
+    if not point.special_cause:
+        return "common"
+    direction = (point.direction or "").lower()
+    return direction if direction in ("improvement", "concern") else "neither"
+
+
+def spc_title(series: Series) -> str:
+    return f"{series.indicator.name} — {series.area_name}: monthly variation (SPC)"
+
+
+def spc_trial(series: Series) -> bool:
+    return any(point.trial for point in series.spc)
+
+
+def spc_ticks(points: tuple[SpcPoint, ...]) -> tuple[list[str], list[str]]:
+    """Every k-th month counting back from the latest, so at most MAX_TICKS labels."""
+    step = next((s for s in MONTH_STEPS if len(points) / s <= MAX_TICKS), MONTH_STEPS[-1])
+    chosen = sorted(points[::-1][::step], key=lambda p: p.end)
+    return [p.end.isoformat() for p in chosen], [p.label for p in chosen]
+
+
+def spc_limit_traces(series: Series) -> list[go.Scatter]:
+    """Mean and process limits, as step lines over the months (limits may be recalculated)."""
+    points = series.spc
+    unit = series.indicator.unit if series.indicator.unit == "%" else "per month"  # 1 dp
+    x = [p.end.isoformat() for p in points]
+    limits_name = "Trial process limits" if spc_trial(series) else "Process limits"
+    traces = [go.Scatter(
+        name="Mean", mode="lines", x=x, y=[p.mean for p in points], hoverinfo="skip",
+        line={"color": SPC_MEAN, "width": 1.6})]
+    for i, (attribute, which) in enumerate((("upper", "Upper"), ("lower", "Lower"))):
+        traces.append(go.Scatter(
+            name=limits_name, legendgroup="limits", showlegend=i == 0, mode="lines", x=x,
+            y=[getattr(p, attribute) for p in points],
+            line={"color": SPC_LIMITS, "width": 1.6, "dash": "dash"},
+            customdata=[f"{which} limit: {format_value(getattr(p, attribute), unit)}"
+                        for p in points],
+            hovertemplate="%{customdata}<extra></extra>"))
+    return traces
+
+
+def spc_point_traces(series: Series) -> list[go.Scatter]:
+    unit = series.indicator.unit
+    points = series.spc
+    traces = [go.Scatter(
+        name="Monthly value", showlegend=False, mode="lines", hoverinfo="skip",
+        x=[p.end.isoformat() for p in points], y=[p.value for p in points],
+        line={"color": SPC_COMMON, "width": 2})]
+    for key, name, colour in SPC_CATEGORIES:
+        chosen = [p for p in points if p.value is not None and spc_category(p) == key]
+        if not chosen:
+            continue
+        traces.append(go.Scatter(
+            name=name, mode="markers", x=[p.end.isoformat() for p in chosen],
+            y=[p.value for p in chosen],
+            marker={"color": colour, "size": 10, "opacity": 1,
+                    "line": {"width": 1, "color": "white"}},
+            customdata=[f"{p.label}: {format_value(p.value, unit)}"
+                        + (f" — {p.rules}" if p.special_cause and p.rules else "")
+                        for p in chosen],
+            hovertemplate="%{customdata}<extra></extra>"))
+    return traces
+
+
+def spc_target_trace(series: Series) -> go.Scatter | None:
+    """The strategy's target value as a flat line over the months, as Making Data Count draws it."""
+    target = series.drawn_target
+    if target is None:
+        return None
+    due = period_label_for(target.target_date, series.indicator.headline_period_type)
+    name = f"{target_name(target)}: {format_value(target.target_value, series.indicator.unit)} by {due}"
+    return go.Scatter(
+        name=name, mode="lines", x=[series.spc[0].end.isoformat(), series.spc[-1].end.isoformat()],
+        y=[target.target_value] * 2, hoverinfo="skip",
+        line={"color": SPC_TARGET, "width": 2, "dash": "dot"})
+
+
+def add_spc_limit_labels(figure: go.Figure, series: Series) -> None:
+    """Label the latest mean and limits at the right-hand end of their lines."""
+    last = series.spc[-1]
+    unit = series.indicator.unit
+    # Two lines each ("Upper limit" over its value), so they fit the right-hand margin.
+    for name, y, colour in (("Upper limit", last.upper, SPC_LIMITS), ("Mean", last.mean, SPC_MEAN),
+                            ("Lower limit", last.lower, SPC_LIMITS)):
+        if y is None:
+            continue
+        # Limits of a count are not counts: one decimal place, as for rates.
+        shown = format_value(y, unit if unit == "%" else "per month")
+        figure.add_annotation(
+            x=1, xref="paper", y=y, text=f"{plot_text(name)}<br>{plot_text(shown)}",
+            showarrow=False, xanchor="left", xshift=6, align="left",
+            font={"size": SMALL_FONT, "color": colour})
+
+
+def spc_footnotes(series: Series) -> list[str]:
+    lines = textwrap.wrap(SPC_RULES_NOTE, NOTE_WRAP)
+    if spc_trial(series):
+        lines += textwrap.wrap(f"Trial limits: fewer than 12 months of data ({len(series.spc)}), "
+                               "so the limits will change as more months arrive.", NOTE_WRAP)
+    return lines
+
+
+def build_spc_figure(series: Series) -> go.Figure:
+    """The XmR chart of the area's monthly series, coloured as Making Data Count colours it."""
+    indicator = series.indicator
+    target_trace = spc_target_trace(series)
+    traces = spc_limit_traces(series) + ([target_trace] if target_trace is not None else []) + \
+        spc_point_traces(series)
+    notes = spc_footnotes(series)
+    legend_band = LEGEND_BAND + 28 * (legend_rows(
+        [t.name for t in traces if t.showlegend is not False],
+        PNG_WIDTH - MARGIN_SIDE - SPC_MARGIN_RIGHT) - 1)
+    margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
+    plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
+    subtitle = polarity_text(indicator)
+    if spc_trial(series):
+        subtitle += "   ·   Trial limits (fewer than 12 points)"
+    figure = go.Figure(traces)
+    tickvals, ticktext = spc_ticks(series.spc)
+    figure.update_layout(
+        template="simple_white", height=PNG_HEIGHT,
+        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": SPC_MARGIN_RIGHT},
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
+        title={"text": plot_text(spc_title(series)), "x": 0, "xref": "paper",
+               "font": {"size": TITLE_FONT},
+               "subtitle": {"text": plot_text(subtitle), "font": {"size": BASE_FONT, "color": GREY}}},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
+                "y": -AXIS_BAND / plot_height, "font": {"size": SMALL_FONT}},
+        hovermode="closest", paper_bgcolor="white", plot_bgcolor="white",
+    )
+    first, last = series.spc[0].end, series.spc[-1].end
+    pad = max(timedelta(days=12), (last - first) * 0.02)
+    figure.update_xaxes(
+        type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()],
+        tickvals=tickvals, ticktext=ticktext,
+        title={"text": X_TITLES["month"], "standoff": 6, "font": {"size": SMALL_FONT, "color": GREY}},
+        showgrid=False, ticks="outside", tickangle=0)
+    figure.update_yaxes(
+        title={"text": plot_text(axis_title(indicator.unit))},
+        ticksuffix="%" if indicator.unit == "%" else "", tickformat=",",
+        showgrid=True, gridcolor="#eeeeee", zeroline=False, rangemode="normal")
+    add_spc_limit_labels(figure, series)
+    figure.add_annotation(
+        text="<br>".join(plot_text(line) for line in notes), showarrow=False,
+        xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
+        yshift=-(AXIS_BAND + legend_band), font={"size": SMALL_FONT, "color": TEXT})
     return figure
 
 
@@ -435,7 +810,7 @@ MANIFEST = ".manifest.json"
 
 
 def read_manifest(charts_dir: Path) -> dict[str, str]:
-    """{"<area>/<indicator>": digest of the figure drawn there} from the last run."""
+    """{"<area>/<indicator>[_spc]": digest of the figure drawn there} from the last run."""
     try:
         return json.loads((charts_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -513,18 +888,28 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     all_series = load_series(conn)
     files: list[ChartFile] = []
     to_draw: list[tuple[go.Figure, str, Path, Path | None]] = []
-    for series in all_series:
-        folder = charts_dir / series.area_code
-        html_path = folder / f"{series.indicator.indicator_id}.html"
+
+    def plan(figure: go.Figure, title: str, html_path: Path) -> Path | None:
+        """Queue the figure unless last run drew the same one; return its PNG path."""
         png_path = html_path.with_suffix(".png") if png else None
-        figure = build_figure(series)
-        name = f"{series.area_code}/{series.indicator.indicator_id}"
+        name = f"{html_path.parent.name}/{html_path.stem}"
         manifest[name] = hashlib.sha256(f"{png}:{figure.to_json()}".encode()).hexdigest()
         drawn = html_path.exists() and (png_path is None or png_path.exists())
         if previous.get(name) != manifest[name] or not drawn:
-            to_draw.append((figure, chart_title(series), html_path, png_path))
-        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path, png_path))
-    remove_stale_output(charts_dir, {p for f in files for p in (f.html, f.png) if p is not None})
+            to_draw.append((figure, title, html_path, png_path))
+        return png_path
+
+    for series in all_series:
+        folder = charts_dir / series.area_code
+        html_path = folder / f"{series.indicator.indicator_id}.html"
+        png_path = plan(build_figure(series), chart_title(series), html_path)
+        spc_html = spc_png = None
+        if series.spc:
+            spc_html = folder / f"{series.indicator.indicator_id}_spc.html"
+            spc_png = plan(build_spc_figure(series), spc_title(series), spc_html)
+        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path, png_path,
+                               spc_html, spc_png))
+    remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     for figure, title, html_path, _ in to_draw:
         html_path.parent.mkdir(exist_ok=True)
@@ -596,6 +981,10 @@ def link_cell(chart: ChartFile | None) -> str:
     links = [f'<a href="{html.escape(relative_href(chart.html))}">chart</a>']
     if chart.png is not None:
         links.append(f'<a href="{html.escape(relative_href(chart.png))}">PNG</a>')
+    if chart.spc_html is not None:
+        links.append(f'<a href="{html.escape(relative_href(chart.spc_html))}">SPC chart</a>')
+    if chart.spc_png is not None:
+        links.append(f'<a href="{html.escape(relative_href(chart.spc_png))}">SPC PNG</a>')
     return " · ".join(links)
 
 
@@ -659,7 +1048,9 @@ def render_index(all_series: list[Series], files: list[ChartFile],
 <body>
 <h1>Neglect scorecard charts</h1>
 <p>Built {html.escape(built.strftime("%d %B %Y %H:%M"))}. {len(files)} charts.
-Each chart opens offline in a browser; the PNG images are for pasting into reports.</p>
+Each chart opens offline in a browser; the PNG images are for pasting into reports.
+Where monthly figures allow, an SPC chart (statistical process control, Making Data Count)
+shows whether the variation is usual (common cause) or a real change (special cause).</p>
 <p>Against trajectory: where the latest value stands against the straight line from
 baseline to target. {key}</p>
 {chr(10).join(sections)}

@@ -6,6 +6,7 @@ import calendar
 import re
 import shutil
 import struct
+import time
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,10 +42,14 @@ needs_chromium = pytest.mark.skipif(
 # Tables are created with the contract's columns, so a renamed column fails these tests.
 TABLES = ("marts.indicators", "marts.indicator_values", "marts.targets", "marts.scorecard")
 DATE_COLUMNS = {"period_start", "period_end", "baseline_date", "target_date"}
-BOOLEAN_COLUMNS = {"baseline_stated", "illustrative", "target_illustrative"}
+BOOLEAN_COLUMNS = {"baseline_stated", "illustrative", "target_illustrative", "trial_limits",
+                   "special_cause"}
 DOUBLE_COLUMNS = {"numerator", "denominator", "value", "baseline_value", "target_value",
                   "target_change_pct", "amber_tolerance_pct", "previous_value", "change",
-                  "trajectory_value"}
+                  "trajectory_value", "ci95_low", "ci95_high", "ci998_low", "ci998_high",
+                  "england_value", "region_value", "neighbours_median", "mean", "lower_limit",
+                  "upper_limit", "episodes", "episodes_with_factors", "pct"}
+INTEGER_COLUMNS = {"neighbours_with_value", "rank_among_neighbours"}
 
 
 def column_type(column: str) -> str:
@@ -52,6 +57,8 @@ def column_type(column: str) -> str:
         return "date"
     if column in BOOLEAN_COLUMNS:
         return "boolean"
+    if column in INTEGER_COLUMNS:
+        return "integer"
     return "double" if column in DOUBLE_COLUMNS else "varchar"
 
 
@@ -355,3 +362,186 @@ def test_values_are_formatted_by_unit(value, unit, shown) -> None:
     (date(2017, 9, 30), "month", "2017-09"), (date(2019, 1, 15), "financial_year", "15 Jan 2019")])
 def test_dates_are_labelled_as_periods(day, period_type, label) -> None:
     assert charts.period_label_for(day, period_type) == label
+
+
+# --- confidence intervals, benchmarks and SPC (marts that older warehouses lack) ------------
+
+SPC_MONTHS = [(2016 + (3 + i) // 12, (3 + i) % 12 + 1) for i in range(18)]  # 2016-04 .. 2017-09
+
+
+def benchmark_rows() -> list[dict]:
+    rows = []
+    for i, start_year in enumerate(range(2014, 2018)):
+        row = year_row("rereferral_pct", NORTHUMBERLAND, start_year, None)
+        rows.append({"partnership": "northumberland", "area_code": NORTHUMBERLAND,
+                     "area_name": "Northumberland", "indicator_id": "rereferral_pct",
+                     "period_label": row["period_label"], "period_end": row["period_end"],
+                     "england_value": 22.6 + i * 0.1, "neighbours_median": 24.0 - i * 0.5,
+                     "neighbours_with_value": 10, "vs_england": "similar",
+                     "vs_neighbours": "better"})
+    return rows
+
+
+def spc_rows(area_code: str, values: list[float], trial: bool, special: dict[int, str]) -> list[dict]:
+    rows = []
+    mean = sum(values) / len(values)
+    for i, ((y, m), value) in enumerate(zip(SPC_MONTHS, values)):
+        row = month_row("rereferral_pct", area_code, y, m, value)
+        rows.append({"partnership": AREAS[area_code]["partnership"], "area_code": area_code,
+                     "indicator_id": "rereferral_pct", "period_label": row["period_label"],
+                     "period_end": row["period_end"], "value": value, "mean": mean,
+                     "lower_limit": mean - 3.0, "upper_limit": mean + 3.0, "trial_limits": trial,
+                     "special_cause": i in special,
+                     "special_cause_rules": "outside limits" if i in special else None,
+                     "special_cause_direction": special.get(i, "neither")})
+    return rows
+
+
+SPC_ROWS = (spc_rows(NORTHUMBERLAND, [18.0 - (i >= 12) * 2.5 + (i % 2) * 0.8 for i in range(18)],
+                     False, {i: "improvement" for i in range(12, 18)})
+            + spc_rows(HARTLEPOOL, [22.0 + (i % 3) * 0.5 + (i == 8) * 5 for i in range(9)], True,
+                       {8: "concern"}))
+
+
+def make_full_marts(path: Path) -> duckdb.DuckDBPyConnection:
+    """The small warehouse, with 95% CIs on Northumberland's re-referrals, its benchmarks, and SPC
+    points for both areas' re-referrals (Hartlepool's with trial limits)."""
+    conn = make_marts(path)
+    conn.execute("update marts.indicator_values set ci95_low = value - 1.5, ci95_high = value + 1.5 "
+                 "where indicator_id = 'rereferral_pct' and area_code = ? "
+                 "and period_type = 'financial_year'", [NORTHUMBERLAND])
+    for table in ("marts.benchmarks", "marts.spc"):
+        conn.execute(create_table_sql(table))
+    insert(conn, "marts.benchmarks", benchmark_rows())
+    insert(conn, "marts.spc", SPC_ROWS)
+    return conn
+
+
+@pytest.fixture(scope="module")
+def drawn_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ChartFile]]:
+    root = tmp_path_factory.mktemp("charts_full")
+    with make_full_marts(root / "warehouse.duckdb") as conn:
+        files = write_charts(conn, root / "charts", png=has_chromium())
+    return root / "charts", files
+
+
+def test_new_fixture_rows_use_contract_columns() -> None:
+    for table, rows in (("marts.benchmarks", benchmark_rows()), ("marts.spc", SPC_ROWS)):
+        for row in rows:
+            assert set(row) <= set(MARTS_BY_NAME[table].columns), table
+
+
+def test_confidence_band_and_reference_lines(drawn_full) -> None:
+    _, files = drawn_full
+    text = page(by_pair(files)[("rereferral_pct", NORTHUMBERLAND)])
+    for trace in ("95% confidence interval", "England", "Statistical neighbours (median)",
+                  "Actual", "Trajectory to target"):
+        assert has_trace(trace, text), trace
+    assert '"fill":"toself"' in text
+    assert shows("England 2016/17: 22.8%", text)
+    assert shows("2017/18: 15.2% (95% CI 13.7% to 16.7%)", text)
+    # Hartlepool has neither CIs nor benchmarks: its chart has no band and no reference lines.
+    hartlepool = page(by_pair(files)[("rereferral_pct", HARTLEPOOL)])
+    assert has_trace("Actual", hartlepool)
+    for trace in ("95% confidence interval", "England", "Statistical neighbours (median)"):
+        assert not has_trace(trace, hartlepool), trace
+
+
+def test_spc_chart_is_drawn_beside_the_headline_chart(drawn_full) -> None:
+    charts_dir, files = drawn_full
+    pairs = by_pair(files)
+    northumberland = pairs[("rereferral_pct", NORTHUMBERLAND)]
+    assert northumberland.spc_html == charts_dir / NORTHUMBERLAND / "rereferral_pct_spc.html"
+    text = northumberland.spc_html.read_text(encoding="utf-8")
+    assert "<title>Re-referrals within 12 months — Northumberland: monthly variation (SPC)</title>" in text
+    for trace in ("Mean", "Process limits", "Common cause variation", "Special cause: improvement",
+                  "Target: 20.0% by 2018/19"):
+        assert has_trace(trace, text), trace
+    assert not has_trace("Trial process limits", text) and not shows("Trial limits", text)
+    assert "#289de0" in text and "#7B7D7D" in text  # Making Data Count blue and grey
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text)
+    hartlepool = pairs[("rereferral_pct", HARTLEPOOL)].spc_html.read_text(encoding="utf-8")
+    assert has_trace("Trial process limits", hartlepool)
+    assert has_trace("Special cause: concern", hartlepool) and "#fab428" in hartlepool
+    assert shows("Trial limits (fewer than 12 points)", hartlepool)
+    assert shows("Trial limits: fewer than 12 months of data (9)", hartlepool)
+    # No SPC points, no SPC chart.
+    assert pairs[("lac_count", NORTHUMBERLAND)].spc_html is None
+    assert not (charts_dir / NORTHUMBERLAND / "lac_count_spc.html").exists()
+
+
+def test_index_links_the_spc_charts(drawn_full) -> None:
+    charts_dir, files = drawn_full
+    parser = Links()
+    parser.feed((charts_dir / "index.html").read_text(encoding="utf-8"))
+    for chart in files:
+        for path in chart.paths:
+            assert path.relative_to(charts_dir).as_posix() in parser.hrefs
+    assert f"{NORTHUMBERLAND}/rereferral_pct_spc.html" in parser.hrefs
+
+
+@needs_chromium
+def test_spc_pngs_are_written_at_the_export_size(drawn_full) -> None:
+    _, files = drawn_full
+    expected = (charts.PNG_WIDTH * charts.PNG_SCALE, charts.PNG_HEIGHT * charts.PNG_SCALE)
+    spc = [chart for chart in files if chart.spc_html is not None]
+    assert len(spc) == 2
+    for chart in spc:
+        assert chart.spc_png == chart.spc_html.with_suffix(".png")
+        assert png_size(chart.spc_png) == expected
+
+
+def test_spc_chart_goes_when_its_points_go(tmp_path: Path) -> None:
+    charts_dir = tmp_path / "charts"
+    with make_full_marts(tmp_path / "w.duckdb") as conn:
+        write_charts(conn, charts_dir, png=False)
+        assert (charts_dir / HARTLEPOOL / "rereferral_pct_spc.html").is_file()
+        conn.execute("delete from marts.spc where area_code = ?", [HARTLEPOOL])
+        files = write_charts(conn, charts_dir, png=False)
+    assert not (charts_dir / HARTLEPOOL / "rereferral_pct_spc.html").exists()
+    assert (charts_dir / HARTLEPOOL / "rereferral_pct.html").is_file()
+    assert (charts_dir / NORTHUMBERLAND / "rereferral_pct_spc.html").is_file()
+    assert by_pair(files)[("rereferral_pct", HARTLEPOOL)].spc_html is None
+
+
+def test_unchanged_spc_chart_is_not_redrawn(tmp_path: Path) -> None:
+    charts_dir = tmp_path / "charts"
+    with make_full_marts(tmp_path / "w.duckdb") as conn:
+        write_charts(conn, charts_dir, png=False)
+        spc_chart = charts_dir / NORTHUMBERLAND / "rereferral_pct_spc.html"
+        before = spc_chart.stat().st_mtime_ns
+        time.sleep(0.01)
+        write_charts(conn, charts_dir, png=False)
+        assert spc_chart.stat().st_mtime_ns == before
+        conn.execute("update marts.spc set value = value + 1 where area_code = ?", [NORTHUMBERLAND])
+        write_charts(conn, charts_dir, png=False)
+        assert spc_chart.stat().st_mtime_ns != before
+
+
+def test_a_warehouse_without_the_new_columns_and_marts_still_draws(tmp_path: Path) -> None:
+    """An older warehouse: indicator_values without CI columns, no benchmarks, no spc."""
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    conn.execute("create schema marts")
+    for table in TABLES:
+        sql = create_table_sql(table)
+        for column in ("ci95_low", "ci95_high", "ci998_low", "ci998_high"):
+            sql = sql.replace(f", {column} double", "")
+        conn.execute(sql)
+    assert "ci95_low" not in charts.table_columns(conn, "marts", "indicator_values")
+    insert(conn, "marts.indicators", INDICATORS)
+    insert(conn, "marts.indicator_values", indicator_values())
+    insert(conn, "marts.targets", TARGETS)
+    insert(conn, "marts.scorecard", SCORECARD)
+    files = write_charts(conn, tmp_path / "charts", png=False)
+    conn.close()
+    assert {(f.indicator_id, f.area_code) for f in files} == EXPECTED
+    assert all(f.spc_html is None for f in files)
+    text = page(by_pair(files)[("rereferral_pct", NORTHUMBERLAND)])
+    assert has_trace("Actual", text) and not has_trace("England", text)
+
+
+@pytest.mark.parametrize(("value", "unit", "shown"), [
+    (15.25, "%", "15.3%"), (0.05, "%", "0.1%"), (2.675, "per 10,000", "2.7"),
+    (1764.5, "children", "1,765"), (-0.25, "%", "-0.3%")])
+def test_values_are_rounded_half_up(value, unit, shown) -> None:
+    assert charts.format_value(value, unit) == shown

@@ -8,6 +8,7 @@ from assets.marts.benchmarking import benchmarks, contributory_factors, scorecar
 from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indicators, published_value_checks,
                                  source_disagreements, targets)
 from pipelines.charts import write_charts
+from pipelines.report import write_reports
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import publish
 
@@ -31,3 +32,16 @@ def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Materi
         charts = write_charts(conn, charts_dir)
     return dg.MaterializeResult(metadata={
         "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})
+
+
+@dg.asset(key=["outputs", "partnership_reports"], group_name="outputs", deps=[indicator_charts],
+          description="One self-contained HTML report per partnership: the scorecard, then a section per "
+                      "indicator (chart and a sentence from the data), and the contributory factors.")
+def partnership_reports(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = paths.settings
+    with duckdb.get_connection() as conn:
+        reports = write_reports(conn, settings.reports_dir, settings.charts_dir,
+                                disclosure_control=settings.disclosure_control)
+    return dg.MaterializeResult(metadata={
+        "reports": dg.MetadataValue.json([str(r) for r in reports]),
+        "disclosure_control": settings.disclosure_control})
