@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 from dataclasses import dataclass
@@ -52,6 +54,23 @@ def run_cli(settings: Settings, *args: str, monkeypatch: pytest.MonkeyPatch | No
         return main(list(args))
 
 
+def build_without_drawing(settings: Settings) -> None:
+    """Build and publish the warehouse, skipping the charts and reports (fast, for SQL tests)."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("build_scorecard")
+    drawing = {dg.AssetKey(["outputs", "indicator_charts"]), dg.AssetKey(["outputs", "partnership_reports"])}
+    selection = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k not in drawing]
+    with contextlib.redirect_stderr(io.StringIO()):
+        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=selection,
+                                        raise_on_error=False)
+    failures = [str(e.step_failure_data.error.cause or e.step_failure_data.error.message)
+                for e in result.all_events if e.is_step_failure]
+    assert result.success, failures
+
+
 @dataclass(frozen=True)
 class BuiltWarehouse:
     settings: Settings
@@ -62,9 +81,6 @@ class BuiltWarehouse:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     """Sample extracts for two partnerships, built once through `scorecard build`."""
-    import contextlib
-    import io
-
     settings = make_settings(tmp_path_factory.mktemp("built"))
     write_fixture_raw(settings.raw_dir)
     out = io.StringIO()

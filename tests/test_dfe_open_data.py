@@ -1,18 +1,14 @@
 """DfE open data (EES CSVs) load as published: any column order, BOM, suppression kept as reasons."""
 
-import contextlib
-import io
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from pipelines.definitions import build_definitions
 from pipelines.ees import read_ees, recognise_ees
-from tests.conftest import STRATEGIES, make_settings, shared_reference
+from tests.conftest import STRATEGIES, build_without_drawing, make_settings, shared_reference
 
 C1_HEADER = ("time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"
              "old_la_code,new_la_code,la_name,category,referral_count,rereferral_count,rereferral_percent")
@@ -83,16 +79,6 @@ def test_rows_that_cannot_be_placed_are_problems_naming_the_cell(tmp_path):
         ("dfe/c1.csv", 2, "geographic_level", "Ward"), ("dfe/c1.csv", 3, "time_period", "15/16")]
 
 
-def build_without_charts(settings) -> None:
-    job = build_definitions(settings).resolve_job_def("build_scorecard")
-    selection = [k for k in job.asset_layer.asset_graph.get_all_asset_keys()
-                 if k != dg.AssetKey(["outputs", "indicator_charts"])]
-    with contextlib.redirect_stderr(io.StringIO()):
-        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=selection,
-                                        raise_on_error=False)
-    assert result.success
-
-
 def test_a_partner_return_takes_precedence_and_disagreements_are_listed(tmp_path):
     settings = make_settings(tmp_path)
     (settings.raw_dir / "strategies").mkdir(parents=True)
@@ -107,7 +93,7 @@ def test_a_partner_return_takes_precedence_and_disagreements_are_listed(tmp_path
         c1_row("2017", "Local authority", "E06000057", "Northumberland", "3296", "700", "21.2"),
         c1_row("2016", "National", "", "", "621470", "138540", "22.3"),
     ])
-    build_without_charts(settings)
+    build_without_drawing(settings)
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         shown = conn.execute("select period_label, source, round(value, 1) from marts.indicator_values "
                              "where indicator_id = 'rereferral_pct' and area_code = 'E06000057' "
@@ -134,7 +120,7 @@ def published_only(tmp_path_factory):
     for path in reference.glob("*.csv"):
         (settings.raw_dir / "dfe").mkdir(exist_ok=True)
         shutil.copy(path, settings.raw_dir / "dfe" / path.name)
-    build_without_charts(settings)
+    build_without_drawing(settings)
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         yield conn
 

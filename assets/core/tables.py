@@ -73,6 +73,7 @@ def with_intervals(series: pl.DataFrame) -> pl.DataFrame:
 def indicator_series(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         ensure_schemas(conn)
+        conn.execute(sql_text("macros/indicators.sql"))
         conn.execute("""
             create or replace temp table computed (
                 indicator_id varchar, source varchar, area_code varchar, period_type varchar,

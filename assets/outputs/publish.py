@@ -34,7 +34,7 @@ def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Materi
         "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})
 
 
-@dg.asset(key=["outputs", "partnership_reports"], group_name="outputs", deps=[indicator_charts],
+@dg.asset(key=["outputs", "partnership_reports"], group_name="outputs", deps=[published_warehouse, indicator_charts],
           description="One self-contained HTML report per partnership: the scorecard, then a section per "
                       "indicator (chart and a sentence from the data), and the contributory factors.")
 def partnership_reports(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
