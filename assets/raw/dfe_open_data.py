@@ -8,8 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, outcome_check, outcome_metadata,
-                                sync_files, write_outcome_report)
+from assets.raw.loading import FileRead, FileRef, load_result, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from pipelines.ees import EES_COLUMNS, read_ees
 from pipelines.neighbours import read_neighbours
@@ -46,12 +45,8 @@ def dfe_open_data(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
                              out_dir=settings.out_dir, key=FIGURE_KEY)
         rows = conn.execute("select count(*) from raw.dfe_open_data").fetchone()[0]
         preview = preview_markdown(conn, "raw.dfe_open_data")
-    write_outcome_report(settings.out_dir, "dfe_open_data", "DfE open data", outcome)
-    for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
-        context.log.error(problem.message())
-    return dg.MaterializeResult(
-        metadata={**outcome_metadata(outcome), "dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)},
-        check_results=[outcome_check(outcome, settings.out_dir)])
+    return load_result(context, settings.out_dir, "dfe_open_data", "DfE open data", outcome,
+                       {"dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)})
 
 
 NEIGHBOURS_KEY = ["raw", "statistical_neighbours"]
@@ -84,8 +79,5 @@ def statistical_neighbours(context: dg.AssetExecutionContext, paths: ScorecardPa
                              empty=pl.DataFrame(schema=NEIGHBOUR_SCHEMA), out_dir=settings.out_dir,
                              key=("old_la_code", "neighbour_rank", "model"))
         rows = conn.execute("select count(*) from raw.statistical_neighbours").fetchone()[0]
-    write_outcome_report(settings.out_dir, "statistical_neighbours", "Statistical neighbours", outcome)
-    for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
-        context.log.error(problem.message())
-    return dg.MaterializeResult(metadata={**outcome_metadata(outcome), "dagster/row_count": rows},
-                                check_results=[outcome_check(outcome, settings.out_dir)])
+    return load_result(context, settings.out_dir, "statistical_neighbours", "Statistical neighbours", outcome,
+                       {"dagster/row_count": rows})

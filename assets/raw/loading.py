@@ -225,3 +225,13 @@ def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutc
     markdown = report_dir / f"{name}.md"
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return markdown
+
+
+def load_result(context: dg.AssetExecutionContext, out_dir: Path, name: str, title: str, outcome: SyncOutcome,
+                metadata: dict) -> dg.MaterializeResult:
+    """What every loader ends with: the outcome report, its problems in the log, and the ``valid`` check."""
+    write_outcome_report(out_dir, name, title, outcome)
+    for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
+        context.log.error(problem.message())
+    return dg.MaterializeResult(metadata={**outcome_metadata(outcome), **metadata},
+                                check_results=[outcome_check(outcome, out_dir)])

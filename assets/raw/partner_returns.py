@@ -16,8 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
-from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, outcome_check, outcome_metadata,
-                               sync_files, write_outcome_report)
+from assets.raw.loading import FileRead, FileRef, load_result, sync_files
 from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
 from pipelines.neighbours import recognise_neighbours
@@ -140,12 +139,8 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
                 empty=empty_layout_rows(layout), out_dir=settings.out_dir, key=layout.unique_key_columns)
             preview = preview_markdown(conn, f"raw.{layout.name}")
             rows = conn.execute(f"select count(*) from raw.{layout.name}").fetchone()[0]
-        write_outcome_report(settings.out_dir, layout.name, layout.title, outcome)
-        for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
-            context.log.error(problem.message())
-        return dg.MaterializeResult(
-            metadata={**outcome_metadata(outcome), "dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)},
-            check_results=[outcome_check(outcome, settings.out_dir)])
+        return load_result(context, settings.out_dir, layout.name, layout.title, outcome,
+                           {"dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)})
 
     return raw_layout
 

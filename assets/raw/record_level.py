@@ -16,8 +16,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.raw.loading import (MAX_MESSAGES_IN_METADATA, FileRead, FileRef, SyncOutcome, outcome_check,
-                                outcome_metadata, sync_files, write_outcome_report)
+from assets.raw.loading import FileRead, FileRef, SyncOutcome, load_result, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from expectations.partner_returns import Problem
 from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, read_record_level
@@ -87,12 +86,8 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
             combined.quarantined.update(outcome.quarantined)
             combined.retired += outcome.retired
             loaded[kind] = conn.execute(f"select count(*) from raw.{kind}").fetchone()[0]
-    write_outcome_report(settings.out_dir, "record_level", "Record-level extracts", combined)
-    for problem in combined.problems[:MAX_MESSAGES_IN_METADATA]:
-        context.log.error(problem.message())
-    return dg.MaterializeResult(
-        metadata={**outcome_metadata(combined), "rows_per_table": dg.MetadataValue.json(loaded)},
-        check_results=[outcome_check(combined, settings.out_dir)])
+    return load_result(context, settings.out_dir, "record_level", "Record-level extracts", combined,
+                       {"rows_per_table": dg.MetadataValue.json(loaded)})
 
 
 assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
