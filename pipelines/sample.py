@@ -21,8 +21,17 @@ values (``allocate``: largest remainder, capped by the whole for parts). Snapsho
 absence rate by drawing the count from the stated percentage. Pins live in the tables
 below (``MONTHLY_PINS`` and friends); a span the requested years do not cover is skipped.
 
+Benchmarks. Beside the returns, ``raw/dfe/`` gets the DfE's published files in the DfE's
+own layout (EES CSVs c1 referrals, d3 repeat plans, children looked after, c3 factors at
+assessment; and the 2025 statistical-neighbour model) for England, the nine regions, each
+partnership area and its ten statistical neighbours, so a build can compare an area with
+its benchmarks. The geography mirrors the DfE's (``AUTHORITIES``, ``STATISTICAL_NEIGHBOURS``);
+the counts are made here, and for a partnership area they are its own returns' year totals,
+equal wherever a seed fixes a figure and now and then revised a little elsewhere.
+
 Every random draw comes from a ``random.Random`` seeded with a stable string naming the
-partnership, area and series, and is consumed in a fixed order, so runs are identical.
+partnership (or the DfE file), area and series, and is consumed in a fixed order, so runs
+are identical.
 """
 
 from __future__ import annotations
@@ -717,11 +726,600 @@ def _write(frame: pl.DataFrame, path: Path, sheet: str | None) -> None:
         frame.write_excel(workbook, worksheet=sheet, autofit=True)
 
 
+# --------------------------------------------------------------------------------------
+# Benchmarks: DfE open data (EES layout) and the statistical-neighbour model
+# --------------------------------------------------------------------------------------
+#
+# So a sample build can compare each partnership area with England, its region and its ten
+# statistical neighbours, the sample also writes the DfE's published files as the DfE lays
+# them out (columns, order, BOM, suppression symbols, rounding), filled by this generator.
+# The geography is fact: the authorities, codes, regions and neighbour lists below mirror the
+# DfE's 2025 statistical-neighbour model and its EES files; the counts are synthetic, scaled
+# by population. A partnership area's figures come from its own partner-return sample, so the
+# two sources agree wherever a seed fixes a figure and differ a little elsewhere, as a
+# published figure and a local extract do (revisions, late returns).
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    sn_index: int  # region_ind in the statistical-neighbour file (regions in name order)
+    children: int  # aged 0-17, ONS mid-2024, rounded
+    # Relative to England (1 = England's rate per child): referrals, plans started, looked after.
+    referrals: float
+    plans: float
+    looked_after: float
+
+
+REGIONS: dict[str, Region] = {
+    "E12000001": Region("North East", 4, 543_000, 1.13, 1.45, 1.65),
+    "E12000002": Region("North West", 5, 1_628_000, 1.05, 1.20, 1.40),
+    "E12000003": Region("Yorkshire and The Humber", 9, 1_181_000, 1.05, 1.15, 1.10),
+    "E12000004": Region("East Midlands", 1, 1_032_000, 0.90, 0.95, 0.85),
+    "E12000005": Region("West Midlands", 8, 1_351_000, 1.00, 1.10, 1.20),
+    "E12000006": Region("East of England", 2, 1_394_000, 0.85, 0.75, 0.75),
+    "E12000007": Region("London", 3, 1_916_000, 0.95, 0.80, 0.70),
+    "E12000008": Region("South East", 6, 2_024_000, 0.95, 0.85, 0.80),
+    "E12000009": Region("South West", 7, 1_114_000, 0.95, 0.90, 0.85),
+}
+
+
+@dataclass(frozen=True)
+class Authority:
+    old_code: str  # the DfE's three-digit code
+    code: str  # ONS code now
+    name: str  # as the DfE writes it
+    region: str  # ONS region code
+    children: int  # aged 0-17, ONS mid-2024, rounded to 100
+    first_year: int = 0  # first reporting year, for authorities made by reorganisation
+    former_code: str | None = None  # the ONS code the DfE used up to ``former_until``
+    former_until: int = 0
+
+    def code_in(self, year: int) -> str:
+        return self.former_code if self.former_code and year <= self.former_until else self.code
+
+
+# The partnership areas and their statistical neighbours (DfE 2025 model), as the EES files
+# name them. Dorset (2019) and Westmorland and Furness (2023) are new authorities; North
+# Yorkshire and Somerset became unitary in 2023 and changed ONS code.
+AUTHORITIES: tuple[Authority, ...] = (
+    Authority("840", "E06000047", "County Durham", "E12000001", 100_400),
+    Authority("841", "E06000005", "Darlington", "E12000001", 22_800),
+    Authority("390", "E08000037", "Gateshead", "E12000001", 40_400),
+    Authority("805", "E06000001", "Hartlepool", "E12000001", 21_100),
+    Authority("806", "E06000002", "Middlesbrough", "E12000001", 35_600),
+    Authority("929", "E06000057", "Northumberland", "E12000001", 59_100),
+    Authority("807", "E06000003", "Redcar and Cleveland", "E12000001", 27_500),
+    Authority("393", "E08000023", "South Tyneside", "E12000001", 30_500),
+    Authority("808", "E06000004", "Stockton-on-Tees", "E12000001", 45_100),
+    Authority("394", "E08000024", "Sunderland", "E12000001", 56_800),
+    Authority("890", "E06000009", "Blackpool", "E12000002", 28_900),
+    Authority("351", "E08000002", "Bury", "E12000002", 44_800),
+    Authority("876", "E06000006", "Halton", "E12000002", 27_700),
+    Authority("340", "E08000011", "Knowsley", "E12000002", 36_000),
+    Authority("888", "E10000017", "Lancashire", "E12000002", 261_400),
+    Authority("943", "E06000064", "Westmorland and Furness", "E12000002", 39_200, first_year=2024),
+    Authority("359", "E08000010", "Wigan", "E12000002", 71_700),
+    Authority("344", "E08000015", "Wirral", "E12000002", 66_200),
+    Authority("811", "E06000011", "East Riding of Yorkshire", "E12000003", 63_000),
+    Authority("815", "E06000065", "North Yorkshire", "E12000003", 115_700,
+              former_code="E10000023", former_until=2023),
+    Authority("372", "E08000018", "Rotherham", "E12000003", 59_500),
+    Authority("384", "E08000036", "Wakefield", "E12000003", 77_500),
+    Authority("830", "E10000007", "Derbyshire", "E12000004", 156_200),
+    Authority("925", "E10000019", "Lincolnshire", "E12000004", 148_000),
+    Authority("891", "E10000024", "Nottinghamshire", "E12000004", 171_600),
+    Authority("332", "E08000027", "Dudley", "E12000005", 71_100),
+    Authority("884", "E06000019", "Herefordshire, County of", "E12000005", 34_400),
+    Authority("893", "E06000051", "Shropshire", "E12000005", 60_200),
+    Authority("860", "E10000028", "Staffordshire", "E12000005", 174_800),
+    Authority("894", "E06000020", "Telford and Wrekin", "E12000005", 44_200),
+    Authority("885", "E10000034", "Worcestershire", "E12000005", 120_100),
+    Authority("926", "E10000020", "Norfolk", "E12000006", 171_800),
+    Authority("935", "E10000029", "Suffolk", "E12000006", 152_300),
+    Authority("886", "E10000016", "Kent", "E12000008", 355_400),
+    Authority("887", "E06000035", "Medway", "E12000008", 68_800),
+    Authority("908", "E06000052", "Cornwall", "E12000009", 105_800),
+    Authority("878", "E10000008", "Devon", "E12000009", 148_200),
+    Authority("838", "E06000059", "Dorset", "E12000009", 67_100, first_year=2020),
+    Authority("933", "E06000066", "Somerset", "E12000009", 113_000,
+              former_code="E10000027", former_until=2023),
+)
+AUTHORITY_BY_CODE = {a.code: a for a in AUTHORITIES}
+AUTHORITY_BY_OLD_CODE = {a.old_code: a for a in AUTHORITIES}
+
+# Each partnership area's ten statistical neighbours, closest first, with the closeness as
+# the DfE's 2025 model writes it (trailing space included).
+_VERY_CLOSE, _CLOSE = "Very close", "Close "
+STATISTICAL_NEIGHBOURS: dict[str, tuple[tuple[str, str], ...]] = {
+    "929": tuple(zip(("926", "830", "888", "908", "878", "840", "838", "886", "885", "935"),
+                     (_VERY_CLOSE,) * 10)),  # Northumberland
+    "805": tuple(zip(("807", "394", "393", "890", "806", "390", "840", "876", "372", "340"),
+                     (_VERY_CLOSE,) * 4 + (_CLOSE,) * 6)),  # Hartlepool
+    "808": tuple(zip(("841", "332", "888", "390", "384", "351", "840", "372", "894", "344"),
+                     (_VERY_CLOSE,) * 10)),  # Stockton-on-Tees
+    "926": tuple(zip(("935", "908", "878", "830", "929", "886", "933", "925", "891", "887"),
+                     (_VERY_CLOSE,) * 10)),  # Norfolk
+    "884": tuple(zip(("943", "860", "925", "893", "933", "888", "935", "811", "815", "830"),
+                     (_VERY_CLOSE,) * 10)),  # Herefordshire
+    "888": tuple(zip(("925", "351", "332", "884", "841", "808", "384", "891", "929", "359"),
+                     (_VERY_CLOSE,) * 10)),  # Lancashire
+}
+
+# England's levels by reporting year (year to 31 March), rough and rounded: per 10,000
+# children for flows and stocks, percentages for parts.
+ENGLAND_CHILDREN: Anchors = ((2014, 11_510_000), (2019, 12_000_000), (2024, 12_180_000))  # mid-year
+ENGLAND_REFERRALS_PER_10K: Anchors = ((2015, 550), (2016, 535), (2017, 545), (2018, 555), (2019, 545),
+                                      (2020, 535), (2021, 500), (2022, 540), (2023, 545), (2024, 515),
+                                      (2025, 520))
+ENGLAND_REREFERRAL_PCT: Anchors = ((2015, 24.0), (2016, 22.3), (2017, 21.9), (2019, 22.6), (2021, 22.7),
+                                   (2022, 21.5), (2023, 22.4), (2025, 22.6))
+ENGLAND_NFA_PCT: Anchors = ((2015, 10.0), (2018, 8.0), (2021, 6.0), (2025, 6.5))
+ENGLAND_NOT_IN_NEED_PCT: Anchors = ((2015, 26.0), (2019, 28.0), (2025, 30.8))
+ENGLAND_PLANS_PER_10K: Anchors = ((2015, 54), (2017, 52), (2019, 56), (2021, 54), (2022, 56), (2024, 51),
+                                  (2025, 51))
+ENGLAND_SUBSEQUENT_PCT: Anchors = ((2015, 16.6), (2016, 17.9), (2017, 18.7), (2018, 20.2), (2019, 20.8),
+                                   (2020, 21.9), (2021, 22.1), (2022, 23.3), (2023, 23.8), (2024, 24.7),
+                                   (2025, 24.5))
+ENGLAND_LOOKED_AFTER_PER_10K: Anchors = ((2015, 60), (2016, 60), (2017, 62), (2018, 64), (2019, 65),
+                                         (2020, 67), (2021, 67), (2022, 70), (2023, 71), (2024, 70),
+                                         (2025, 67))
+CHILDREN_PER_REFERRAL = 0.88  # referrals counted as children (a child can be referred twice)
+CHILDREN_PER_REREFERRAL = 0.82
+LOOKED_AFTER_TURNOVER = 0.40  # children starting (and ceasing) to be looked after a year, per child looked after
+ASSESSMENTS_PER_REFERRAL = 0.82  # episodes with factors at the end of assessment, per referral
+
+# Factors identified at the end of assessment (c3): share of episodes, England, in the
+# published column order. The abuse breakdowns (child on child, adult on child) were first
+# collected in 2021, and "unknown" holds the whole until then; child criminal exploitation
+# was first collected in 2022.
+C3_FIRST_YEAR = 2018
+C3_FACTOR_SHARES: dict[str, float] = {
+    "Alcohol_Misuse_child": 0.021, "Alcohol_Misuse_parent": 0.143, "Alcohol_Misuse_person": 0.023,
+    "Drug_Misuse_child": 0.048, "Drug_Misuse_parent": 0.141, "Drug_Misuse_person": 0.031,
+    "Domestic_Abuse_child": 0.113, "Domestic_Abuse_parent": 0.317, "Domestic_Abuse_person": 0.050,
+    "Mental_Health_child": 0.176, "Mental_Health_parent": 0.335, "Mental_Health_person": 0.046,
+    "Learning_Disability_child": 0.123, "Learning_Disability_parent": 0.030,
+    "Learning_Disability_person": 0.015, "Physical_Disability_child": 0.047,
+    "Physical_Disability_parent": 0.054, "Physical_Disability_person": 0.010, "Young_Carer": 0.037,
+    "Privately_fostered": 0.004, "Unaccompanied_asylum_seeker": 0.012, "Going_missing": 0.033,
+    "Child_sexual_exploitation": 0.024, "Trafficking": 0.004, "Gangs": 0.017,
+    "Socially_unacceptable_behaviour": 0.070, "Self_harm": 0.050, "Neglect": 0.176,
+    "Emotional_Abuse": 0.190, "Physical_Abuse_unknown": 0.149, "Physical_Abuse_child_on_child": 0.030,
+    "Physical_Abuse_adult_on_child": 0.119, "Sexual_Abuse_unknown": 0.061,
+    "Sexual_Abuse_child_on_child": 0.024, "Sexual_Abuse_adult_on_child": 0.037,
+    "Female_Genital_Mutilation": 0.0015, "Faith_linked_abuse": 0.004,
+    "Child_criminal_exploitation": 0.032, "Other": 0.163,
+}
+C3_BREAKDOWNS = {"Physical_Abuse_unknown": ("Physical_Abuse_child_on_child", "Physical_Abuse_adult_on_child"),
+                 "Sexual_Abuse_unknown": ("Sexual_Abuse_child_on_child", "Sexual_Abuse_adult_on_child")}
+C3_BREAKDOWN_FIRST_YEAR = 2021
+C3_UNKNOWN_LEFT = {2021: 0.20, 2022: 0.08, 2023: 0.04, 2024: 0.03}  # share still "unknown"; 0 after
+C3_FIRST_COLLECTED = {"Child_criminal_exploitation": 2022}
+DFE_MISSING_RETURN_RATE = 0.012  # an authority-year the DfE publishes as "x" (not available)
+
+Figures = dict[str, int]  # measure -> unrounded count, one area and reporting year
+
+
+@dataclass(frozen=True)
+class Character:
+    """An area's lasting leanings, relative to England's rates (1 = England)."""
+
+    referrals: float
+    rereferrals: float
+    plans: float
+    repeats: float
+    looked_after: float
+    no_further_action: float
+    not_in_need: float
+    factors: dict[str, float]
+
+
+@dataclass
+class BenchmarkArea:
+    level: str  # National, Regional or Local authority
+    region: str  # ONS region code ("" for England)
+    authority: Authority | None
+    years: dict[int, Figures]  # reporting year -> figures
+    missing: dict[str, set[int]] = field(default_factory=dict)  # dataset -> years published as "x"
+
+
+def _jitter(rng: random.Random, sd: float) -> float:
+    return math.exp(rng.gauss(0.0, sd))
+
+
+def _character(rng: random.Random, region: Region, spread: float) -> Character:
+    return Character(
+        referrals=region.referrals * _jitter(rng, spread), rereferrals=_jitter(rng, spread * 0.6),
+        plans=region.plans * _jitter(rng, spread), repeats=_jitter(rng, spread * 0.6),
+        looked_after=region.looked_after * _jitter(rng, spread),
+        # Whether a referral ends in no further action depends much on local practice: most
+        # authorities record few, some many (a skewed spread, its mean still England's rate).
+        no_further_action=math.exp(rng.gauss(-2.5 * spread, 5 * spread)), not_in_need=_jitter(rng, spread),
+        factors={f: _jitter(rng, spread) for f in C3_FACTOR_SHARES})
+
+
+def _normalised(regions: dict[str, Region]) -> dict[str, Region]:
+    """Regional leanings scaled so England, their population-weighted mean, is at 1."""
+    total = sum(r.children for r in regions.values())
+    mean = [sum(getattr(r, k) * r.children for r in regions.values()) / total
+            for k in ("referrals", "plans", "looked_after")]
+    return {code: Region(r.name, r.sn_index, r.children, r.referrals / mean[0], r.plans / mean[1],
+                         r.looked_after / mean[2]) for code, r in regions.items()}
+
+
+RELATIVE_REGIONS = _normalised(REGIONS)
+
+
+def _main_counts(rng: random.Random, walk: dict[str, float], year: int, children: float,
+                 character: Character, step: float) -> Figures:
+    """Referrals, plans and children looked after for an area of ``children``: England's
+    rates, the area's leanings and a random walk per series (``step`` a year)."""
+    for series in ("referrals", "plans", "looked_after"):
+        walk[series] = walk.get(series, 0.0) + rng.gauss(0.0, step)
+    per_10k = children / 10_000
+    referrals = round(per_10k * interpolate(ENGLAND_REFERRALS_PER_10K, year) * character.referrals
+                      * math.exp(walk["referrals"]))
+    rereferral_rate = interpolate(ENGLAND_REREFERRAL_PCT, year) / 100 * character.rereferrals
+    plans = round(per_10k * interpolate(ENGLAND_PLANS_PER_10K, year) * character.plans
+                  * math.exp(walk["plans"]))
+    repeat_rate = interpolate(ENGLAND_SUBSEQUENT_PCT, year) / 100 * character.repeats
+    looked_after = round(per_10k * interpolate(ENGLAND_LOOKED_AFTER_PER_10K, year) * character.looked_after
+                         * math.exp(walk["looked_after"]))
+    return {"children": round(children), "referrals": referrals,
+            "rereferrals": min(referrals, round(referrals * rereferral_rate * _jitter(rng, step))),
+            "cpp_start": plans, "cpp_subsequent": min(plans, round(plans * repeat_rate * _jitter(rng, step))),
+            "cla": looked_after}
+
+
+def _c3_share(factor: str, year: int) -> float | None:
+    """Share of episodes with ``factor`` in ``year``; None when the DfE did not collect it."""
+    if year < C3_FIRST_COLLECTED.get(factor, C3_FIRST_YEAR):
+        return None
+    for unknown, parts in C3_BREAKDOWNS.items():
+        left = 1.0 if year < C3_BREAKDOWN_FIRST_YEAR else C3_UNKNOWN_LEFT.get(year, 0.0)
+        whole = sum(C3_FACTOR_SHARES[p] for p in parts)
+        if factor == unknown:
+            return whole * left
+        if factor in parts:
+            return None if year < C3_BREAKDOWN_FIRST_YEAR else C3_FACTOR_SHARES[factor] * (1 - left)
+    return C3_FACTOR_SHARES[factor]
+
+
+def _other_counts(rng: random.Random, year: int, main: Figures, character: Character) -> Figures:
+    """The figures published beside the main ones: outcomes of referrals, children rather than
+    referrals, children starting and ceasing to be looked after, factors at assessment."""
+    referrals, rereferrals, looked_after = main["referrals"], main["rereferrals"], main["cla"]
+    figures = {
+        "no_further_action": min(referrals, round(referrals * interpolate(ENGLAND_NFA_PCT, year) / 100
+                                                  * character.no_further_action * _jitter(rng, 0.15))),
+        "not_in_need": min(referrals, round(referrals * interpolate(ENGLAND_NOT_IN_NEED_PCT, year) / 100
+                                            * character.not_in_need * _jitter(rng, 0.06))),
+        "referral_children": round(referrals * CHILDREN_PER_REFERRAL * _jitter(rng, 0.01)),
+        "rereferral_children": min(rereferrals, round(rereferrals * CHILDREN_PER_REREFERRAL * _jitter(rng, 0.02))),
+        "cla_started": round(looked_after * LOOKED_AFTER_TURNOVER * _jitter(rng, 0.1)),
+        "cla_ceased": round(looked_after * LOOKED_AFTER_TURNOVER * _jitter(rng, 0.1)),
+    }
+    if year >= C3_FIRST_YEAR:
+        episodes = round(referrals * ASSESSMENTS_PER_REFERRAL * _jitter(rng, 0.04))
+        figures["episodes"] = episodes
+        for factor in C3_FACTOR_SHARES:
+            draw = _jitter(rng, 0.08)  # drawn whether or not collected, so the stream stays aligned
+            if (share := _c3_share(factor, year)) is not None:
+                figures[factor] = min(episodes, round(episodes * share * character.factors[factor] * draw))
+    return figures
+
+
+def _reporting_years(timeline: Timeline) -> range:
+    """Years to 31 March the sample covers: April ``first_year`` to March ``last_year + 1``."""
+    return range(timeline.first_year + 1, timeline.last_year + 2)
+
+
+def _population(children_2024: float, year: int, growth: float) -> float:
+    """Children at mid-year ``year - 1`` (the estimate the DfE uses for the year to 31 March)."""
+    return children_2024 * (1 + growth) ** (year - 1 - 2024)
+
+
+def _simulate_regions(timeline: Timeline) -> list[BenchmarkArea]:
+    """The nine regions, and England as their sum (before rounding, as the DfE adds them up)."""
+    regions = []
+    england_2024 = interpolate(ENGLAND_CHILDREN, 2024)
+    for code, region in RELATIVE_REGIONS.items():
+        rng = random.Random(f"neglect-sample/dfe/{code}")
+        character = _character(rng, region, 0.04)
+        walk: dict[str, float] = {}
+        years = {}
+        for year in _reporting_years(timeline):
+            children = (region.children * interpolate(ENGLAND_CHILDREN, year - 1) / england_2024
+                        * (1 + rng.gauss(0.0, 0.001)))  # estimates are never round numbers
+            main = _main_counts(rng, walk, year, children, character, 0.02)
+            years[year] = main | _other_counts(rng, year, main, character)
+        regions.append(BenchmarkArea("Regional", code, None, years))
+    england = {year: {k: sum(r.years[year].get(k, 0) for r in regions)
+                      for k in regions[0].years[year]} for year in _reporting_years(timeline)}
+    return [BenchmarkArea("National", "", None, england), *regions]
+
+
+def _pinned_years(code: str, series: str) -> set[int]:
+    """Reporting years whose total a seed fixes for a monthly series (a pin from April to March)."""
+    return {int(last[:4]) for name, first, last, _ in MONTHLY_PINS.get(code, ())
+            if name == series and first.endswith("-04") and last.endswith("-03")
+            and int(last[:4]) == int(first[:4]) + 1}
+
+
+# The published figures a revision can touch, and the parts that may not exceed their whole.
+REVISABLE = ("referrals", "rereferrals", "cpp_start", "cpp_subsequent", "cla")
+PART_OF = {"rereferrals": "referrals", "cpp_subsequent": "cpp_start"}
+
+
+def _as_published(rng: random.Random, figures: Figures, fixed: set[str]) -> Figures:
+    """The DfE's figure for a partnership area: the partner return's, but now and then revised
+    a little (a late or corrected return); never where a seed fixes the figure."""
+    published = dict(figures)
+    for measure in REVISABLE:
+        revised, change = rng.random() < 0.3, rng.gauss(0.0, 0.02)  # both drawn: streams stay aligned
+        if revised and measure not in fixed:
+            step = max(1, round(abs(change) * published[measure]))
+            published[measure] = max(0, published[measure] + (step if change > 0 else -step))
+    for part, whole in PART_OF.items():
+        if published[part] > published[whole]:
+            if part in fixed:
+                published[whole] = published[part]
+            else:
+                published[part] = published[whole]
+    return published
+
+
+def _simulate_partnership_area(authority: Authority, sample: AreaSample, timeline: Timeline) -> BenchmarkArea:
+    """A partnership area: the year totals of its partner-return sample, as the DfE publishes them."""
+    code = authority.code
+    rng = random.Random(f"neglect-sample/dfe/{code}")
+    character = _character(rng, RELATIVE_REGIONS[authority.region], 0.2)
+    # Reporting years whose published figure a seed fixes, by measure (plans started: only
+    # when both the neglect and the other plans are pinned for the whole year).
+    pinned = {"referrals": _pinned_years(code, "referrals"), "rereferrals": _pinned_years(code, "rereferrals"),
+              "cpp_start": _pinned_years(code, "cpp_starts_neglect") & _pinned_years(code, "cpp_starts_other"),
+              "cla": set(LAC_PINS.get(code, {}))}
+    years = {}
+    for year in _reporting_years(timeline):
+        months = slice(12 * (year - 1 - timeline.first_year), 12 * (year - timeline.first_year))
+        looked_after, children = sample.lac[year]
+        main = {"children": children, "referrals": sum(sample.referrals[months]),
+                "rereferrals": sum(sample.rereferrals[months]),
+                "cpp_start": sum(sum(sample.cpp_starts[c][months]) for c in CPP_CATEGORIES),
+                "cpp_subsequent": sum(sample.cpp_repeat_neglect[months]) + sum(sample.cpp_repeat_other[months]),
+                "cla": looked_after}
+        main = _as_published(rng, main, {measure for measure, fixed in pinned.items() if year in fixed})
+        years[year] = main | _other_counts(rng, year, main, character)
+    return BenchmarkArea("Local authority", authority.region, authority, years)
+
+
+def _simulate_authority(authority: Authority, timeline: Timeline) -> BenchmarkArea:
+    """A neighbour outside the partnerships: England's rates, its region's and its own leanings."""
+    rng = random.Random(f"neglect-sample/dfe/{authority.code}")
+    character = _character(rng, RELATIVE_REGIONS[authority.region], 0.2)
+    growth = rng.uniform(-0.002, 0.008)
+    walk: dict[str, float] = {}
+    years, missing = {}, {}
+    for year in _reporting_years(timeline):
+        main = _main_counts(rng, walk, year, _population(authority.children, year, growth), character, 0.05)
+        years[year] = main | _other_counts(rng, year, main, character)
+        for dataset in PUBLICATIONS_BY_NAME:
+            if rng.random() < DFE_MISSING_RETURN_RATE:
+                missing.setdefault(dataset, set()).add(year)
+    years = {y: f for y, f in years.items() if y >= authority.first_year}
+    return BenchmarkArea("Local authority", authority.region, authority, years, missing)
+
+
+# ------------------------------------------------------------------ cells, as the DfE writes them
+
+def published_count(n: int | None, level: str) -> str:
+    """A count as the DfE publishes it: England and regions to the nearest 10 (half up);
+    an authority's 1 to 5 suppressed as "c"; "x" when not available."""
+    if n is None:
+        return "x"
+    if level != "Local authority":
+        return str((n + 5) // 10 * 10)
+    return "c" if 1 <= n <= 5 else str(n)
+
+
+def published_ratio(numerator: int | None, denominator: int | None, level: str, per: int = 100,
+                    places: int = 1) -> str:
+    """``numerator / denominator * per``, rounded half up to ``places`` decimals from the
+    unrounded counts, written as the DfE writes it ("30", not "30.0"). Suppressed with its
+    count; "z" (not applicable) when there is nothing to divide by."""
+    if numerator is None or denominator is None:
+        return "x"
+    if level == "Local authority" and (1 <= numerator <= 5 or 1 <= denominator <= 5):
+        return "c"
+    if denominator == 0:
+        return "z"
+    scale = 10 ** places
+    units = (2 * numerator * per * scale + denominator) // (2 * denominator)  # exact half-up
+    whole, fraction = divmod(units, scale)
+    return str(whole) if fraction == 0 else f"{whole}.{fraction:0{places}d}"
+
+
+_QUOTED_BLANK = object()  # a blank cell the DfE writes as "" (the d3 file does, for some columns)
+
+
+def _csv_line(cells: Sequence[object]) -> str:
+    out = []
+    for cell in cells:
+        if cell is _QUOTED_BLANK:
+            out.append('""')
+        elif any(ch in str(cell) for ch in ',"\n'):
+            out.append('"' + str(cell).replace('"', '""') + '"')
+        else:
+            out.append(str(cell))
+    return ",".join(out)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One EES file: its name, filter and figure columns, and the DfE's quirks for it."""
+
+    name: str  # the dataset, as pipelines.ees names it
+    stem: str  # the file name before the year range
+    category: tuple[str, ...]  # the filter column and its values, one row per value
+    columns: tuple[str, ...]  # figure columns
+    cells: Callable[[Figures, str, str], list[str]]  # (figures, filter value, level) -> figure cells
+    la_name_first: bool = False  # la_name before new_la_code
+    bom: bool = False
+    quoted_blanks: frozenset[str] = frozenset()  # blank geography cells written as ""
+    current_codes: bool = False  # every year under today's ONS code (a republished series)
+    first_year: int = 0
+
+
+def _c1_cells(f: Figures, _: str, level: str) -> list[str]:
+    referrals, children = f.get("referrals"), f.get("referral_children")
+    return [published_count(referrals, level), published_count(f.get("rereferrals"), level),
+            published_ratio(f.get("rereferrals"), referrals, level),
+            published_count(f.get("no_further_action"), level),
+            published_ratio(f.get("no_further_action"), referrals, level),
+            published_count(f.get("not_in_need"), level), published_ratio(f.get("not_in_need"), referrals, level),
+            published_count(children, level), published_count(f.get("rereferral_children"), level),
+            published_ratio(f.get("rereferral_children"), children, level)]
+
+
+def _d3_cells(f: Figures, _: str, level: str) -> list[str]:
+    return [published_count(f.get("cpp_start"), level), published_count(f.get("cpp_subsequent"), level),
+            published_ratio(f.get("cpp_subsequent"), f.get("cpp_start"), level)]
+
+
+CLA_POPULATION_TYPES = {"Children ceasing to be looked after each year": "cla_ceased",
+                        "Children looked after on 31 March each year": "cla",
+                        "Children starting to be looked after each year": "cla_started"}
+
+
+def _cla_cells(f: Figures, population_type: str, level: str) -> list[str]:
+    count = f.get(CLA_POPULATION_TYPES[population_type])
+    # The population is an estimate, not a count of children in care: never rounded or suppressed.
+    return [str(f["children"]), published_count(count, level),
+            published_ratio(count, f["children"], level, per=10_000, places=0)]
+
+
+def _c3_cells(f: Figures, _: str, level: str) -> list[str]:
+    return [published_count(f.get("episodes"), level), *(published_count(f.get(c), level) for c in C3_FACTOR_SHARES)]
+
+
+PUBLICATIONS: tuple[Publication, ...] = (
+    Publication("c1_referrals", "c1_children_in_need_referrals_and_rereferrals",
+                ("category", "Referrals and Re-referrals"),
+                ("referral_count", "rereferral_count", "rereferral_percent", "no_further_action_count",
+                 "no_further_action_percent", "not_in_need_count", "not_in_need_percent", "referral_child_count",
+                 "rereferral_child_count", "rereferral_child_percent"), _c1_cells),
+    Publication("d3_repeat_plans", "d3_cpps_subsequent_plan",
+                ("category", "Child Protection Plans which are a second or subsequent plan"),
+                ("CPP_start", "CPP_subsequent", "CPP_subsequent_percent"), _d3_cells,
+                quoted_blanks=frozenset({"region_code", "region_name", "new_la_code", "la_name"})),
+    Publication("cla_numbers", "cla_number_and_rate_per_10k_children",
+                ("population_type", *CLA_POPULATION_TYPES),
+                ("population_estimate", "children_count", "rate_per_10000"), _cla_cells,
+                la_name_first=True, bom=True, current_codes=True),
+    Publication("c3_assessment_factors", "c3_factors_identified_at_end_of_assessment",
+                ("category", "Factors identified at the end of assessment"),
+                ("Episodes_with_assessment_factor", *C3_FACTOR_SHARES), _c3_cells, first_year=C3_FIRST_YEAR),
+)
+PUBLICATIONS_BY_NAME = {p.name: p for p in PUBLICATIONS}
+
+
+def _geography(publication: Publication, area: BenchmarkArea, year: int) -> list[object]:
+    authority = area.authority
+    region = REGIONS.get(area.region)
+    cells: dict[str, object] = {
+        "time_period": str(year), "time_identifier": "Reporting year", "geographic_level": area.level,
+        "country_code": "E92000001", "country_name": "England",
+        "region_code": area.region, "region_name": region.name if region else "",
+        "old_la_code": "", "new_la_code": "", "la_name": "",
+    }
+    if authority is not None:
+        code = authority.code if publication.current_codes else authority.code_in(year)
+        cells |= {"old_la_code": authority.old_code, "new_la_code": code, "la_name": authority.name}
+    columns = _geography_columns(publication)
+    return [_QUOTED_BLANK if cells[c] == "" and c in publication.quoted_blanks else cells[c] for c in columns]
+
+
+def _geography_columns(publication: Publication) -> list[str]:
+    columns = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+               "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+    if publication.la_name_first:
+        columns[8:10] = ["la_name", "new_la_code"]
+    return columns
+
+
+def _publication_text(publication: Publication, areas: Sequence[BenchmarkArea], years: Sequence[int]) -> str:
+    """The file as the DfE lays it out: newest year first, then England, the regions and the
+    authorities (by region, then name)."""
+    header = [*_geography_columns(publication), publication.category[0], *publication.columns]
+    lines = [_csv_line(header)]
+    for year in sorted(years, reverse=True):
+        for area in areas:
+            if year not in area.years:
+                continue  # the authority did not exist yet
+            figures = area.years[year]
+            if year in area.missing.get(publication.name, ()):  # the DfE has no return: "x"
+                figures = {"children": figures["children"]}
+            for value in publication.category[1:]:
+                lines.append(_csv_line([*_geography(publication, area, year), value,
+                                        *publication.cells(figures, value, area.level)]))
+    return ("\ufeff" if publication.bom else "") + "\n".join(lines) + "\n"
+
+
+def _neighbours_text(authorities: Sequence[Authority]) -> str:
+    """The DfE's 2025 statistical-neighbour file (wide), for the partnership areas."""
+    header = ["old_la_code", "la_name", "region_ind", "region_name"]
+    header += [c for k in range(1, 11) for c in (f"SN_{k}", f"SN_{k}P")]
+    lines = [_csv_line(header)]
+    for authority in sorted(authorities, key=lambda a: a.name):
+        region = REGIONS[authority.region]
+        pairs = [c for pair in STATISTICAL_NEIGHBOURS[authority.old_code] for c in pair]
+        lines.append(_csv_line([authority.old_code, authority.name, region.sn_index, region.name, *pairs]))
+    return "\ufeff" + "\n".join(lines) + "\n"
+
+
+def write_benchmarks(dfe_dir: Path, partnership_areas: Sequence[str], timeline: Timeline,
+                     sample_of: Callable[[str], AreaSample | None]) -> list[Path]:
+    """The DfE's files for England, the regions, the partnership areas (ONS codes) and their
+    statistical neighbours; ``sample_of`` gives an authority's partner-return sample when it
+    has one. Areas the sample knows nothing about (no DfE codes) are left out."""
+    partners = [AUTHORITY_BY_CODE[c] for c in partnership_areas if c in AUTHORITY_BY_CODE]
+    wanted = {a.old_code for a in partners}
+    for authority in partners:
+        wanted |= {old for old, _ in STATISTICAL_NEIGHBOURS.get(authority.old_code, ())}
+    authorities = sorted((AUTHORITY_BY_OLD_CODE[old] for old in wanted), key=lambda a: (a.region, a.name))
+    areas = _simulate_regions(timeline)
+    for authority in authorities:
+        sample = sample_of(authority.code)
+        areas.append(_simulate_partnership_area(authority, sample, timeline) if sample is not None
+                     else _simulate_authority(authority, timeline))
+
+    years = list(_reporting_years(timeline))
+    written = []
+    for publication in PUBLICATIONS:
+        covered = [y for y in years if y >= publication.first_year]
+        if not covered:
+            continue
+        path = dfe_dir / f"{publication.stem}_{covered[0]}_to_{covered[-1]}.csv"
+        _write_text(path, _publication_text(publication, areas, covered))
+        written.append(path)
+    path = dfe_dir / "sn_model_2025_wide.csv"
+    _write_text(path, _neighbours_text([a for a in partners if a.old_code in STATISTICAL_NEIGHBOURS]))
+    written.append(path)
+    return written
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:  # "\n" on every platform
+        handle.write(text)
+
+
 def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: int = 2014,
                  last_year: int = 2024, partnerships: Iterable[str] | None = None) -> list[Path]:
     """Write sample returns for April ``first_year`` to March ``last_year + 1`` (academic
     years ``first_year``/.. to ``last_year``/..) for every partnership in the strategy files,
-    or only those named in ``partnerships``. Returns the files written, in a fixed order."""
+    or only those named in ``partnerships``, then the DfE's benchmark files for them in
+    ``raw_dir/dfe`` (see ``write_benchmarks``). Returns the files written, in a fixed order."""
     if last_year < first_year:
         raise ValueError(f"last_year {last_year} is before first_year {first_year}")
     raw_dir = Path(raw_dir)
@@ -731,11 +1329,29 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
         raise ValueError(f"unknown partnership(s): {', '.join(sorted(unknown))}")
     timeline = Timeline(first_year, last_year)
 
-    written = []
+    # Areas are simulated once, when first needed. A partnership area can be another's
+    # statistical neighbour: its DfE figures come from its own partner returns (those of the
+    # first strategy naming it), whichever partnerships are written.
+    simulated: dict[tuple[str, str], AreaSample] = {}
+
+    def simulate(partnership: str, area: Area) -> AreaSample:
+        if (partnership, area.code) not in simulated:
+            simulated[partnership, area.code] = simulate_area(partnership, area, timeline)
+        return simulated[partnership, area.code]
+
+    owners: dict[str, tuple[str, Area]] = {}
     for strategy in sorted(strategies, key=lambda s: s.partnership):
-        if wanted is not None and strategy.partnership not in wanted:
-            continue
-        samples = [simulate_area(strategy.partnership, area, timeline) for area in strategy.areas]
+        for area in strategy.areas:
+            owners.setdefault(area.code, (strategy.partnership, area))
+
+    def sample_of(code: str) -> AreaSample | None:
+        return simulate(*owners[code]) if code in owners else None
+
+    written = []
+    chosen = [s for s in sorted(strategies, key=lambda s: s.partnership)
+              if wanted is None or s.partnership in wanted]
+    for strategy in chosen:
+        samples = [simulate(strategy.partnership, area) for area in strategy.areas]
         for output in OUTPUTS:
             layout = LAYOUTS_BY_NAME[output.layout]
             frame = _frame(layout, [row for s in samples for row in output.rows(s, timeline)])
@@ -744,4 +1360,6 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
             path = raw_dir / output.folder / f"{strategy.partnership}_{output.layout}{suffix}"
             _write(frame, path, output.sheet if xlsx else None)
             written.append(path)
+    areas = [area.code for strategy in chosen for area in strategy.areas]
+    written += write_benchmarks(raw_dir / "dfe", areas, timeline, sample_of)
     return written

@@ -1,10 +1,13 @@
 -- core.statistical_neighbours: each authority's ten statistical neighbours (the DfE's model,
 -- the newest one supplied), by ONS code. The neighbour files name authorities by their old
--- three-digit codes; the DfE's open data give both codes for every authority.
+-- three-digit codes; the DfE's open data give both codes for every authority. Where an old
+-- code has carried two ONS codes over the years (North Yorkshire, Somerset), the newest wins.
 with codes as (
-    select distinct old_la_code, area_code
+    select old_la_code, area_code
     from raw.dfe_open_data
     where geographic_level = 'Local authority' and old_la_code is not null
+    group by old_la_code, area_code
+    qualify row_number() over (partition by old_la_code order by max(period_end) desc) = 1
 ),
 
 newest_model as (
