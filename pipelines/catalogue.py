@@ -36,6 +36,11 @@ class Indicator:
                 "per month": ("rate", 1.0)}.get(self.unit, ("count", 1.0))
 
     @property
+    def comparable_between_areas(self) -> bool:
+        """Percentages and rates can be set beside England or neighbours; raw counts cannot."""
+        return self.unit in {"%", "per 10,000"}
+
+    @property
     def example_period(self) -> str:
         return {"financial_year": "2016/17", "academic_year": "2015/16", "month": "2017-09"}[
             self.headline_period_type]

@@ -11,6 +11,7 @@ from assets.marts.tables import indicator_values, indicators, stale_figures, tar
 from assets.raw.dfe_open_data import dfe_open_data, statistical_neighbours
 from assets.sql_tables import sql_table_asset
 from expectations.marts import validate_scorecard
+from pipelines.catalogue import INDICATORS
 from pipelines.contract import MARTS_BY_NAME
 from pipelines.statistics import compare_to_benchmark_array, xmr
 from pipelines.warehouse import comment_on, preview_markdown, replace_table
@@ -43,10 +44,13 @@ def _write_mart(conn, name: str, frame: pl.DataFrame) -> int:
 def benchmarks(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         values = conn.execute("select * from core.benchmark_values").pl()
+        # Counts (children, assessments) differ with an area's size: they are shown, not compared.
+        comparable = values["indicator_id"].is_in([i.indicator_id for i in INDICATORS if i.comparable_between_areas])
         compared = values.with_columns(**{
             f"vs_{name}": pl.Series(compare_to_benchmark_array(
                 values["ci95_low"].to_numpy(), values["ci95_high"].to_numpy(),
                 values[column].cast(pl.Float64).to_numpy(), values["polarity"].to_list()), dtype=pl.String)
+            .zip_with(comparable, pl.Series(["not compared"] * values.height))
             for name, column in (("england", "england_value"), ("region", "region_value"),
                                  ("neighbours", "neighbours_median"))})
         rows = _write_mart(conn, "marts.benchmarks", compared)
