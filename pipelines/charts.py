@@ -16,6 +16,7 @@ them (aggregate figures only).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -236,6 +237,15 @@ def load_benchmarks(conn: duckdb.DuckDBPyConnection
     return {key: tuple(points) for key, points in grouped.items()}
 
 
+def withheld_points(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, str, date]]:
+    """(indicator, area, period end) of every value made from a count of 1 to 5: under
+    disclosure control a chart leaves them out, as the report does."""
+    return set(conn.execute("""
+        select indicator_id, area_code, period_end from marts.indicator_values
+        where partnership is not null and (numerator between 1 and 5 or denominator between 1 and 5)
+    """).fetchall())
+
+
 def load_spc(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[SpcPoint, ...]]:
     """The XmR points per (indicator, area), from marts.spc if built."""
     columns = table_columns(conn, "marts", "spc")
@@ -271,14 +281,18 @@ def load_spc(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[Spc
             if any(point.value is not None for point in points)}
 
 
-def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
+def load_series(conn: duckdb.DuckDBPyConnection, disclosure_control: bool = True) -> list[Series]:
     """Headline series of every partnership area's indicators with at least one value (benchmark
-    areas such as England and other authorities are in the marts but get no chart of their own)."""
+    areas such as England and other authorities are in the marts but get no chart of their own).
+
+    Under disclosure control, a value made from a count of 1 to 5 is left out (with its interval
+    and SPC point), so no chart reveals a suppressed count."""
     indicators = load_indicators(conn)
     targets = load_targets(conn)
     benchmarks = load_benchmarks(conn)
     spc = load_spc(conn)
     columns = table_columns(conn, "marts", "indicator_values")
+    withheld = withheld_points(conn) if disclosure_control else set()
     rows = conn.execute(f"""
         select v.indicator_id, v.area_code, v.area_name, v.partnership,
                v.period_label, v.period_end, v.value,
@@ -294,14 +308,16 @@ def load_series(conn: duckdb.DuckDBPyConnection) -> list[Series]:
         grouped[(row[0], row[1])].append(row)
     series = []
     for (indicator_id, area_code), group in grouped.items():
-        points = tuple(Point(label, end, value, low, high)
+        points = tuple(Point(label, end, None, None, None) if (indicator_id, area_code, end) in withheld
+                       else Point(label, end, value, low, high)
                        for *_, label, end, value, low, high in group)
         if all(point.value is None for point in points):
             continue
         key = (indicator_id, area_code)
+        spc_points = tuple(dataclasses.replace(p, value=None, special_cause=False)
+                           if (indicator_id, area_code, p.end) in withheld else p for p in spc.get(key, ()))
         series.append(Series(indicators[indicator_id], area_code, group[0][2], group[0][3],
-                             points, targets.get(key), benchmarks.get(key, ()),
-                             spc.get(key, ())))
+                             points, targets.get(key), benchmarks.get(key, ()), spc_points))
     return series
 
 
@@ -872,7 +888,8 @@ def write_pngs(figures: list[tuple[go.Figure, Path]]) -> None:
         raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
 
 
-def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True
+def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
+                 disclosure_control: bool = True
                  ) -> list[ChartFile]:
     """Write one chart per (indicator, area) with headline data, and ``index.html``.
 
@@ -885,7 +902,7 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     charts_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(charts_dir)
     manifest: dict[str, str] = {}
-    all_series = load_series(conn)
+    all_series = load_series(conn, disclosure_control)
     files: list[ChartFile] = []
     to_draw: list[tuple[go.Figure, str, Path, Path | None]] = []
 

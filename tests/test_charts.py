@@ -545,3 +545,20 @@ def test_a_warehouse_without_the_new_columns_and_marts_still_draws(tmp_path: Pat
     (1764.5, "children", "1,765"), (-0.25, "%", "-0.3%")])
 def test_values_are_rounded_half_up(value, unit, shown) -> None:
     assert charts.format_value(value, unit) == shown
+
+
+def test_values_made_from_counts_of_one_to_five_are_not_drawn_under_disclosure_control(marts) -> None:
+    from pipelines.charts import load_series
+
+    # Hartlepool 2015/16 re-referrals: 3 of 40 would reveal a count of 3.
+    marts.execute("update marts.indicator_values set numerator = 3, denominator = 40 "
+                  "where area_code = ? and indicator_id = 'rereferral_pct' and period_label = '2015/16'",
+                  [HARTLEPOOL])
+
+    def drawn_value(disclosure_control: bool):
+        series = next(s for s in load_series(marts, disclosure_control)
+                      if s.area_code == HARTLEPOOL and s.indicator.indicator_id == "rereferral_pct")
+        return next(p.value for p in series.points if p.label == "2015/16")
+
+    assert drawn_value(True) is None
+    assert drawn_value(False) == 23.9

@@ -29,7 +29,7 @@ def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
 def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     charts_dir = paths.settings.charts_dir
     with duckdb.get_connection() as conn:
-        charts = write_charts(conn, charts_dir)
+        charts = write_charts(conn, charts_dir, disclosure_control=paths.settings.disclosure_control)
     return dg.MaterializeResult(metadata={
         "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})
 
