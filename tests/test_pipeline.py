@@ -134,3 +134,20 @@ def test_sample_rereferrals_agree_with_the_dfe_published_figures(warehouse):
         "select denominator, numerator, round(value, 1) from marts.indicator_values "
         "where area_code = 'E06000057' and indicator_id = 'rereferral_pct' and period_label = '2014/15'").fetchone()
     assert (ours[0], ours[1], ours[2]) == (int(published[0]), int(published[1]), float(published[2]))
+
+
+def test_every_partnership_gets_a_report_with_comparisons_and_spc_icons(built: BuiltWarehouse, warehouse):
+    """Issue 4's 'done when': RAG, direction, SPC icons and England / neighbour comparisons."""
+    reports = {p.stem for p in built.settings.reports_dir.glob("*.html")}
+    assert reports == {"northumberland", "hartlepool_stockton"}
+    rows = warehouse.execute(
+        "select indicator_id, rag, direction_of_travel, variation, vs_england, vs_neighbours "
+        "from marts.scorecard where area_code = 'E06000057'").fetchall()
+    by_id = {r[0]: r for r in rows}
+    assert all(r[1] in {"green", "amber", "red"} and r[2] is not None for r in rows)
+    assert by_id["rereferral_pct"][3] in {"common cause", "special cause improvement", "special cause concern"}
+    assert by_id["rereferral_pct"][4] in {"better", "similar", "worse"}   # England from the sample's c1
+    assert by_id["lac_rate_per_10k"][5] in {"better", "similar", "worse"}  # neighbours from its CLA file
+    page = (built.settings.reports_dir / "northumberland.html").read_text(encoding="utf-8")
+    assert "Scorecard" in page and "Disclosure control applied" in page
+    assert "https://" not in page and "http://" not in page
