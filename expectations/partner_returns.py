@@ -37,7 +37,8 @@ class Problem:
     value: str | None
     rule: str
 
-    def message(self) -> str:
+    def location(self) -> str:
+        """File, sheet, row (as a spreadsheet numbers it) and column, as far as they are known."""
         where = [self.file]
         if self.sheet:
             where.append(f"sheet '{self.sheet}'")
@@ -45,10 +46,13 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column:
             where.append(f"column '{self.column}'")
+        return ", ".join(where)
+
+    def message(self) -> str:
         if self.column is None:
-            return f"{', '.join(where)}: refused because {self.rule}."
+            return f"{self.location()}: refused because {self.rule}."
         value = "a blank cell" if self.value is None else f"the value '{self.value}'"
-        return f"{', '.join(where)}: {value} is refused because {self.rule}."
+        return f"{self.location()}: {value} is refused because {self.rule}."
 
     def as_dict(self) -> dict:
         return asdict(self)
