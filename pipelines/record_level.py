@@ -23,8 +23,8 @@ mapped back, identifiers are hashed once per distinct child.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
-import hmac
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -104,7 +104,7 @@ class Field:
     required: bool = False  # the column must be present for the table to be read
     need: Need = "optional"
 
-    @property
+    @functools.cached_property
     def accepted(self) -> tuple[str, ...]:
         return (normalise_header(self.header), *self.aliases)
 
@@ -248,6 +248,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 
 _NA_TOKENS = ("", "#n/a", "n/a", "na", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!",
               "#getting_data", "null", "nan", "-")
+_NA_TOKEN_BYTES = max(len(token.encode("utf-8")) for token in _NA_TOKENS)
 _OPTION_LETTER = re.compile(r"^[a-z]{1,2}\)\s*")  # Annex A option letters: "a) Yes", "q) 6: Police"
 _CODE_AND_LABEL = re.compile(r"^(\d{1,2}[a-z]?)(?:\s*[:.)\-]\s*|\s+)(.+)$")
 _CODE_ONLY = re.compile(r"^\d{1,2}[a-z]?$")
@@ -420,13 +421,6 @@ def parse_value(parser: Parser, text: str) -> Any:
     return _PARSERS[parser][0](text)
 
 
-def _map_distinct(cells: pl.Series, parse: Callable[[str], Any], dtype: pl.DataType) -> pl.Series:
-    """``parse`` applied once per distinct value, then mapped back (nulls stay null)."""
-    distinct = cells.drop_nulls().unique()
-    parsed = pl.Series([parse(v) for v in distinct.to_list()], dtype=dtype)
-    return cells.replace_strict(distinct, parsed, default=None, return_dtype=dtype)
-
-
 # ---------------------------------------------------------------------------------------------
 # Pseudonymisation
 
@@ -434,6 +428,54 @@ def _map_distinct(cells: pl.Series, parse: Callable[[str], Any], dtype: pl.DataT
 _KEY_MISSING = ("record-level data holds child identifiers, but no pseudonymisation key was given: set "
                 "SCORECARD_PSEUDONYM_KEY to a long random secret kept outside the project (and keep it: a new "
                 "key gives every child a new child_key)")
+
+
+def _hmac_pads(key: str | bytes) -> tuple[bytes, bytes]:
+    """(K ^ ipad, K ^ opad): the key padded to one SHA-256 block (RFC 2104), XORed with 0x36 and 0x5C."""
+    secret = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+    if len(secret) > 64:  # a key longer than a block is hashed first
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in secret), bytes(b ^ 0x5C for b in secret)
+
+
+def hmac_sha256_hex(values: Iterable[str], key: str | bytes) -> list[str]:
+    """HMAC-SHA256(key, value) of each value (UTF-8) as 64 hex characters, exactly as ``hmac.new``.
+
+    HMAC(K, m) = SHA256((K ^ opad) || SHA256((K ^ ipad) || m)). The two padded keys are hashed
+    once, and each value continues from copies of those states, so a value costs two SHA-256
+    blocks (for identifiers up to 55 bytes) and a few calls, not a new HMAC object: about 1 µs.
+    """
+    inner_pad, outer_pad = _hmac_pads(key)
+    inner_start = hashlib.sha256(inner_pad)
+    outer_start = hashlib.sha256(outer_pad)
+    digests = []
+    append = digests.append
+    for value in values:
+        inner = inner_start.copy()
+        inner.update(value.encode("utf-8"))
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        append(outer.hexdigest())
+    return digests
+
+
+def hmac_sha256_sql(value: str) -> str:
+    """The same HMAC-SHA256 as a DuckDB expression over the VARCHAR expression ``value``.
+
+    Run it with ``hmac_sql_parameters(key)``: the padded keys go in as query parameters, never
+    in the SQL text (which may be logged). Byte for byte the same digests as ``hmac_sha256_hex``
+    (tests/test_bench.py), but no faster: DuckDB hashes both padded keys again for every value
+    (four SHA-256 blocks instead of two) without the processor's SHA instructions, so on two
+    cores it takes about as long as ``hmac_sha256_hex`` on one (bench/results.md). That is why
+    the library hashes in Python.
+    """
+    return (f"sha256($hmac_outer_pad || unhex(sha256($hmac_inner_pad || encode({value}))))")
+
+
+def hmac_sql_parameters(key: str | bytes) -> dict[str, bytes]:
+    inner_pad, outer_pad = _hmac_pads(key)
+    return {"hmac_inner_pad": inner_pad, "hmac_outer_pad": outer_pad}
 
 
 def pseudonymise(ids: pl.Series, key: str | bytes | None) -> pl.Series:
@@ -450,14 +492,7 @@ def pseudonymise(ids: pl.Series, key: str | bytes | None) -> pl.Series:
         return values
     if not key:
         raise PseudonymKeyMissing(_KEY_MISSING)
-    base = hmac.new(key.encode("utf-8") if isinstance(key, str) else key, digestmod=hashlib.sha256)
-
-    def digest(value: str) -> str:
-        h = base.copy()
-        h.update(value.encode("utf-8"))
-        return h.hexdigest()
-
-    hashed = pl.Series([digest(v) for v in distinct.to_list()], dtype=pl.String)
+    hashed = pl.Series(hmac_sha256_hex(distinct.to_list(), key), dtype=pl.String)
     return values.replace_strict(distinct, hashed, default=None, return_dtype=pl.String)
 
 
@@ -480,9 +515,18 @@ def _sheet_grid(reader: fastexcel.ExcelReader, sheet: str, n_rows: int | None = 
     return loaded.to_polars()
 
 
-def _csv_head(path: Path) -> list[list[str]]:
+def _csv_head(path: Path) -> tuple[list[list[str]], list[int]]:
+    """The first rows of a CSV, and how many lines of the file come before each of them (a
+    blank line is a row; a quoted cell may span lines)."""
+    rows, lines_before = [], []
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return [row for row in islice(csv.reader(handle), HEADER_SEARCH_ROWS)]
+        reader = csv.reader(handle)
+        lines_read = 0
+        for row in islice(reader, HEADER_SEARCH_ROWS):
+            rows.append(row)
+            lines_before.append(lines_read)
+            lines_read = reader.line_num
+    return rows, lines_before
 
 
 def _grid_head(grid: pl.DataFrame) -> list[list[str]]:
@@ -497,8 +541,9 @@ class _Header:
     written: dict[str, str]  # field name -> header as written in the file
 
 
-def _match(source: Source, row: list[str]) -> tuple[dict[str, int], dict[str, str]]:
-    normalised = [normalise_header(cell) for cell in row]
+def _match(source: Source, row: list[str], normalised: list[str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    if normalised is None:
+        normalised = [normalise_header(cell) for cell in row]
     columns: dict[str, int] = {}
     written: dict[str, str] = {}
     for item in source.fields:
@@ -514,8 +559,9 @@ def _find_header(head: list[list[str]], candidates: Iterable[Source]) -> _Header
     candidates = tuple(candidates)
     for index, row in enumerate(head):
         found = []
+        normalised = [normalise_header(cell) for cell in row]
         for source in candidates:
-            columns, written = _match(source, row)
+            columns, written = _match(source, row, normalised)
             if all(f.name in columns for f in source.required):
                 found.append(_Header(source, index, columns, written))
         if found:
@@ -550,24 +596,37 @@ class _TableIn:
 
     sheet: str | None
     head: list[list[str]]  # its first rows as text, to find the header in
-    # header row index -> (the rows below the header, cells as text with columns by position,
-    # and the spreadsheet row number of the first of them)
-    load_below: Callable[[int], tuple[pl.DataFrame, int]]
+    # (header row index, {name: column position}) -> (the rows below the header, cells as text
+    # in the named columns (positions past the last column left out), and the spreadsheet row
+    # number of the first of them)
+    load_below: Callable[[int, dict[str, int]], tuple[pl.DataFrame, int]]
+
+
+def _columns_at(names: list[str], wanted: dict[str, int]) -> list[pl.Expr]:
+    return [pl.col(names[position]).alias(name) for name, position in wanted.items() if position < len(names)]
 
 
 def _tables_in(path: Path) -> list[_TableIn]:
     if path.suffix.lower() == ".csv":
-        def load_csv(header_index: int) -> tuple[pl.DataFrame, int]:
-            grid = pl.read_csv(path, skip_rows=header_index, has_header=True, infer_schema=False,
-                               encoding="utf8-lossy", truncate_ragged_lines=True)
-            return grid, header_index + 2
+        head, lines_before = _csv_head(path)
 
-        return [_TableIn(None, _csv_head(path), load_csv)]
+        def load_csv(header_index: int, wanted: dict[str, int]) -> tuple[pl.DataFrame, int]:
+            # The header is the row found in ``head``: skip the lines above it (counting lines, not
+            # rows, as polars does not count blank lines at the top of a file as rows). Only the
+            # wanted columns are parsed, every cell as text.
+            scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
+                               encoding="utf8-lossy", truncate_ragged_lines=True)
+            columns = _columns_at(scan.collect_schema().names(), wanted)
+            return (scan.select(columns).collect() if columns else pl.DataFrame()), header_index + 2
+
+        return [_TableIn(None, head, load_csv)]
     reader = fastexcel.read_excel(str(path))
     tables = []
     for sheet in reader.sheet_names:
-        def load_sheet(header_index: int, sheet: str = sheet) -> tuple[pl.DataFrame, int]:
-            return _sheet_grid(reader, sheet).slice(header_index + 1), header_index + 2
+        def load_sheet(header_index: int, wanted: dict[str, int], sheet: str = sheet) -> tuple[pl.DataFrame, int]:
+            grid = _sheet_grid(reader, sheet).slice(header_index + 1)
+            columns = _columns_at(grid.columns, wanted)
+            return (grid.select(columns) if columns else pl.DataFrame()), header_index + 2
 
         tables.append(_TableIn(sheet, _grid_head(_sheet_grid(reader, sheet, n_rows=HEADER_SEARCH_ROWS)), load_sheet))
     return tables
@@ -591,13 +650,93 @@ def recognise_record_level(path: Path) -> list[tuple[Kind, str | None]]:
 
 def _clean_text(cells: pl.Expr) -> pl.Expr:
     """Cells trimmed (non-breaking spaces too); blanks and spreadsheet error codes become null."""
-    text = cells.cast(pl.String).str.replace_all("\u00a0", " ").str.strip_chars()
-    return pl.when(text.str.to_lowercase().is_in(_NA_TOKENS)).then(None).otherwise(text)
+    text = cells.cast(pl.String).str.replace_all("\u00a0", " ", literal=True).str.strip_chars()
+    # (only a short text can be an error code: the others skip lower-casing)
+    short = pl.when(text.str.len_bytes() <= _NA_TOKEN_BYTES).then(text)
+    return pl.when(short.str.to_lowercase().is_in(_NA_TOKENS)).then(None).otherwise(text)
 
 
 def _normalise_id(cells: pl.Expr) -> pl.Expr:
     """A number stored as such in Excel reads as '123' or '123.0': both become '123'."""
     return pl.when(cells.str.contains(r"^\d+\.0+$")).then(cells.str.replace(r"\.0+$", "")).otherwise(cells)
+
+
+def _cleaned(cells: pl.Series) -> pl.Series:
+    return pl.select(_clean_text(pl.lit(cells))).to_series()
+
+
+# How a coded cell reads: pure functions of the text, so each distinct text met in any file is
+# parsed once per process. Only codes (categories, organisations, yes/no, outcomes, counts,
+# area codes: cells that are not about a child) are kept; dates and identifiers never are.
+_CACHED_PARSERS: dict[str, Callable[[str], Any]] = {
+    name: functools.lru_cache(maxsize=50_000)(parse) for name, (parse, _, _) in _PARSERS.items() if name != "date"
+}
+# Dates written dd/mm/yyyy or yyyy-mm-dd, nothing more: read by polars, to the same result as
+# ``_parse_date_cell`` (an impossible date such as 31/02/2021 is null either way).
+_PLAIN_DATES = ((r"^\d{2}/\d{2}/[1-9]\d{3}$", "%d/%m/%Y"), (r"^[1-9]\d{3}-\d{2}-\d{2}$", "%Y-%m-%d"))
+
+
+def _parse_dates(cleaned: pl.Series) -> pl.Series:
+    """Cleaned texts -> dates: the plain forms vectorised, any other text by ``_parse_date_cell``."""
+    plain = pl.select(pl.coalesce(
+        pl.when(pl.lit(cleaned).str.contains(pattern)).then(pl.lit(cleaned).str.to_date(fmt, strict=False))
+        for pattern, fmt in _PLAIN_DATES)).to_series()
+    matched = pl.select(pl.any_horizontal(pl.lit(cleaned).str.contains(p) for p, _ in _PLAIN_DATES)).to_series()
+    rest = cleaned.is_not_null() & ~matched
+    if not rest.any():
+        return plain
+    others = pl.Series([_parse_date_cell(text) for text in cleaned.filter(rest).to_list()], dtype=pl.Date)
+    return plain.scatter(rest.arg_true(), others)
+
+
+_BLANK = "__blank__"  # suffix of the column telling whether a field's cell is blank
+_PARSED = "__parsed__"
+
+
+def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | None) -> pl.DataFrame:
+    """Cells as written -> for each field, its typed values and whether each cell is blank
+    (``<name>__blank__``).
+
+    Cells are cleaned (``_clean_text``) and parsed once per distinct text, and mapped back;
+    the work is batched over the fields, so a file costs a handful of polars calls. Child
+    identifiers are normalised (``_normalise_id``) and, given a key, replaced by their keyed
+    hash here (``pseudonymise``); without a key they are left as they are, for the caller to refuse.
+    """
+    names = [item.name for item in fields]
+    if not names:
+        return below.clear().select()
+    distinct_lists = below.select(pl.col(name).drop_nulls().unique().implode() for name in names)
+    distinct = {name: distinct_lists[name][0] for name in names}
+    lengths = [distinct[name].len() for name in names]
+    cleaning = pl.select(pl.concat([distinct[name] for name in names]).alias("text")).with_columns(
+        cleaned=_clean_text(pl.col("text"))).with_columns(normalised=_normalise_id(pl.col("cleaned")))
+    joined, offset = below, 0
+    for item, length in zip(fields, lengths):
+        part = cleaning.slice(offset, length)
+        offset += length
+        texts = distinct[item.name]
+        if item.parser == "id":
+            dtype: pl.DataType = pl.String()
+            parsed = part["normalised"]
+            if key and parsed.null_count() < parsed.len():
+                digests = pl.Series(hmac_sha256_hex(parsed.fill_null("").to_list(), key), dtype=pl.String)
+                parsed = pl.select(pl.when(parsed.is_not_null()).then(digests)).to_series()
+        elif item.parser == "date":
+            dtype = pl.Date()
+            parsed = _parse_dates(part["cleaned"])
+        else:
+            _, dtype, _ = _PARSERS[item.parser]
+            parse = _CACHED_PARSERS[item.parser]
+            parsed = pl.Series([None if text is None else parse(text) for text in part["cleaned"].to_list()],
+                               dtype=dtype)
+        # mapped back by a join (much faster than replace_strict), in the rows' order
+        mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed.cast(dtype),
+                                item.name + _BLANK: part["cleaned"].is_null()})
+        joined = joined.join(mapping, left_on=item.name, right_on="text", how="left", maintain_order="left")
+    return joined.select(
+        *(pl.col(item.name + _PARSED).alias(item.name) for item in fields),
+        *((pl.col(item.name).is_null() | pl.col(item.name + _BLANK)).alias(item.name + _BLANK) for item in fields),
+    )
 
 
 @dataclass
@@ -622,38 +761,48 @@ class _Reporter:
                                                f"{more:,} more rows break the same rule: {rule}"))
 
 
-def _type_table(header: _Header, text: pl.DataFrame, key: str | bytes | None, area_code: str | None,
-                report: _Reporter) -> pl.DataFrame:
-    """Text cells (one column per field found, plus source_row) -> the kind's typed frame."""
+def _type_table(header: _Header, below: pl.DataFrame, first_row: int, key: str | bytes | None,
+                area_code: str | None, report: _Reporter) -> pl.DataFrame:
+    """Cells as written below the header (one column per field found) -> the kind's typed frame.
+
+    A row whose cells are all blank is skipped; ``source_row`` numbers the rest as a spreadsheet does.
+    """
     source = header.source
-    fields = [f for f in source.fields if f.name in text.columns]
-    if any(f.parser == "id" for f in fields) and not key and text.height:
+    fields = [f for f in source.fields if f.name in below.columns]
+    if not fields:
+        below = below.clear()
+    cells = _read_cells(below, fields, key).with_columns(
+        pl.int_range(first_row, first_row + below.height, dtype=pl.Int64).alias("source_row"))
+    blanks = [pl.col(item.name + _BLANK) for item in fields]
+    if blanks:  # rows with every cell blank are not rows of the table
+        filled = ~pl.all_horizontal(blanks)
+        if not cells.select(filled.all()).item():
+            below = below.filter(cells.select(filled).to_series())
+            cells = cells.filter(filled)
+    if any(f.parser == "id" for f in fields) and not key and cells.height:
         raise PseudonymKeyMissing(_KEY_MISSING)
-    typed = text.select("source_row")
-    keep = pl.repeat(True, text.height, eager=True)
+    invalid = {item.name: ~pl.col(item.name + _BLANK) & pl.col(item.name).is_null() for item in fields}
+    flags = cells.select(
+        *(pl.col(item.name + _BLANK).any().alias(item.name + _BLANK) for item in fields),
+        *(expr.any().alias(name) for name, expr in invalid.items()))
+    source_row = cells["source_row"]
+    keep = []
     for item in fields:
-        cells = text[item.name]
-        if item.parser == "id":
-            parsed = text.select(_normalise_id(pl.col(item.name)))[item.name]
-            invalid = pl.repeat(False, text.height, eager=True)
-        else:
-            parse, dtype, rule = _PARSERS[item.parser]
-            parsed = _map_distinct(cells, parse, dtype)
-            invalid = cells.is_not_null() & parsed.is_null()
-            if invalid.any():
-                report.cells(item, header.written[item.name], text["source_row"].filter(invalid),
-                             cells.filter(invalid), rule)
-        blank = cells.is_null()
-        if item.need != "optional" and blank.any():
-            report.cells(item, header.written[item.name], text["source_row"].filter(blank), None,
+        column = header.written[item.name]
+        if item.parser != "id" and flags[item.name].item():
+            _, _, rule = _PARSERS[item.parser]
+            rows = cells.select(invalid[item.name]).to_series()
+            report.cells(item, column, source_row.filter(rows), _cleaned(below[item.name].filter(rows)), rule)
+        if item.need != "optional" and flags[item.name + _BLANK].item():
+            report.cells(item, column, source_row.filter(cells[item.name + _BLANK]), None,
                          "this cell must be filled in" if item.need == "cell"
                          else "this cell must be filled in: the row cannot be counted without it")
         if item.need == "row":
-            keep = keep & ~blank & ~invalid
-        typed = typed.with_columns(parsed.alias(item.name))
-    typed = typed.filter(keep)
-    if "child_key" in typed.columns:
-        typed = typed.with_columns(pseudonymise(typed["child_key"], key).alias("child_key"))
+            keep += [~pl.col(item.name + _BLANK), ~invalid[item.name]]
+    if keep:
+        cells = cells.filter(*keep)
+    # (child_key is already the keyed hash: _read_cells)
+    typed = cells.select("source_row", *(item.name for item in fields))
     if "neglect_flag" in typed.columns or "neglect_factors" in typed.columns:
         typed = typed.with_columns(pl.coalesce(
             [pl.col(c) for c in ("neglect_flag", "neglect_factors") if c in typed.columns]).alias("neglect"))
@@ -697,14 +846,8 @@ def _read_table(path: Path, table: _TableIn, key: str | bytes | None, area_code:
         report.table(header.row_index + 1, "the column 'la_code' is missing, and no area was given for the file")
         return [RecordTable(source.kind, path, table.sheet, empty_frame(source.kind), report.problems)]
 
-    below, first_row = table.load_below(header.row_index)
-    names = below.columns
-    text = below.select(
-        _clean_text(pl.col(names[position])).alias(name)
-        for name, position in header.columns.items() if position < len(names)
-    ).with_row_index("source_row", offset=first_row).with_columns(pl.col("source_row").cast(pl.Int64))
-    text = text.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in header.columns if c in text.columns))
-    frame = _type_table(header, text, key, area_code, report)
+    below, first_row = table.load_below(header.row_index, header.columns)
+    frame = _type_table(header, below, first_row, key, area_code, report)
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0, p.column or ""))
     return [RecordTable(source.kind, path, table.sheet, frame, report.problems)]
 

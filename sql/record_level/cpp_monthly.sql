@@ -17,6 +17,13 @@
 --   is taken to start in the month of the earliest end date (no plan in the file ended before
 --   the window); with no end date at all, only the last month is given. Months end at the
 --   month of the latest start or end date. Every category is given in every month (0 if none).
+--
+-- How cpp_open is counted without joining every plan to every month: the months at whose end
+-- a plan is open are [its start month, its end month), within the area's months. A child whose
+-- plans never overlap is on each plan for all of those months, so each plan adds 1 to its
+-- category from its first month and takes it away from the month after its last (a running
+-- sum over the months). Only children with overlapping plans are counted month by month,
+-- under the plan that started last.
 with rows_given as (
     select * from raw.annex_a_list7 where area_code is not null
 ),
@@ -32,20 +39,36 @@ plans as (
     group by area_code, child_key, plan_start
 ),
 
-numbered as (
-    select *,
-        coalesce(previous_plans >= 1, false)
-            or lag(plan_start) over (partition by area_code, child_key order by plan_start) is not null
-            as subsequent
-    from plans
-),
-
 spans as (
     select area_code,
         date_trunc('month', coalesce(min(plan_end), greatest(max(plan_start), max(plan_end))))::date as first_month,
         date_trunc('month', greatest(max(plan_start), max(plan_end)))::date as last_month
     from plans
     group by area_code
+),
+
+-- open_from/open_until: the months at whose end the plan is open, [open_from, open_until)
+-- within the area's months (start <= month end <=> start month <= month; end > month end <=>
+-- end month > month).
+intervals as (
+    select plans.*,
+        greatest(date_trunc('month', plan_start)::date, spans.first_month) as open_from,
+        least(coalesce(date_trunc('month', plan_end)::date, spans.last_month + interval 1 month),
+              spans.last_month + interval 1 month)::date as open_until
+    from plans
+    join spans on spans.area_code = plans.area_code
+),
+
+numbered as (
+    select *,
+        coalesce(previous_plans >= 1, false)
+            or lag(plan_start) over by_child is not null
+            as subsequent,
+        -- the latest month an earlier plan of the child is open until (plans open at no month end aside)
+        max(case when open_from < open_until then open_until end) over (
+            by_child rows between unbounded preceding and 1 preceding) as earlier_until
+    from intervals
+    window by_child as (partition by area_code, child_key order by plan_start)
 ),
 
 months as (
@@ -65,16 +88,41 @@ started as (
     from numbered
 ),
 
-open_at_month_end as (
-    select months.area_code, months.month, numbered.latest_category
-    from months
-    join numbered
-        on numbered.area_code = months.area_code
-        and numbered.plan_start <= months.month_end
-        and (numbered.plan_end is null or numbered.plan_end > months.month_end)
-    qualify row_number() over (
-        partition by months.area_code, months.month, numbered.child_key
-        order by numbered.plan_start desc) = 1
+open_plans as (
+    select * from numbered where open_from < open_until
+),
+
+-- children with a plan that starts while an earlier one is still open at a month end
+overlapping as (
+    select distinct area_code, child_key from open_plans where earlier_until > open_from
+),
+
+-- the other children: each plan counts from its first open month until the month after its last
+open_changes as (
+    select area_code, month, latest_category as category, sum(change) as change
+    from (
+        select area_code, open_from as month, latest_category, 1 as change
+        from open_plans anti join overlapping using (area_code, child_key)
+        union all
+        select area_code, open_until, latest_category, -1
+        from open_plans anti join overlapping using (area_code, child_key)
+    )
+    group by all
+),
+
+-- children with overlapping plans: month by month, under the plan that started last
+overlapping_open as (
+    select area_code, month, latest_category as category, count(*) as children
+    from (
+        select area_code, child_key, month, arg_max_null(latest_category, plan_start) as latest_category
+        from (
+            select area_code, child_key, plan_start, latest_category,
+                unnest(generate_series(open_from, open_until - interval 1 month, interval 1 month))::date as month
+            from open_plans semi join overlapping using (area_code, child_key)
+        )
+        group by area_code, child_key, month
+    )
+    group by all
 ),
 
 started_counts as (
@@ -83,36 +131,47 @@ started_counts as (
     group by all
 ),
 
-open_counts as (
-    select area_code, month, latest_category as category, count(*) as children_open
-    from open_at_month_end
-    group by all
-),
-
 by_category as (
     select months.area_code, months.month, categories.category,
         coalesce(started_counts.plans_started, 0) as plans_started,
-        coalesce(open_counts.children_open, 0) as children_open
+        sum(coalesce(open_changes.change, 0)) over (
+            partition by months.area_code, categories.category order by months.month
+            rows between unbounded preceding and current row)
+            + coalesce(overlapping_open.children, 0) as children_open
     from months
     cross join categories
     left join started_counts
         on started_counts.area_code = months.area_code and started_counts.month = months.month
         and started_counts.category = categories.category
-    left join open_counts
-        on open_counts.area_code = months.area_code and open_counts.month = months.month
-        and open_counts.category = categories.category
+    left join open_changes
+        on open_changes.area_code = months.area_code and open_changes.month = months.month
+        and open_changes.category = categories.category
+    left join overlapping_open
+        on overlapping_open.area_code = months.area_code and overlapping_open.month = months.month
+        and overlapping_open.category = categories.category
+),
+
+repeat_counts as (
+    select area_code, month, 'All categories' as category_group,
+        count(*) as plans_started, count(*) filter (where subsequent) as subsequent_plans
+    from started
+    group by all
+    union all
+    select area_code, month, 'Neglect', count(*), count(*) filter (where subsequent)
+    from started
+    where initial_category = 'Neglect'
+    group by all
 ),
 
 repeat_groups as (
-    select months.area_code, months.month, category_group,
-        count(started.month) as plans_started,
-        count(started.month) filter (where started.subsequent) as subsequent_plans
+    select months.area_code, months.month, groups.category_group,
+        coalesce(repeat_counts.plans_started, 0) as plans_started,
+        coalesce(repeat_counts.subsequent_plans, 0) as subsequent_plans
     from months
-    cross join (select unnest(['All categories', 'Neglect']) as category_group)
-    left join started
-        on started.area_code = months.area_code and started.month = months.month
-        and (category_group = 'All categories' or started.initial_category = 'Neglect')
-    group by all
+    cross join (select unnest(['All categories', 'Neglect']) as category_group) as groups
+    left join repeat_counts
+        on repeat_counts.area_code = months.area_code and repeat_counts.month = months.month
+        and repeat_counts.category_group = groups.category_group
 )
 
 select area_code, month, 'cpp_started' as measure, category as breakdown, plans_started::bigint as count

@@ -11,17 +11,20 @@
 --   referral in the month has a full 12 months of history in the data.
 -- * referrals_neglect (neglect flag true) is given only for areas whose extracts record neglect.
 -- * Months run from the area's first to its last referral; a month with none gives 0.
+-- * Counted in one pass over each child's referrals in date order: the first row of each day is
+--   the day's referral, the row before it holds the previous referral's date, and the day's
+--   rows together give its neglect flag.
 with referrals as (
-    select area_code, child_key, referral_date, bool_or(neglect) as neglect
-    from raw.annex_a_list3
-    where area_code is not null
-    group by area_code, child_key, referral_date
-),
-
-with_previous as (
-    select *,
-        lag(referral_date) over (partition by area_code, child_key order by referral_date) as previous_referral
-    from referrals
+    select area_code, referral_date, neglect, previous_referral
+    from (
+        select area_code, referral_date,
+            lag(referral_date) over by_child as previous_referral,
+            bool_or(neglect) over (by_child range between current row and current row) as neglect
+        from raw.annex_a_list3
+        where area_code is not null
+        window by_child as (partition by area_code, child_key order by referral_date)
+    )
+    where previous_referral is null or previous_referral < referral_date  -- the day's first row
 ),
 
 spans as (
@@ -47,7 +50,7 @@ counts as (
         count(*) as referrals,
         count(*) filter (where previous_referral >= referral_date - interval 12 month) as rereferrals,
         count(*) filter (where neglect) as referrals_neglect
-    from with_previous
+    from referrals
     group by all
 ),
 

@@ -1,0 +1,324 @@
+"""`make bench`: the project's record-level build against bare DuckDB and pandas, side by side.
+
+For each size (referrals; plans and assessments scale with it, see ``bench.generate``) the
+dataset is generated once (reused afterwards), read once to warm the page cache, then each
+implementation (``bench.implementations``) runs in its own fresh Python process, so that its
+peak memory (``ru_maxrss`` of that process, from ``os.wait4``) is its own. Seconds are wall time
+inside the process, from the start of the implementation to its measures in memory
+(interpreter start-up and imports excluded). The three must give identical figures.
+
+    .venv/bin/python -m bench.run                      # 100k, 1M and 10M referrals
+    .venv/bin/python -m bench.run --sizes 100k,1M      # or any sizes
+    .venv/bin/python -m bench.run --quick              # 100k only
+
+Results go to the terminal and to bench/results.md (unless --no-write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.generate import DEFAULT_AREAS, DEFAULT_OUT, Dataset, Params, generate, parse_size, size_label
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results.md"
+ORDER = ("duckdb", "project", "pandas")
+LABELS = {"project": "project build (P)", "duckdb": "bare DuckDB (D)", "pandas": "pandas (X)"}
+
+# The targets of the issue, for the project's build.
+MAX_RATIO_TO_DUCKDB = 1.5
+MIN_SPEEDUP_OVER_PANDAS = 6.0
+MAX_PEAK_BYTES = 1.5e9  # 1.5 GB
+MAX_GROWTH_EXPONENT = 1.1  # time ~ rows^k between the two largest sizes: k <= 1.1 counts as linear
+
+
+@dataclass
+class Run:
+    size: int
+    implementation: str
+    seconds: float
+    peak_bytes: int
+    rows_in: int
+    rows_out: int
+    detail: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# One implementation in its own process
+
+
+def child(implementation: str, root: Path, result: Path, workdir: Path, settings: tuple[str, ...] = ()) -> None:
+    """Run one implementation over the dataset at ``root``; write its measures and timings."""
+    import polars as pl  # noqa: F401  (imports before the clock starts, as for every implementation)
+
+    from bench import implementations
+
+    if implementation == "hmac":
+        result.write_text(json.dumps(implementations.hmac_costs()))
+        return
+    if implementation == "project":  # the asset modules (and dagster) imported before the clock starts
+        import assets.raw.record_level  # noqa: F401
+
+    manifest = json.loads((root / "manifest.json").read_text())
+    dataset = Dataset(root, Params(**manifest["params"]), manifest["rows"], manifest["areas"])
+    detail: dict[str, float] = {}
+    started = time.perf_counter()
+    if implementation == "project":
+        measures = implementations.project(dataset, workdir, detail, settings)
+    else:
+        measures = implementations.IMPLEMENTATIONS[implementation](dataset)
+    seconds = time.perf_counter() - started
+    measures.write_parquet(result.with_suffix(".parquet"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result.write_text(json.dumps({"seconds": seconds, "rows_out": measures.height, "detail": detail,
+                                  "peak_bytes_self": peak}))
+
+
+def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, settings: tuple[str, ...] = ()) -> Run:
+    scratch.mkdir(parents=True, exist_ok=True)
+    result = scratch / f"{implementation}.json"
+    result.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "bench.run", "--child", implementation, "--dataset", str(dataset.root),
+               "--result", str(result), "--workdir", str(scratch),
+               *(arg for setting in settings for arg in ("--project-setting", setting))]
+    process = subprocess.Popen(command, cwd=REPO)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{implementation} failed (exit {process.returncode}) on {dataset.root}")
+    report = json.loads(result.read_text())
+    return Run(dataset.params.referrals, implementation, report["seconds"], usage.ru_maxrss * 1024,
+               sum(dataset.rows.values()), report["rows_out"], report["detail"])
+
+
+def hmac_in_subprocess(scratch: Path) -> dict[str, float]:
+    scratch.mkdir(parents=True, exist_ok=True)
+    result = scratch / "hmac.json"
+    subprocess.run([sys.executable, "-m", "bench.run", "--child", "hmac", "--result", str(result)], cwd=REPO,
+                   check=True)
+    return json.loads(result.read_text())
+
+
+def warm_page_cache(dataset: Dataset) -> None:
+    for path in sorted(dataset.root.rglob("*.csv")):
+        with path.open("rb") as handle:
+            while handle.read(1 << 24):
+                pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing and reporting
+
+
+def compare(dataset: Dataset, scratch: Path) -> list[str]:
+    """Differences between the implementations' figures (empty when all are identical)."""
+    import polars as pl
+
+    from bench.implementations import differences
+
+    frames = {name: pl.read_parquet(scratch / f"{name}.parquet") for name in ORDER}
+    problems = []
+    for name in ORDER[1:]:
+        if (diff := differences(frames["duckdb"], frames[name])) is not None:
+            problems.append(f"{size_label(dataset.params.referrals)}: {LABELS[name]} differs from bare DuckDB: {diff}")
+    return problems
+
+
+def _mb(value: float) -> str:
+    return f"{value / 2**20:,.0f}"
+
+
+def table(runs: list[Run]) -> list[str]:
+    lines = ["| referrals | rows read | implementation | seconds | peak MB | × bare DuckDB | pandas ÷ this |",
+             "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for size in sorted({r.size for r in runs}):
+        at = {r.implementation: r for r in runs if r.size == size}
+        for name in ORDER:
+            r = at[name]
+            lines.append(f"| {size_label(size)} | {r.rows_in:,} | {LABELS[name]} | {r.seconds:.2f} | {_mb(r.peak_bytes)} | "
+                         f"{r.seconds / at['duckdb'].seconds:.2f} | {at['pandas'].seconds / r.seconds:.1f} |")
+    return lines
+
+
+def breakdown(runs: list[Run]) -> list[str]:
+    lines = []
+    for r in sorted((r for r in runs if r.implementation == "project"), key=lambda r: r.size):
+        d = r.detail
+        parts = [f"reading, checking and pseudonymising {d.get('read', 0):.2f} s",
+                 f"of which HMAC-SHA256 {d.get('hmac', 0):.2f} s ({d.get('distinct_ids', 0):,.0f} identifiers)",
+                 f"raw tables {d.get('load', 0):.2f} s", f"monthly_measures {d.get('measures', 0):.2f} s"]
+        lines.append(f"- {size_label(r.size)}: " + "; ".join(parts))
+    return lines
+
+
+def growth(runs: list[Run]) -> tuple[list[str], dict[str, float]]:
+    """Seconds per million rows read at each size, and the exponent k of time ~ rows^k between
+    consecutive sizes (1 = linear)."""
+    sizes = sorted({r.size for r in runs})
+    lines, exponents = [], {}
+    for name in ORDER:
+        mine = sorted((r for r in runs if r.implementation == name), key=lambda r: r.size)
+        per_million = ", ".join(f"{size_label(r.size)}: {r.seconds / (r.rows_in / 1e6):.2f}" for r in mine)
+        steps = []
+        for a, b in zip(mine, mine[1:]):
+            k = math.log(b.seconds / a.seconds) / math.log(b.rows_in / a.rows_in)
+            steps.append(f"{size_label(a.size)}→{size_label(b.size)} k = {k:.2f}")
+            exponents[name] = k  # the last step: between the two largest sizes
+        lines.append(f"- {LABELS[name]}: seconds per million rows read {per_million}"
+                     + (f"; time ∝ rows^k: {', '.join(steps)}" if steps else ""))
+    if len(sizes) < 2:
+        lines.append("- (one size only: run more sizes to see how cost grows)")
+    return lines, exponents
+
+
+def targets(runs: list[Run], exponents: dict[str, float]) -> list[str]:
+    largest = max(r.size for r in runs)
+    at = {r.implementation: r for r in runs if r.size == largest}
+    p, d, x = at["project"], at["duckdb"], at["pandas"]
+    ratio, speedup = p.seconds / d.seconds, x.seconds / p.seconds
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**missed**"
+
+    lines = [f"At {size_label(largest)} referrals ({p.rows_in:,} rows read):",
+             f"- project build at most {MAX_RATIO_TO_DUCKDB}× bare DuckDB: {ratio:.2f}× — {verdict(ratio <= MAX_RATIO_TO_DUCKDB)}"
+             + ("" if ratio <= MAX_RATIO_TO_DUCKDB else
+                f" (by {p.seconds - MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s: the target is {MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s)"),
+             f"- at least {MIN_SPEEDUP_OVER_PANDAS:g}× faster than pandas: {speedup:.1f}× — "
+             f"{verdict(speedup >= MIN_SPEEDUP_OVER_PANDAS)}",
+             f"- peak memory under 1.5 GB: {p.peak_bytes / 1e9:.2f} GB — {verdict(p.peak_bytes < MAX_PEAK_BYTES)}"]
+    if "project" in exponents:
+        k = exponents["project"]
+        lines.append(f"- cost growing linearly with rows (time ∝ rows^k, k ≤ {MAX_GROWTH_EXPONENT} between the two "
+                     f"largest sizes): k = {k:.2f} — {verdict(k <= MAX_GROWTH_EXPONENT)}")
+    else:
+        lines.append("- cost growing linearly with rows: not measured (one size only)")
+    return lines
+
+
+def environment() -> list[str]:
+    import duckdb
+    import numpy
+    import pandas
+    import polars
+
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return [f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
+            f"Python {platform.python_version()}, duckdb {duckdb.__version__}, polars {polars.__version__}, "
+            f"pandas {pandas.__version__}, numpy {numpy.__version__}"]
+
+
+def pseudonymisation(costs: dict[str, float] | None) -> list[str]:
+    if not costs:
+        return []
+    return ["## Pseudonymisation on its own", "",
+            f"HMAC-SHA256 of {costs['n']:,.0f} distinct identifiers, wall time per identifier: "
+            f"{costs['python_us']:.2f} µs in Python (`hmac_sha256_hex`, one core), "
+            f"{costs['duckdb_us']:.2f} µs in DuckDB SQL (`hmac_sha256_sql`, {costs['duckdb_threads']} threads).", ""]
+
+
+def report(runs: list[Run], problems: list[str], params: list[Params], hmac: dict[str, float] | None = None,
+           settings: tuple[str, ...] = ()) -> str:
+    growth_lines, exponents = growth(runs)
+    sections = [
+        "# Record-level benchmark results",
+        "",
+        "Written by `make bench` (`.venv/bin/python -m bench.run`); see bench/README.md for what is measured.",
+        "All figures below come from one run, the three implementations side by side.",
+        "",
+        *environment(),
+        "",
+        "Datasets: " + "; ".join(f"{size_label(p.referrals)} referrals, {p.plans:,} plans, {p.assessments:,} assessments, "
+                                 f"{p.areas} authorities" for p in params) + ".",
+        "",
+        *table(runs),
+        "",
+        "Identical figures: " + ("yes, at every size (every row of every measure)." if not problems
+                                 else "**NO**\n\n" + "\n".join(f"- {p}" for p in problems)),
+        "",
+        "## Targets",
+        "",
+        *targets(runs, exponents),
+        "",
+        "## How cost grows",
+        "",
+        *growth_lines,
+        "",
+        "## Where the project's time goes",
+        "",
+        *breakdown(runs),
+        "",
+        *pseudonymisation(hmac),
+    ]
+    if settings:
+        sections[2:2] = ["", f"**What-if run**: the project's DuckDB connection had `{'; '.join(settings)}` "
+                             "(the build sets none).", ""]
+    return "\n".join(sections)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100k,1M,10M", help="referrals per dataset, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="100k referrals only")
+    parser.add_argument("--areas", type=int, default=DEFAULT_AREAS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scratch folder for datasets and results")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/results.md")
+    parser.add_argument("--project-setting", action="append", default=[], metavar="SETTING",
+                        help="what-if: a DuckDB setting for the project's connection, e.g. \"memory_limit='1GB'\" "
+                             "(repeatable; results are then not written to bench/results.md)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    settings = tuple(args.project_setting)
+    if args.child:
+        child(args.child, args.dataset, args.result, args.workdir, settings)
+        return 0
+
+    sizes = [100_000] if args.quick else [parse_size(s) for s in args.sizes.split(",")]
+    runs: list[Run] = []
+    problems: list[str] = []
+    params = []
+    for size in sizes:
+        dataset = generate(Params.for_size(size, args.areas), args.out)
+        params.append(dataset.params)
+        warm_page_cache(dataset)
+        scratch = args.out / "results" / dataset.root.name
+        for name in ORDER:
+            print(f"{size_label(size)}: {LABELS[name]} ...", end=" ", flush=True)
+            run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else ())
+            runs.append(run)
+            print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
+        problems += compare(dataset, scratch)
+    hmac = hmac_in_subprocess(args.out / "results")
+    text = report(runs, problems, params, hmac, settings)
+    print()
+    print(text)
+    if not args.no_write and not settings:
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"written to {RESULTS.relative_to(REPO)}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The benchmark's three implementations agree, and the fast paths of the record-level library
+keep its results. Nothing here is timed (timed assertions are flaky): `make bench` times."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from bench.generate import ORGANISATIONS, Params, area_codes, generate, plus_12_months
+from bench.implementations import bare_duckdb, differences, pandas_, project
+from pipelines.record_level import (
+    hmac_sha256_hex,
+    hmac_sql_parameters,
+    hmac_sha256_sql,
+    parse_value,
+    pseudonymise,
+    read_record_level,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return generate(Params(referrals=4_000, plans=800, assessments=400, areas=6, seed=7),
+                    tmp_path_factory.mktemp("bench"), quiet=True)
+
+
+def test_the_three_implementations_give_identical_figures(tiny, tmp_path):
+    built = project(tiny, tmp_path)
+    assert built.height > 0
+    assert set(built["measure"]) == {"referrals", "rereferrals", "referrals_neglect", "cpp_started", "cpp_open",
+                                     "cpp_repeat_started", "cpp_repeat_subsequent", "eha_started",
+                                     "eha_started_neglect"}
+    assert built.filter(pl.col("measure") == "rereferrals")["count"].sum() > 0
+    assert differences(built, bare_duckdb(tiny)) is None
+    assert differences(built, pandas_(tiny)) is None
+
+
+def test_the_generated_files_exercise_the_counting_rules(tiny):
+    referrals = pl.concat([
+        pl.read_csv(path, infer_schema=False).select(
+            pl.lit(path.parent.name).alias("area"), pl.col("Child Unique ID").alias("child"),
+            pl.col("Date of Referral").str.to_date("%d/%m/%Y").alias("date"))
+        for path in tiny.files("annex_a_list3")])
+    gaps = (referrals.sort("area", "child", "date")
+            .with_columns(previous=pl.col("date").shift().over("area", "child"))
+            .drop_nulls("previous"))
+    previous = gaps["previous"].cast(pl.Int32).to_numpy()
+    exactly = plus_12_months(previous)
+    days = gaps["date"].cast(pl.Int32).to_numpy()
+    assert (days == previous).any()  # the same child twice on one day
+    assert (days == exactly).any() and (days == exactly + 1).any() and (days == exactly - 1).any()
+    # identifiers are unique within an authority only
+    ids = referrals.group_by("child").agg(pl.col("area").n_unique())
+    assert (ids["area"] > 1).any()
+
+
+def test_plus_12_months_clamps_month_ends():
+    def day(d: date) -> int:
+        return (d - date(1970, 1, 1)).days
+
+    got = plus_12_months(np.array([day(date(2020, 2, 29)), day(date(2020, 3, 15)), day(date(2019, 12, 31))]))
+    assert list(got) == [day(date(2021, 2, 28)), day(date(2021, 3, 15)), day(date(2020, 12, 31))]
+
+
+def test_the_generator_writes_what_the_project_reads_as_intended(tiny):
+    assert area_codes(150)[:2] == ["E06000001", "E06000002"] and len(set(area_codes(150))) == 150
+    for written, agency in ORGANISATIONS.items():
+        assert parse_value("organisation", written) == agency
+    [table] = read_record_level(tiny.files("annex_a_list3")[0], "k", "E06000001")
+    assert table.kind == "annex_a_list3" and table.problems == []
+    assert set(table.frame.columns) == {"area_code", "child_key", "referral_date", "referral_nfa", "neglect",
+                                        "source_row"}
+
+
+@pytest.mark.parametrize("key", ["test-key", "kéy with ünicode", "k" * 100, b"\x00\xffbinary"])
+def test_hmac_in_duckdb_and_in_python_equal_the_standard_library(key):
+    values = ["A1", "CH-R1-ZQ", "123", "", "Ünïcode id", "x" * 300]
+    secret = key.encode("utf-8") if isinstance(key, str) else key
+    expected = [hmac.new(secret, v.encode("utf-8"), hashlib.sha256).hexdigest() for v in values]
+    assert hmac_sha256_hex(values, key) == expected
+    conn = duckdb.connect()
+    conn.execute("create table ids as select * from unnest(?) with ordinality as t(v, n)", [values])
+    in_duckdb = conn.execute(f"select {hmac_sha256_sql('v')} from ids order by n", hmac_sql_parameters(key)).fetchall()
+    assert [row[0] for row in in_duckdb] == expected
+    assert pseudonymise(pl.Series(values), key).to_list() == expected
+
+
+def test_the_hmac_sql_never_holds_the_key():
+    sql = hmac_sha256_sql("child_id")
+    pads = hmac_sql_parameters("a-secret-key")
+    assert "a-secret-key" not in sql and pads["hmac_inner_pad"].hex() not in sql
+
+
+def test_a_csv_starting_with_blank_lines_is_read_from_its_header(tmp_path):
+    path = tmp_path / "referrals.csv"
+    path.write_text("\n\nAnnex A list 3\nChild Unique ID,Date of Referral\nC1,01/02/2020\n\nC2,03/02/2020\n",
+                    encoding="utf-8")
+    [table] = read_record_level(path, "k", "E06000057")
+    assert table.problems == []
+    assert table.frame["referral_date"].to_list() == [date(2020, 2, 1), date(2020, 2, 3)]
+    assert table.frame["source_row"].to_list() == [5, 7]  # as a spreadsheet numbers them
