@@ -71,17 +71,10 @@ class RecordProblem(Problem):
     withheld: bool = False
 
     def message(self) -> str:
-        where = [self.file]
-        if self.sheet:
-            where.append(f"sheet '{self.sheet}'")
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column '{self.column}'")
         if self.row is None:  # about a whole table or column, not one cell
-            return f"{', '.join(where)}: {self.rule}."
+            return f"{self.location()}: {self.rule}."
         if self.withheld:
-            return (f"{', '.join(where)}: the cell is refused because {self.rule} "
+            return (f"{self.location()}: the cell is refused because {self.rule} "
                     "(its content is not shown: it is about a child).")
         return super().message()
 
