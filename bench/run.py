@@ -33,6 +33,7 @@ from bench.generate import DEFAULT_AREAS, DEFAULT_OUT, Dataset, Params, generate
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.md"
+LOADS: list[tuple[int, float]] = []  # (size, 1-minute load average before its runs)
 ORDER = ("duckdb", "project", "pandas")
 LABELS = {"project": "project build (P)", "duckdb": "bare DuckDB (D)", "pandas": "pandas (X)"}
 
@@ -224,7 +225,9 @@ def environment() -> list[str]:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return [f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
             f"Python {platform.python_version()}, duckdb {duckdb.__version__}, polars {polars.__version__}, "
-            f"pandas {pandas.__version__}, numpy {numpy.__version__}"]
+            f"pandas {pandas.__version__}, numpy {numpy.__version__}. Load average (1 min) before each size: "
+            + ", ".join(f"{size_label(size)} {load:.2f}" for size, load in LOADS)
+            + " (other work on the machine slows every implementation: rerun when it is idle)."]
 
 
 def pseudonymisation(costs: dict[str, float] | None) -> list[str]:
@@ -303,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         dataset = generate(Params.for_size(size, args.areas), args.out)
         params.append(dataset.params)
         warm_page_cache(dataset)
+        LOADS.append((size, os.getloadavg()[0]))
+        if LOADS[-1][1] > 0.5:
+            print(f"warning: load average {LOADS[-1][1]:.2f}: something else is running, timings will suffer",
+                  flush=True)
         scratch = args.out / "results" / dataset.root.name
         for name in ORDER:
             print(f"{size_label(size)}: {LABELS[name]} ...", end=" ", flush=True)
