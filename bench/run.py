@@ -33,7 +33,6 @@ from bench.generate import DEFAULT_AREAS, DEFAULT_OUT, Dataset, Params, generate
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.md"
-LOADS: list[tuple[int, float]] = []  # (size, 1-minute load average before its runs)
 ORDER = ("duckdb", "project", "pandas")
 LABELS = {"project": "project build (P)", "duckdb": "bare DuckDB (D)", "pandas": "pandas (X)"}
 
@@ -101,6 +100,28 @@ def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, sett
     report = json.loads(result.read_text())
     return Run(dataset.params.referrals, implementation, report["seconds"], usage.ru_maxrss * 1024,
                sum(dataset.rows.values()), report["rows_out"], report["detail"])
+
+
+def _cpu_times() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far (Linux /proc/stat)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    busy = user + nice + system + irq + softirq + steal
+    return busy / os.sysconf("SC_CLK_TCK"), (busy + idle + iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy(seconds: float = 2.0) -> float | None:
+    """The share of the machine's CPU other processes use, measured while the benchmark waits:
+    other work slows every implementation (and the disk syncs of the project's build most)."""
+    before = _cpu_times()
+    time.sleep(seconds)
+    after = _cpu_times()
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def hmac_in_subprocess(scratch: Path) -> dict[str, float]:
@@ -208,6 +229,21 @@ def targets(runs: list[Run], exponents: dict[str, float]) -> list[str]:
     return lines
 
 
+BUSY: list[tuple[str, float]] = []  # (when, share of the CPU other processes used)
+
+
+def contention() -> list[str]:
+    """Whether other processes were using the machine around the runs."""
+    if not BUSY:
+        return []
+    text = ", ".join(f"{when} {share:.0%}" for when, share in BUSY)
+    if max(share for _, share in BUSY) <= 0.05:
+        return [f"The machine was otherwise idle (CPU used by other processes, sampled for 2 s: {text}).", ""]
+    return [f"**Other processes were using the machine** (share of its CPU, sampled for 2 s: {text}): "
+            "the timings are slower than it can do, the project's most (its file-by-file commits wait on the "
+            "disk); rerun when it is idle.", ""]
+
+
 def environment() -> list[str]:
     import duckdb
     import numpy
@@ -225,9 +261,7 @@ def environment() -> list[str]:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return [f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
             f"Python {platform.python_version()}, duckdb {duckdb.__version__}, polars {polars.__version__}, "
-            f"pandas {pandas.__version__}, numpy {numpy.__version__}. Load average (1 min) before each size: "
-            + ", ".join(f"{size_label(size)} {load:.2f}" for size, load in LOADS)
-            + " (other work on the machine slows every implementation: rerun when it is idle)."]
+            f"pandas {pandas.__version__}, numpy {numpy.__version__}."]
 
 
 def pseudonymisation(costs: dict[str, float] | None) -> list[str]:
@@ -258,6 +292,7 @@ def report(runs: list[Run], problems: list[str], params: list[Params], hmac: dic
         "Identical figures: " + ("yes, at every size (every row of every measure)." if not problems
                                  else "**NO**\n\n" + "\n".join(f"- {p}" for p in problems)),
         "",
+        *contention(),
         "## Targets",
         "",
         *targets(runs, exponents),
@@ -306,10 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         dataset = generate(Params.for_size(size, args.areas), args.out)
         params.append(dataset.params)
         warm_page_cache(dataset)
-        LOADS.append((size, os.getloadavg()[0]))
-        if LOADS[-1][1] > 0.5:
-            print(f"warning: load average {LOADS[-1][1]:.2f}: something else is running, timings will suffer",
-                  flush=True)
+        if (busy := machine_busy()) is not None:
+            BUSY.append((f"before {size_label(size)}", busy))
+            if busy > 0.05:
+                print(f"warning: other processes are using {busy:.0%} of the CPU: timings will suffer", flush=True)
         scratch = args.out / "results" / dataset.root.name
         for name in ORDER:
             print(f"{size_label(size)}: {LABELS[name]} ...", end=" ", flush=True)
@@ -318,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
         problems += compare(dataset, scratch)
     hmac = hmac_in_subprocess(args.out / "results")
+    if (busy := machine_busy()) is not None:
+        BUSY.append(("after", busy))
     text = report(runs, problems, params, hmac, settings)
     print()
     print(text)
