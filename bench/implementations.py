@@ -5,9 +5,8 @@ breakdown, count`` sorted the same way.
 
 - ``project``: the project's own path, the functions the Dagster assets use: the raw asset's
   ``sync_files`` + ``read_record_file`` (every file read by ``read_record_level``: typed, checked,
-  child identifiers replaced by HMAC-SHA256 keys; its rows appended to ``raw.<kind>`` in a DuckDB
-  database file in their own transaction, with a ledger row), then ``monthly_measures`` as the
-  core asset does.
+  child identifiers replaced by keyed hashes; its rows appended to ``raw.<kind>`` in a DuckDB
+  database file with a ledger row), then ``monthly_measures`` as the core asset does.
 - ``bare_duckdb``: the same queries (``sql/record_level/*.sql``) in one DuckDB statement straight
   over ``read_csv`` of every authority's file: no checks, no pseudonymisation, no raw tables.
 - ``pandas``: a straightforward pandas implementation of the documented counting rules
@@ -60,20 +59,20 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 
     timings = {} if timings is None else timings
     timings.update(hmac=0.0, distinct_ids=0)
-    hmac_sha256_hex = record_level.hmac_sha256_hex
+    keyed_hashes = record_level.keyed_hashes
 
-    def timed_hmac(values, key):  # to report how much of the reading is hashing
+    def timed_hashes(values, key):  # to report how much of the reading is hashing
         tick = time.perf_counter()
-        digests = hmac_sha256_hex(values, key)
+        digests = keyed_hashes(values, key)
         timings["hmac"] += time.perf_counter() - tick
         timings["distinct_ids"] += len(digests)
         return digests
 
-    record_level.hmac_sha256_hex = timed_hmac
+    record_level.keyed_hashes = timed_hashes
     try:
         return _project(dataset, workdir, timings, settings)
     finally:
-        record_level.hmac_sha256_hex = hmac_sha256_hex
+        record_level.keyed_hashes = keyed_hashes
 
 
 def file_refs(dataset: Dataset) -> dict[str, list]:
@@ -95,8 +94,9 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
 
 def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """What the assets raw.record_level and core.record_level_measures do, minus Dagster: for every
-    kind, ``sync_files`` with ``read_record_file`` (file by file: read, check, pseudonymise,
-    append in its own transaction with the ledger row), then ``monthly_measures``."""
+    kind, ``sync_files`` with ``read_record_file`` (file by file: read, check, pseudonymise on
+    worker threads; written with their ledger rows, a batch of files per transaction), then
+    ``monthly_measures``."""
     import duckdb
 
     import assets.raw.record_level as raw_asset
@@ -110,13 +110,12 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
         stale.unlink(missing_ok=True)
     out_dir = workdir / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    read_seconds = 0.0
+    read_seconds: list[float] = []  # per file (files are read on worker threads: list.append is atomic)
 
     def read(ref, kind):
-        nonlocal read_seconds
         tick = time.perf_counter()
         result = raw_asset.read_record_file(dataset.root, ref, kind, BENCH_KEY)
-        read_seconds += time.perf_counter() - tick
+        read_seconds.append(time.perf_counter() - tick)
         return result
 
     started = time.perf_counter()
@@ -139,7 +138,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     measures = monthly_measures(conn)
     done = time.perf_counter()
     conn.close()
-    timings.update(read=read_seconds, load=loaded - started - read_seconds, measures=done - loaded)
+    timings.update(raw_tables=loaded - started, read=sum(read_seconds), measures=done - loaded)
     return canonical(measures)
 
 
@@ -433,30 +432,3 @@ def differences(a: pl.DataFrame, b: pl.DataFrame, limit: int = 5) -> str | None:
     by_measure = diff.group_by("measure").len().sort("measure")
     return (f"{a.height} vs {b.height} rows, {diff.height} differ; by measure: "
             f"{dict(by_measure.iter_rows())}; e.g. {diff.head(limit).to_dicts()}")
-
-
-# ---------------------------------------------------------------------------------------------
-# The cost of pseudonymisation on its own
-
-
-def hmac_costs(n: int = 1_000_000) -> dict[str, float]:
-    """Microseconds (wall) per identifier of HMAC-SHA256: in Python (``hmac_sha256_hex``, one
-    core) and in DuckDB (``hmac_sha256_sql``, every core), over ``n`` distinct identifiers."""
-    import duckdb
-
-    from pipelines.record_level import hmac_sha256_hex, hmac_sha256_sql, hmac_sql_parameters
-
-    ids = [f"C{1_000_000 + i}" for i in range(n)]
-    started = time.perf_counter()
-    in_python = hmac_sha256_hex(ids, BENCH_KEY)
-    python_us = (time.perf_counter() - started) / n * 1e6
-    conn = duckdb.connect()
-    conn.register("_ids", pl.DataFrame({"id": ids}).to_arrow())
-    conn.execute("create table ids as select * from _ids")
-    started = time.perf_counter()
-    checksum = conn.execute(f"select count(distinct {hmac_sha256_sql('id')}) from ids",
-                            hmac_sql_parameters(BENCH_KEY)).fetchone()[0]
-    duckdb_us = (time.perf_counter() - started) / n * 1e6
-    threads = conn.execute("select current_setting('threads')").fetchone()[0]
-    assert checksum == len(set(in_python)) == n
-    return {"python_us": python_us, "duckdb_us": duckdb_us, "duckdb_threads": threads, "n": n}

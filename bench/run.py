@@ -64,9 +64,6 @@ def child(implementation: str, root: Path, result: Path, workdir: Path, settings
 
     from bench import implementations
 
-    if implementation == "hmac":
-        result.write_text(json.dumps(implementations.hmac_costs()))
-        return
     if implementation == "project":  # the asset modules (and dagster) imported before the clock starts
         import assets.raw.record_level  # noqa: F401
 
@@ -124,14 +121,6 @@ def machine_busy(seconds: float = 2.0) -> float | None:
     return (after[0] - before[0]) / (after[1] - before[1])
 
 
-def hmac_in_subprocess(scratch: Path) -> dict[str, float]:
-    scratch.mkdir(parents=True, exist_ok=True)
-    result = scratch / "hmac.json"
-    subprocess.run([sys.executable, "-m", "bench.run", "--child", "hmac", "--result", str(result)], cwd=REPO,
-                   check=True)
-    return json.loads(result.read_text())
-
-
 def warm_page_cache(dataset: Dataset) -> None:
     for path in sorted(dataset.root.rglob("*.csv")):
         with path.open("rb") as handle:
@@ -177,9 +166,10 @@ def breakdown(runs: list[Run]) -> list[str]:
     lines = []
     for r in sorted((r for r in runs if r.implementation == "project"), key=lambda r: r.size):
         d = r.detail
-        parts = [f"reading, checking and pseudonymising {d.get('read', 0):.2f} s",
-                 f"of which HMAC-SHA256 {d.get('hmac', 0):.2f} s ({d.get('distinct_ids', 0):,.0f} identifiers)",
-                 f"raw tables {d.get('load', 0):.2f} s", f"monthly_measures {d.get('measures', 0):.2f} s"]
+        parts = [f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked and pseudonymised on two worker "
+                 f"threads, {d.get('read', 0):.2f} thread-seconds, of which keyed hashing {d.get('hmac', 0):.2f} s "
+                 f"for {d.get('distinct_ids', 0):,.0f} identifiers; written by the main thread meanwhile)",
+                 f"monthly_measures {d.get('measures', 0):.2f} s"]
         lines.append(f"- {size_label(r.size)}: " + "; ".join(parts))
     return lines
 
@@ -264,17 +254,7 @@ def environment() -> list[str]:
             f"pandas {pandas.__version__}, numpy {numpy.__version__}."]
 
 
-def pseudonymisation(costs: dict[str, float] | None) -> list[str]:
-    if not costs:
-        return []
-    return ["## Pseudonymisation on its own", "",
-            f"HMAC-SHA256 of {costs['n']:,.0f} distinct identifiers, wall time per identifier: "
-            f"{costs['python_us']:.2f} µs in Python (`hmac_sha256_hex`, one core), "
-            f"{costs['duckdb_us']:.2f} µs in DuckDB SQL (`hmac_sha256_sql`, {costs['duckdb_threads']} threads).", ""]
-
-
-def report(runs: list[Run], problems: list[str], params: list[Params], hmac: dict[str, float] | None = None,
-           settings: tuple[str, ...] = ()) -> str:
+def report(runs: list[Run], problems: list[str], params: list[Params], settings: tuple[str, ...] = ()) -> str:
     growth_lines, exponents = growth(runs)
     sections = [
         "# Record-level benchmark results",
@@ -305,7 +285,6 @@ def report(runs: list[Run], problems: list[str], params: list[Params], hmac: dic
         "",
         *breakdown(runs),
         "",
-        *pseudonymisation(hmac),
     ]
     if settings:
         sections[2:2] = ["", f"**What-if run**: the project's DuckDB connection had `{'; '.join(settings)}` "
@@ -352,10 +331,9 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
             print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
         problems += compare(dataset, scratch)
-    hmac = hmac_in_subprocess(args.out / "results")
     if (busy := machine_busy()) is not None:
         BUSY.append(("after", busy))
-    text = report(runs, problems, params, hmac, settings)
+    text = report(runs, problems, params, settings)
     print()
     print(text)
     if not args.no_write and not settings:

@@ -41,7 +41,7 @@ class Settings:
 
 
 def pseudonym_key(environ: dict[str, str] | None = None) -> str | None:
-    """The key child identifiers are pseudonymised with (HMAC-SHA256); None when unset.
+    """The key child identifiers are pseudonymised with (keyed BLAKE2b); None when unset.
 
     Read at the moment it is needed, and never stored in a resource's config, so it appears
     in no Dagster page or log.

@@ -4,8 +4,9 @@ Each raw table keeps, for every row, the file (and sheet) it came from and that 
 sha256. A build then, for each source table:
 
 - skips a file whose content it already holds (an unchanged file is not reloaded);
-- replaces exactly a changed file's own rows, in one transaction, once the new version
-  passes validation;
+- replaces exactly a changed file's own rows, in the same transaction as its ledger row,
+  once the new version passes validation (files that passed are written a batch per
+  transaction, read ahead on worker threads meanwhile);
 - quarantines a file that fails: nothing from it is loaded, its last good version (if any)
   stays in use, and a report lists every problem;
 - retires the rows of a file that is no longer there, and says so.
@@ -16,7 +17,9 @@ status, rows read, rows accepted, problems and time.
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +31,11 @@ import polars as pl
 from expectations.partner_returns import Problem
 
 MAX_MESSAGES_IN_METADATA = 50
+# Files that passed are written together, in one transaction, up to about this many rows: fewer
+# commits, while holding at most this many rows in memory.
+ROWS_PER_TRANSACTION = 1_000_000
+READ_THREADS = 2
+READ_AHEAD = 3  # files read but not yet written, at most
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (
@@ -127,6 +135,23 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
             for row, other_file, other_row in clashes]
 
 
+def _read_ahead(read: Callable[[FileRef], FileRead], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, FileRead]]:
+    """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
+    this one: reading (polars, hashing) and writing (DuckDB) release the GIL for most of their
+    work, so the two overlap on two cores. At most READ_AHEAD files wait in memory."""
+    if len(refs) < 2:
+        yield from ((ref, read(ref)) for ref in refs)
+        return
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        queued = deque((ref, pool.submit(read, ref)) for ref in refs[:READ_AHEAD])
+        following = iter(refs[READ_AHEAD:])
+        while queued:
+            ref, future = queued.popleft()
+            if (next_ref := next(following, None)) is not None:
+                queued.append((next_ref, pool.submit(read, next_ref)))
+            yield ref, future.result()
+
+
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[FileRef], FileRead], empty: pl.DataFrame, out_dir: Path,
                key: Sequence[str] = ()) -> SyncOutcome:
@@ -148,11 +173,49 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
         conn.execute("commit")
         outcome.retired.append((path, sheet, retired))
 
+    pending: list[tuple[FileRef, FileRead]] = []  # read and passed, not yet written
+    pending_rows = 0
+
+    def write_pending() -> None:
+        """Write the files passed so far, each replacing its own rows, with their ledger rows, in one
+        transaction: one commit per batch rather than per file (a commit costs a WAL flush)."""
+        nonlocal pending_rows
+        if not pending:
+            return
+        conn.execute("begin transaction")
+        try:
+            for ref, result in pending:
+                replacing = (ref.path, ref.sheet) in held
+                if replacing:  # (a new file has no rows to replace: skip scanning the table)
+                    conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}",
+                                 [ref.path, ref.sheet])
+                conn.register("_incoming", result.rows.to_arrow())
+                try:
+                    conn.execute(f"insert into {table} by name select *, ?::varchar as source_sha256 from _incoming",
+                                 [ref.sha256])
+                finally:
+                    conn.unregister("_incoming")
+                _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", result.rows_read,
+                        result.rows.height, 0, "replaced its earlier rows" if replacing else "new file")
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+        for ref, _ in pending:
+            _clear_quarantine_report(out_dir, ref)
+            outcome.loaded.append(ref)
+        pending.clear()
+        pending_rows = 0
+
+    changed = []
     for ref in files:
         if held.get((ref.path, ref.sheet)) == ref.sha256:
             outcome.unchanged.append(ref)
-            continue
-        result = read(ref)
+        else:
+            changed.append(ref)
+    for ref, result in _read_ahead(read, changed):
+        if key and not result.problems:
+            write_pending()  # key conflicts are checked against every file passed before this one
         problems = result.problems or _key_conflicts(conn, table, ref, result.rows, key)
         if problems:
             kept = conn.execute(f"select count(*) from {table} where source_file = ? and {_same_sheet()}",
@@ -162,22 +225,11 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
                     len(problems), str(report))
             outcome.quarantined[ref] = problems
             continue
-        rows = result.rows.with_columns(source_sha256=pl.lit(ref.sha256))
-        conn.register("_incoming", rows.to_arrow())
-        try:
-            conn.execute("begin transaction")
-            conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}", [ref.path, ref.sheet])
-            conn.execute(f"insert into {table} by name select * from _incoming")
-            _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", result.rows_read, rows.height, 0,
-                    "replaced its earlier rows" if (ref.path, ref.sheet) in held else "new file")
-            conn.execute("commit")
-        except Exception:
-            conn.execute("rollback")
-            raise
-        finally:
-            conn.unregister("_incoming")
-        _clear_quarantine_report(out_dir, ref)
-        outcome.loaded.append(ref)
+        pending.append((ref, result))
+        pending_rows += result.rows.height
+        if pending_rows >= ROWS_PER_TRANSACTION:
+            write_pending()
+    write_pending()
     return outcome
 
 
