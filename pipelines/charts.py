@@ -23,6 +23,7 @@ import json
 import re
 import textwrap
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -614,10 +615,9 @@ def build_figure(series: Series) -> go.Figure:
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
 
-    figure = go.Figure(traces)
+    figure = go.Figure(traces, layout={"template": "simple_white"})  # (not the default template, then this)
     tickvals, ticktext = x_ticks(series)
     figure.update_layout(
-        template="simple_white",
         height=PNG_HEIGHT,
         margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": 30},
         font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
@@ -786,10 +786,10 @@ def build_spc_figure(series: Series) -> go.Figure:
     subtitle = polarity_text(indicator)
     if spc_trial(series):
         subtitle += "   ·   Trial limits (fewer than 12 points)"
-    figure = go.Figure(traces)
+    figure = go.Figure(traces, layout={"template": "simple_white"})
     tickvals, ticktext = spc_ticks(series.spc)
     figure.update_layout(
-        template="simple_white", height=PNG_HEIGHT,
+        height=PNG_HEIGHT,
         margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": SPC_MARGIN_RIGHT},
         font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
         title={"text": plot_text(spc_title(series)), "x": 0, "xref": "paper",
@@ -844,8 +844,23 @@ def remove_stale_output(charts_dir: Path, keep: set[Path]) -> None:
             folder.rmdir()
 
 
+PLOTLY_JS = "plotly.min.js"  # one copy in the charts folder, beside index.html
+
+
+def write_plotly_js(charts_dir: Path) -> None:
+    """The plotly.js every chart page loads, from the installed plotly (no CDN: council networks
+    block them). One 4.8 MB copy, where embedding it would put one in every page."""
+    from plotly.offline import get_plotlyjs
+
+    path = charts_dir / PLOTLY_JS
+    bundle = get_plotlyjs()
+    if not path.is_file() or path.read_text(encoding="utf-8") != bundle:
+        path.write_text(bundle, encoding="utf-8")
+
+
 def write_html(figure: go.Figure, title: str, path: Path) -> None:
-    page = figure.to_html(include_plotlyjs=True, full_html=True, config={"responsive": True})
+    """The chart page, in ``<charts>/<area>/``: it loads ``../plotly.min.js`` (``write_plotly_js``)."""
+    page = figure.to_html(include_plotlyjs=f"../{PLOTLY_JS}", full_html=True, config={"responsive": True})
     # Plotly writes no <title>; browsers' tabs and screen readers want one (after the charset).
     title_tag = f"<title>{html.escape(title)}</title>"
     anchor = re.search(r"<meta charset[^>]*>", page) or re.search(r"<head>", page)
@@ -869,21 +884,59 @@ def require_browser() -> None:
             "or set BROWSER_PATH to a Chromium binary; or write the charts with png=False.")
 
 
-def write_pngs(figures: list[tuple[go.Figure, Path]]) -> None:
-    """Render every PNG in one call, so one headless browser serves the whole batch.
+# Figures drawn in one tab before it is reloaded (see ``_png_renderer``).
+FIGURES_PER_TAB_RELOAD = 50
+PNG_TABS = 2  # figures drawn at once: one browser tab each
 
-    A browser per image (``write_image`` in a loop) costs ~2.5 s each. This one call is what
-    ``plotly.io.write_images`` does, but reports failures, which write_images drops silently.
+
+def _png_renderer():
+    """kaleido's ``Kaleido``, reloading each tab only every FIGURES_PER_TAB_RELOAD figures.
+
+    Kaleido reloads a tab after every figure, and the reload (parsing plotly.js again) is half
+    the time of a PNG. Each figure is drawn afresh on the page either way, and the PNGs are byte
+    for byte the same (tests/test_charts.py); the occasional reload bounds what a tab holds.
+    Falls back to the stock class if a kaleido release changes what this relies on.
     """
+    import kaleido
+
+    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab"):
+        return kaleido.Kaleido
+
+    class TabReusingKaleido(kaleido.Kaleido):
+        async def _return_kaleido_tab(self, tab) -> None:
+            drawn = getattr(tab, "_figures_since_reload", 0) + 1
+            if drawn >= FIGURES_PER_TAB_RELOAD:
+                await super()._return_kaleido_tab(tab)  # reloads, then returns it
+                drawn = 0
+            else:
+                await self.tabs_ready.put(tab)
+            tab._figures_since_reload = drawn
+
+    return TabReusingKaleido
+
+
+def write_pngs(figures: list[tuple[go.Figure, Path]], reuse_tabs: bool = True) -> None:
+    """Render every PNG with one headless browser (PNG_TABS tabs), reporting failures (which
+    ``plotly.io.write_images`` drops silently). A browser per image (``write_image`` in a loop)
+    would cost ~2.5 s each."""
+    import asyncio
+
     import kaleido
 
     specs = [{"fig": figure, "path": path,
               "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT,
                        "scale": PNG_SCALE}}
              for figure, path in figures]
-    # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
-    errors = kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False},
-                                                cancel_on_error=False)
+    renderer = _png_renderer() if reuse_tabs else kaleido.Kaleido
+
+    async def render() -> list:
+        # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
+        async with renderer(mathjax=False, n=min(PNG_TABS, len(specs))) as browser:
+            return await browser.write_fig_from_object(specs, cancel_on_error=False)
+
+    # On a thread of its own, with its own event loop, whether or not the caller runs one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        errors = thread.submit(asyncio.run, render()).result()
     if errors:
         raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
 
@@ -928,6 +981,7 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
                                spc_html, spc_png))
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
+    write_plotly_js(charts_dir)
     for figure, title, html_path, _ in to_draw:
         html_path.parent.mkdir(exist_ok=True)
         write_html(figure, title, html_path)
