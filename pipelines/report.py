@@ -25,6 +25,7 @@ import re
 import struct
 import zlib
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -1084,12 +1085,15 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     warehouse = load_warehouse(conn)
     disclosure = Disclosure(disclosure_control)
     built = datetime.now()
-    written = []
-    for partnership in warehouse.partnerships.values():
+
+    def write(partnership: Partnership) -> Path:
         path = reports_dir / report_filename(partnership.partnership)
-        _write_atomically(path, render_report(partnership, warehouse, charts_dir, disclosure,
-                                              built))
-        written.append(path)
+        _write_atomically(path, render_report(partnership, warehouse, charts_dir, disclosure, built))
+        return path
+
+    # Two at a time: shrinking the chart PNGs is most of the work, and zlib and numpy release the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = list(pool.map(write, warehouse.partnerships.values()))
     manifest = reports_dir / REPORTS_MANIFEST
     try:
         earlier = json.loads(manifest.read_text(encoding="utf-8"))
