@@ -102,6 +102,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     import assets.raw.record_level as raw_asset
     from assets.raw.loading import sync_files
     from pipelines.record_level import empty_frame, monthly_measures
+    from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
 
     refs = file_refs(dataset)  # the extract_files asset's work: not timed
@@ -119,8 +120,8 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
         return result
 
     started = time.perf_counter()
-    conn = duckdb.connect(str(database))
-    for setting in settings:  # what-if runs only (bench.run --project-setting): the build sets none
+    conn = duckdb.connect(str(database), config=load_settings().duckdb_config)  # as the build connects
+    for setting in settings:  # what-if runs only (bench.run --project-setting): on top of the build's own
         conn.execute(f"set {setting}")
     conn.execute("create schema if not exists raw")
     problems = 0

@@ -288,7 +288,7 @@ def report(runs: list[Run], problems: list[str], params: list[Params], settings:
     ]
     if settings:
         sections[2:2] = ["", f"**What-if run**: the project's DuckDB connection had `{'; '.join(settings)}` "
-                             "(the build sets none).", ""]
+                             "(on top of the build's own `duckdb_config`).", ""]
     return "\n".join(sections)
 
 

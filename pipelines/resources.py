@@ -28,5 +28,5 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "paths": ScorecardPaths(raw_dir=str(settings.raw_dir), db_path=str(settings.db_path),
                                 out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control),
-        "duckdb": DuckDBResource(database=str(settings.build_db_path)),
+        "duckdb": DuckDBResource(database=str(settings.build_db_path), connection_config=settings.duckdb_config),
     }

@@ -17,6 +17,14 @@ class Settings:
     out_dir: Path
     # Published outputs suppress counts of 1 to 5; SCORECARD_DISCLOSURE=internal builds them unsuppressed.
     disclosure_control: bool = True
+    # DuckDB's memory limit for the build (SCORECARD_DUCKDB_MEMORY). Past it, DuckDB spills sorts
+    # and joins to disk: without one it would take up to 80% of the machine's memory.
+    duckdb_memory_limit: str = "1GB"
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """The build connection's DuckDB settings (the Dagster resource and the benchmark use them)."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
     @property
     def strategies_dir(self) -> Path:
@@ -62,4 +70,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_path=path("SCORECARD_DB", "data/marts/warehouse.duckdb"),
         out_dir=path("SCORECARD_OUT_DIR", "data/marts"),
         disclosure_control=(env.get("SCORECARD_DISCLOSURE") or "published").lower() != "internal",
+        duckdb_memory_limit=env.get("SCORECARD_DUCKDB_MEMORY") or Settings.duckdb_memory_limit,
     )

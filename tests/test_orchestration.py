@@ -56,3 +56,22 @@ def test_definitions_load_with_every_layer_and_in_process_execution(tmp_path: Pa
     assert job.executor_def.name == "in_process"
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert {"valid", "every_file_recognised", "great_expectations_suite"} <= checks
+
+
+def test_the_build_database_has_a_memory_limit_the_environment_can_raise(tmp_path: Path):
+    import duckdb
+
+    from pipelines.resources import resources_for
+    from pipelines.settings import load_settings
+
+    def shown(limit: str) -> str:  # as DuckDB displays a limit ('1GB' -> '953.6 MiB')
+        with duckdb.connect(config={"memory_limit": limit}) as conn:
+            return conn.execute("select current_setting('memory_limit')").fetchone()[0]
+
+    env = {"SCORECARD_DB": str(tmp_path / "w.duckdb")}
+    for environ, expected in ((env, "1GB"), ({**env, "SCORECARD_DUCKDB_MEMORY": "3GB"}, "3GB")):
+        settings = load_settings(environ)
+        assert settings.duckdb_config == {"memory_limit": expected}
+        with resources_for(settings)["duckdb"].get_connection() as conn:
+            limit = conn.execute("select current_setting('memory_limit')").fetchone()[0]
+        assert limit == shown(expected) != shown("2GB")
