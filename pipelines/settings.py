@@ -19,7 +19,7 @@ class Settings:
     disclosure_control: bool = True
     # DuckDB's memory limit for the build (SCORECARD_DUCKDB_MEMORY). Past it, DuckDB spills sorts
     # and joins to disk: without one it would take up to 80% of the machine's memory.
-    duckdb_memory_limit: str = "1GB"
+    duckdb_memory_limit: str = "750MB"
 
     @property
     def duckdb_config(self) -> dict[str, str]:

@@ -69,7 +69,7 @@ def test_the_build_database_has_a_memory_limit_the_environment_can_raise(tmp_pat
             return conn.execute("select current_setting('memory_limit')").fetchone()[0]
 
     env = {"SCORECARD_DB": str(tmp_path / "w.duckdb")}
-    for environ, expected in ((env, "1GB"), ({**env, "SCORECARD_DUCKDB_MEMORY": "3GB"}, "3GB")):
+    for environ, expected in ((env, "750MB"), ({**env, "SCORECARD_DUCKDB_MEMORY": "3GB"}, "3GB")):
         settings = load_settings(environ)
         assert settings.duckdb_config == {"memory_limit": expected}
         with resources_for(settings)["duckdb"].get_connection() as conn:
