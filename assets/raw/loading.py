@@ -137,8 +137,9 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
 
 def _read_ahead(read: Callable[[FileRef], FileRead], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, FileRead]]:
     """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
-    this one: reading (polars, hashing) and writing (DuckDB) release the GIL for most of their
-    work, so the two overlap on two cores. At most READ_AHEAD files wait in memory."""
+    this one: polars (reading) and DuckDB (writing) release the GIL for most of their work, so
+    they overlap on two cores (hashing child identifiers does not: it is pure Python). At most
+    READ_AHEAD files wait in memory."""
     if len(refs) < 2:
         yield from ((ref, read(ref)) for ref in refs)
         return
