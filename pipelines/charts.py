@@ -17,6 +17,7 @@ them (aggregate figures only).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 import json
@@ -597,6 +598,23 @@ def x_range(series: Series) -> list[str]:
     return [(first - pad).isoformat(), (last + pad).isoformat()]
 
 
+# Parts of a template that only other kinds of chart (maps, 3-D, polar, colour scales) use.
+_UNUSED_TEMPLATE_LAYOUT = ("polar", "ternary", "scene", "geo", "coloraxis", "colorscale")
+
+
+@functools.cache
+def chart_template() -> dict:
+    """Plotly's ``simple_white`` template, cut to what these charts use: its layout and its
+    defaults for scatter traces, the only kind drawn. Every figure copies its template, and the
+    whole one (defaults for 24 kinds of trace) made up half the time of building a figure; the
+    PNGs are byte for byte the same."""
+    import plotly.io as pio
+
+    full = pio.templates["simple_white"]
+    layout = {k: v for k, v in full.layout.to_plotly_json().items() if k not in _UNUSED_TEMPLATE_LAYOUT}
+    return {"layout": layout, "data": {"scatter": full.data.to_plotly_json()["scatter"]}}
+
+
 def build_figure(series: Series) -> go.Figure:
     indicator = series.indicator
     target = series.drawn_target
@@ -615,7 +633,7 @@ def build_figure(series: Series) -> go.Figure:
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
 
-    figure = go.Figure(traces, layout={"template": "simple_white"})  # (not the default template, then this)
+    figure = go.Figure(traces, layout={"template": chart_template()})
     tickvals, ticktext = x_ticks(series)
     figure.update_layout(
         height=PNG_HEIGHT,
@@ -786,7 +804,7 @@ def build_spc_figure(series: Series) -> go.Figure:
     subtitle = polarity_text(indicator)
     if spc_trial(series):
         subtitle += "   ·   Trial limits (fewer than 12 points)"
-    figure = go.Figure(traces, layout={"template": "simple_white"})
+    figure = go.Figure(traces, layout={"template": chart_template()})
     tickvals, ticktext = spc_ticks(series.spc)
     figure.update_layout(
         height=PNG_HEIGHT,

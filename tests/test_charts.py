@@ -314,6 +314,21 @@ def test_reusing_browser_tabs_draws_the_same_pngs_as_kaleido(tmp_path: Path, mon
     assert len(set(drawn[True])) == len(figures)  # five different images, not one drawn five times
 
 
+def test_the_chart_template_is_simple_white_for_the_scatter_traces_drawn(drawn_full) -> None:
+    import plotly.io as pio
+
+    _, files = drawn_full
+    full = pio.templates["simple_white"]
+    template = charts.chart_template()
+    assert template["data"] == {"scatter": full.data.to_plotly_json()["scatter"]}
+    assert template["layout"].items() <= full.layout.to_plotly_json().items()
+    for chart in files:  # every trace drawn is a scatter, the one kind the template keeps
+        for path in (chart.html, chart.spc_html):
+            if path is not None:
+                types = set(re.findall(r'"type":"(\w+)"', path.read_text(encoding="utf-8")))
+                assert types - {"date", "linear", "category", "log"} == {"scatter"}  # (less the axis types)
+
+
 class Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
