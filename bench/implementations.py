@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from bench.generate import FILES, ORGANISATIONS, Dataset
+from bench.generate import ORGANISATIONS, Dataset
 
 KINDS = ("annex_a_list3", "annex_a_list7", "annex_a_list2")
 SQL_OF_KIND = {"annex_a_list3": "referrals_monthly", "annex_a_list7": "cpp_monthly", "annex_a_list2": "eha_monthly"}
@@ -60,12 +61,14 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
     timings = {} if timings is None else timings
     timings.update(hmac=0.0, distinct_ids=0)
     keyed_hashes = record_level.keyed_hashes
+    adding = threading.Lock()  # files are read on worker threads
 
     def timed_hashes(values, key):  # to report how much of the reading is hashing
         tick = time.perf_counter()
         digests = keyed_hashes(values, key)
-        timings["hmac"] += time.perf_counter() - tick
-        timings["distinct_ids"] += len(digests)
+        with adding:
+            timings["hmac"] += time.perf_counter() - tick
+            timings["distinct_ids"] += len(digests)
         return digests
 
     record_level.keyed_hashes = timed_hashes
