@@ -16,6 +16,8 @@ them (aggregate figures only).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import functools
 import hashlib
@@ -23,8 +25,8 @@ import html
 import json
 import re
 import textwrap
+import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -933,30 +935,57 @@ def _png_renderer():
     return TabReusingKaleido
 
 
-def write_pngs(figures: list[tuple[go.Figure, Path]], reuse_tabs: bool = True) -> None:
-    """Render every PNG with one headless browser (PNG_TABS tabs), reporting failures (which
-    ``plotly.io.write_images`` drops silently). A browser per image (``write_image`` in a loop)
-    would cost ~2.5 s each."""
-    import asyncio
+class PngRenderer:
+    """One headless browser (PNG_TABS tabs) that draws PNGs, reporting failures (which
+    ``plotly.io.write_images`` drops silently); a browser per image would cost ~2.5 s each.
 
-    import kaleido
+    It starts on a thread of its own, with its own event loop, as soon as it is made, so its
+    ~3 s start-up can overlap the caller's work (building the figures). Use it as a context
+    manager: leaving it closes the browser.
+    """
 
-    specs = [{"fig": figure, "path": path,
-              "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT,
-                       "scale": PNG_SCALE}}
-             for figure, path in figures]
-    renderer = _png_renderer() if reuse_tabs else kaleido.Kaleido
+    def __init__(self, reuse_tabs: bool = True) -> None:
+        import kaleido
 
-    async def render() -> list:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="png-renderer", daemon=True)
+        self._thread.start()
         # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
-        async with renderer(mathjax=False, n=min(PNG_TABS, len(specs))) as browser:
-            return await browser.write_fig_from_object(specs, cancel_on_error=False)
+        self._browser = (_png_renderer() if reuse_tabs else kaleido.Kaleido)(mathjax=False, n=PNG_TABS)
+        self._started = self._run(self._browser.__aenter__())
 
-    # On a thread of its own, with its own event loop, whether or not the caller runs one.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        errors = thread.submit(asyncio.run, render()).result()
-    if errors:
-        raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
+    def _run(self, coroutine) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def draw(self, figures: list[tuple[go.Figure, Path]]) -> None:
+        specs = [{"fig": figure, "path": path,
+                  "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
+                 for figure, path in figures]
+        self._started.result()
+        errors = self._run(self._browser.write_fig_from_object(specs, cancel_on_error=False)).result()
+        if errors:
+            raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
+
+    def close(self) -> None:
+        try:
+            if self._started.exception() is None:  # (waits for the start-up to finish either way)
+                self._run(self._browser.__aexit__(None, None, None)).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def __enter__(self) -> PngRenderer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def write_pngs(figures: list[tuple[go.Figure, Path]], reuse_tabs: bool = True) -> None:
+    """Render every PNG with one headless browser."""
+    with PngRenderer(reuse_tabs) as renderer:
+        renderer.draw(figures)
 
 
 def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
@@ -972,6 +1001,18 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
         require_browser()  # before anything is removed, so a failed run leaves the last one
     charts_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(charts_dir)
+    # Nothing drawn before, so every chart will be: start the browser now, while the figures
+    # are built (otherwise only once it is known that some chart changed).
+    renderer = PngRenderer() if png and not previous else None
+    try:
+        return _write_charts(conn, charts_dir, png, disclosure_control, previous, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
+                  previous: dict[str, str], renderer: PngRenderer | None) -> list[ChartFile]:
     manifest: dict[str, str] = {}
     all_series = load_series(conn, disclosure_control)
     files: list[ChartFile] = []
@@ -1004,7 +1045,9 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
         html_path.parent.mkdir(exist_ok=True)
         write_html(figure, title, html_path)
     pngs = [(figure, png_path) for figure, _, _, png_path in to_draw if png_path is not None]
-    if pngs:
+    if pngs and renderer is not None:
+        renderer.draw(pngs)
+    elif pngs:
         write_pngs(pngs)
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     index = render_index(all_series, files, load_scorecard(conn), load_indicators(conn),
