@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import xlsxwriter
 
@@ -153,3 +154,41 @@ def test_a_record_level_file_outside_an_authority_folder_is_quarantined(tmp_path
     assert code == 1
     assert ("unsorted/episodes.csv: refused because a record-level file carries no local authority, so it must "
             "sit in a folder named after the authority's ONS code") in out.getvalue()
+
+
+def test_raw_rows_read_by_an_older_release_with_another_key_format_are_loaded_again(tmp_path):
+    """An earlier release stored child_key as 64 hex characters: those rows cannot be joined with
+    new ones, so a table whose columns changed is dropped and every file read again."""
+    from assets.raw.loading import FileRead, FileRef, sync_files
+    from pipelines.record_level import empty_frame
+
+    ref = FileRef("E06000057/annex_a.csv", None, "a" * 64, 100)
+    rows = empty_frame("annex_a_list3").with_columns(source_file=pl.lit(None, dtype=pl.String),
+                                                     source_sheet=pl.lit(None, dtype=pl.String))
+    new_row = pl.DataFrame({"area_code": ["E06000057"], "child_key": [42], "referral_date": [datetime(2020, 4, 1).date()],
+                            "source_row": [2], "source_file": [ref.path]}).select(
+        [pl.col(c).cast(t) if c in ("area_code", "child_key", "referral_date", "source_row", "source_file")
+         else pl.lit(None, t).alias(c) for c, t in rows.schema.items()])
+    read_calls = []
+
+    def read(file: FileRef) -> FileRead:
+        read_calls.append(file)
+        return FileRead(new_row, 1, [])
+
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
+        conn.execute("create schema raw")
+        conn.execute("create table raw.annex_a_list3 (area_code varchar, child_key varchar, referral_date date, "
+                     "referral_nfa boolean, neglect boolean, source_row bigint, source_file varchar, "
+                     "source_sheet varchar, source_sha256 varchar)")
+        conn.execute("insert into raw.annex_a_list3 values ('E06000057', repeat('f', 64), date '2020-04-01', null, "
+                     f"null, 2, '{ref.path}', null, '{ref.sha256}')")  # the same file, unchanged
+        outcome = sync_files(conn, table="raw.annex_a_list3", source="record_level", layout="annex_a_list3",
+                             files=[ref], read=read, empty=rows, out_dir=tmp_path / "out")
+        assert read_calls == [ref] and outcome.loaded == [ref] and not outcome.unchanged
+        assert conn.execute("select child_key from raw.annex_a_list3").fetchall() == [(42,)]
+        [(detail,)] = conn.execute("select detail from raw.load_ledger where status = 'reset'").fetchall()
+        assert "child_key" in detail and "every file is loaded again" in detail
+        # The next build finds the table as it reads it: the unchanged file is not read again.
+        again = sync_files(conn, table="raw.annex_a_list3", source="record_level", layout="annex_a_list3",
+                           files=[ref], read=read, empty=rows, out_dir=tmp_path / "out")
+        assert again.unchanged == [ref] and len(read_calls) == 1

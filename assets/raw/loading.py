@@ -9,7 +9,8 @@ sha256. A build then, for each source table:
   transaction, read ahead on worker threads meanwhile);
 - quarantines a file that fails: nothing from it is loaded, its last good version (if any)
   stays in use, and a report lists every problem;
-- retires the rows of a file that is no longer there, and says so.
+- retires the rows of a file that is no longer there, and says so;
+- reloads every file when a new release reads them into other columns or types.
 
 Every outcome is a row in ``raw.load_ledger``: path, sheet, size, sha256, source, layout,
 status, rows read, rows accepted, problems and time.
@@ -135,6 +136,27 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
             for row, other_file, other_row in clashes]
 
 
+def _columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(name, kind) for name, kind, *_ in conn.execute(f"describe {relation}").fetchall()]
+
+
+def _reset_if_columns_changed(conn: duckdb.DuckDBPyConnection, table: str, source: str, layout: str) -> None:
+    """Drop ``table`` if a new release reads its files into other columns or types (``_empty``
+    holds the new ones): rows read by the old code cannot be mixed with the new (a changed key
+    format would split a child in two), so every file is loaded again, and the ledger says why."""
+    schema, name = table.split(".")
+    exists = conn.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                          [schema, name]).fetchone()[0]
+    if not exists or (before := _columns(conn, table)) == (after := _columns(conn, "_empty")):
+        return
+    changed = sorted({column for column, _ in set(before) ^ set(after)})
+    conn.execute("begin transaction")
+    conn.execute(f"drop table {table}")
+    _record(conn, None, table, None, source, layout, "reset", 0, 0, 0,
+            f"the table's columns changed ({', '.join(changed)}): every file is loaded again")
+    conn.execute("commit")
+
+
 def _read_ahead(read: Callable[[FileRef], FileRead], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, FileRead]]:
     """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
     this one: polars (reading) and DuckDB (writing) release the GIL for most of their work, so
@@ -158,12 +180,15 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
                key: Sequence[str] = ()) -> SyncOutcome:
     """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring)."""
     conn.execute(LEDGER_DDL)
+    outcome = SyncOutcome()
     conn.register("_empty", empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)).to_arrow())
-    conn.execute(f"create table if not exists {table} as select * from _empty")
-    conn.unregister("_empty")
+    try:
+        _reset_if_columns_changed(conn, table, source, layout)
+        conn.execute(f"create table if not exists {table} as select * from _empty")
+    finally:
+        conn.unregister("_empty")
     held = {(path, sheet): sha for path, sheet, sha in conn.execute(
         f"select distinct source_file, source_sheet, source_sha256 from {table}").fetchall()}
-    outcome = SyncOutcome()
 
     current = {(ref.path, ref.sheet) for ref in files}
     for (path, sheet) in sorted(set(held) - current, key=str):
