@@ -120,12 +120,14 @@ def indicator_values() -> list[dict]:
 
 
 def target(area_code: str, indicator_id: str, baseline: tuple[str, date, float],
-           target_value: float, due: date, illustrative: bool, note: str | None) -> dict:
+           target_value: float, due: date, illustrative: bool, note: str | None, *,
+           baseline_stated: bool = False, areas: dict[str, dict] = AREAS) -> dict:
+    """A marts.targets row (tests/test_report.py builds its own with these too)."""
     period, baseline_date, baseline_value = baseline
-    return {"partnership": AREAS[area_code]["partnership"], "area_code": area_code,
+    return {"partnership": areas[area_code]["partnership"], "area_code": area_code,
             "indicator_id": indicator_id, "baseline_period": period,
             "baseline_date": baseline_date, "baseline_value": baseline_value,
-            "baseline_stated": False, "target_value": target_value, "target_date": due,
+            "baseline_stated": baseline_stated, "target_value": target_value, "target_date": due,
             "amber_tolerance_pct": 5.0, "illustrative": illustrative, "note": note,
             "source": "strategy"}
 

@@ -25,7 +25,8 @@ from pipelines import report
 from pipelines.charts import write_charts
 from pipelines.contract import MARTS_BY_NAME
 from pipelines.report import Disclosure, write_reports
-from tests.test_charts import create_table_sql, has_chromium, insert
+from tests.test_charts import create_table_sql, has_chromium, indicator, insert
+from tests.test_charts import target as chart_target
 
 NORTHUMBERLAND, HARTLEPOOL, STOCKTON, ENGLAND = "E06000057", "E06000001", "E06000004", "E92000001"
 NOTE = "A rise is expected at first as recognition of neglect improves."
@@ -48,12 +49,6 @@ PARTNERSHIP_AREAS = [
 
 TABLES = ("marts.indicators", "marts.indicator_values", "marts.targets", "marts.scorecard",
           "marts.benchmarks", "marts.spc", "marts.contributory_factors")
-
-
-def indicator(indicator_id: str, name: str, unit: str, polarity: str, period_type: str) -> dict:
-    return {"indicator_id": indicator_id, "name": name, "family": "f", "unit": unit,
-            "polarity": polarity, "definition": "d", "source": "s",
-            "headline_period_type": period_type}
 
 
 INDICATORS = [
@@ -136,15 +131,8 @@ def indicator_values() -> list[dict]:
     return rows
 
 
-def target(area_code: str, indicator_id: str, baseline: tuple[str, date, float],
-           target_value: float, due: date, illustrative: bool, note: str | None) -> dict:
-    period, baseline_date, baseline_value = baseline
-    return {"partnership": AREAS[area_code]["partnership"], "area_code": area_code,
-            "indicator_id": indicator_id, "baseline_period": period,
-            "baseline_date": baseline_date, "baseline_value": baseline_value,
-            "baseline_stated": True, "target_value": target_value, "target_date": due,
-            "amber_tolerance_pct": 5.0, "illustrative": illustrative, "note": note,
-            "source": "strategy"}
+def target(*args, **kwargs) -> dict:
+    return chart_target(*args, baseline_stated=True, areas=AREAS, **kwargs)
 
 
 TARGETS = [
