@@ -104,7 +104,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
 
     import assets.raw.record_level as raw_asset
     from assets.raw.loading import sync_files
-    from pipelines.record_level import empty_frame, monthly_measures
+    from pipelines.record_level import monthly_measures
     from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
 
@@ -129,11 +129,9 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     conn.execute("create schema if not exists raw")
     problems = 0
     for kind in RECORD_LEVEL_TABLES:
-        empty = empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
-                                               source_sheet=pl.lit(None, dtype=pl.String))
         outcome = sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind,
                              files=refs.get(kind, []), read=lambda ref, kind=kind: read(ref, kind),
-                             empty=empty, out_dir=out_dir)
+                             empty=raw_asset.raw_table_frame(kind), out_dir=out_dir)
         problems += len(outcome.problems)
     if problems:
         raise AssertionError(f"the project found {problems} problems in generated files: the build would "

@@ -160,11 +160,10 @@ def test_raw_rows_read_by_an_older_release_with_another_key_format_are_loaded_ag
     """An earlier release stored child_key as 64 hex characters: those rows cannot be joined with
     new ones, so a table whose columns changed is dropped and every file read again."""
     from assets.raw.loading import FileRead, FileRef, sync_files
-    from pipelines.record_level import empty_frame
+    from assets.raw.record_level import raw_table_frame
 
     ref = FileRef("E06000057/annex_a.csv", None, "a" * 64, 100)
-    rows = empty_frame("annex_a_list3").with_columns(source_file=pl.lit(None, dtype=pl.String),
-                                                     source_sheet=pl.lit(None, dtype=pl.String))
+    rows = raw_table_frame("annex_a_list3")
     new_row = pl.DataFrame({"area_code": ["E06000057"], "child_key": [42], "referral_date": [datetime(2020, 4, 1).date()],
                             "source_row": [2], "source_file": [ref.path]}).select(
         [pl.col(c).cast(t) if c in ("area_code", "child_key", "referral_date", "source_row", "source_file")

@@ -60,7 +60,10 @@ class FileRef:
 
 @dataclass(frozen=True)
 class FileRead:
-    """One file's rows, typed (meaningful only without problems), and how many rows were read."""
+    """One file's rows, typed (meaningful only without problems), and how many rows were read.
+
+    The rows may leave out ``source_file`` and ``source_sheet``: ``sync_files`` writes them from
+    the file's ref (a reader whose messages name them keeps its own)."""
 
     rows: pl.DataFrame
     rows_read: int
@@ -215,10 +218,16 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
                 if replacing:  # (a new file has no rows to replace: skip scanning the table)
                     conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}",
                                  [ref.path, ref.sheet])
+                # Where the rows came from, from the ref: what the reader did not write in itself
+                # (constants here, rather than a column of copies in every row read).
+                provenance = {name: value for name, value in (("source_file", ref.path), ("source_sheet", ref.sheet),
+                                                              ("source_sha256", ref.sha256))
+                              if name not in result.rows.columns}
+                stamped = "".join(f", ?::varchar as {name}" for name in provenance)
                 conn.register("_incoming", result.rows.to_arrow())
                 try:
-                    conn.execute(f"insert into {table} by name select *, ?::varchar as source_sha256 from _incoming",
-                                 [ref.sha256])
+                    conn.execute(f"insert into {table} by name select *{stamped} from _incoming",
+                                 list(provenance.values()))
                 finally:
                     conn.unregister("_incoming")
                 _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", result.rows_read,

@@ -47,8 +47,13 @@ def read_record_file(raw_dir: Path, ref: FileRef, kind: str, key: str | None) ->
               if t.kind == kind and t.sheet == ref.sheet]
     frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
     problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
-    rows = frame.with_columns(source_file=pl.lit(ref.path), source_sheet=pl.lit(ref.sheet, dtype=pl.String))
-    return FileRead(rows, frame.height, problems)
+    return FileRead(frame, frame.height, problems)  # (sync_files adds source_file and source_sheet)
+
+
+def raw_table_frame(kind: str) -> pl.DataFrame:
+    """The empty frame ``raw.<kind>`` is created from: the kind's columns and where each row came from."""
+    return empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
+                                          source_sheet=pl.lit(None, dtype=pl.String))
 
 
 @dg.asset(
@@ -72,13 +77,11 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
                   "replaced by a keyed hash as they are read, and the same key must be used every time."))
         loaded = {}
         for kind in RECORD_LEVEL_TABLES:
-            empty = empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
-                                                   source_sheet=pl.lit(None, dtype=pl.String))
             try:
                 outcome = sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind,
                                      files=files_of(conn, "record_level", kind),
                                      read=lambda ref, kind=kind: read_record_file(settings.raw_dir, ref, kind, key),
-                                     empty=empty, out_dir=settings.out_dir)
+                                     empty=raw_table_frame(kind), out_dir=settings.out_dir)
             except PseudonymKeyMissing as missing:
                 raise dg.Failure(description=str(missing)) from None
             combined.loaded += outcome.loaded
