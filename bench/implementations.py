@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -97,13 +98,12 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
 
 def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """What the assets raw.record_level and core.record_level_measures do, minus Dagster: for every
-    kind, ``sync_files`` with ``read_record_file`` (file by file: read, check, pseudonymise on
-    worker threads; written with their ledger rows, a batch of files per transaction), then
-    ``monthly_measures``."""
+    kind, ``sync_record_level`` with ``read_record_file`` (file by file: read, check, pseudonymise
+    and write a Parquet file on worker threads; listed with their ledger rows, a batch of files
+    per transaction), then ``monthly_measures``."""
     import duckdb
 
     import assets.raw.record_level as raw_asset
-    from assets.raw.loading import sync_files
     from pipelines.record_level import monthly_measures
     from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
@@ -112,6 +112,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     database = workdir / "build.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(workdir / "record_level", ignore_errors=True)
     out_dir = workdir / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     read_seconds: list[float] = []  # per file (files are read on worker threads: list.append is atomic)
@@ -129,9 +130,8 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     conn.execute("create schema if not exists raw")
     problems = 0
     for kind in RECORD_LEVEL_TABLES:
-        outcome = sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind,
-                             files=refs.get(kind, []), read=lambda ref, kind=kind: read(ref, kind),
-                             empty=raw_asset.raw_table_frame(kind), out_dir=out_dir)
+        outcome = raw_asset.sync_record_level(conn, kind, refs.get(kind, []), lambda ref, kind=kind: read(ref, kind),
+                                              BENCH_KEY, out_dir, workdir / "record_level")
         problems += len(outcome.problems)
     if problems:
         raise AssertionError(f"the project found {problems} problems in generated files: the build would "

@@ -42,6 +42,7 @@ from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_
 from expectations.partner_returns import Problem
 from pipelines.periods import parse_date
 from pipelines.settings import SQL_DIR
+from pipelines.siphash import MASK64, siphash24
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
                "ssda903_episodes", "ssda903_header", "hub_log"]
@@ -424,55 +425,51 @@ _KEY_MISSING = ("record-level data holds child identifiers, but no pseudonymisat
                 "key gives every child a new child_key)")
 
 
-PSEUDONYM_BYTES = 8  # child_key is a 64-bit integer
+PSEUDONYM_SCHEME = "SipHash-2-4"  # how child_key is made: stamped on every raw table of child_keys
 
 
-def _blake2b_key(key: str | bytes) -> bytes:
-    """The pseudonymisation key as BLAKE2b takes it: UTF-8 bytes, at most 64 (a longer key is
-    hashed to 64 bytes first, as HMAC does with a key longer than its block)."""
+def _siphash_key(key: str | bytes) -> bytes:
+    """The 16-byte SipHash key made from the pseudonymisation key: its (UTF-8) BLAKE2b hash,
+    16 bytes long, so a key of any length gives a full-strength SipHash key."""
     secret = key.encode("utf-8") if isinstance(key, str) else bytes(key)
-    return secret if len(secret) <= 64 else hashlib.blake2b(secret).digest()
+    return hashlib.blake2b(secret, digest_size=16, person=b"child_key").digest()
 
 
-def keyed_hashes(values: Sequence[str], key: str | bytes) -> np.ndarray:
-    """Each value's (UTF-8) keyed BLAKE2b hash with an 8-byte digest (RFC 7693's keyed mode: a
-    MAC, as HMAC is), as signed big-endian 64-bit integers: the same as
-    ``int.from_bytes(hashlib.blake2b(value, key=key, digest_size=8).digest(), "big", signed=True)``.
+def keyed_hashes(values: pl.Series, key: str | bytes) -> np.ndarray:
+    """Each value's (UTF-8) SipHash-2-4 under the pseudonymisation key, as signed 64-bit integers:
+    ``pipelines.siphash.siphash24_scalar(_siphash_key(key), value)`` read as a signed integer.
 
-    64 bits: an 8-byte integer is what DuckDB groups, sorts and joins fastest, and takes an
-    eighth of the space of a 64-character hex digest. Two of n children share a key with a
-    chance of about n^2 / 2^65: one in 370,000 for ten million children. Keyed BLAKE2b rather
-    than HMAC-SHA256: one hash per value, not two, so about 0.5 µs a value instead of 0.9 µs
-    (the hashing is most of the cost of reading national-scale extracts). The keyed state is
-    set up once and copied for each value.
+    SipHash is a keyed pseudorandom function (a MAC, as HMAC is) made for short inputs: without
+    the key a child_key can be neither reversed nor recomputed from a guessed identifier.
+    64 bits: an 8-byte integer is what DuckDB groups, sorts and joins fastest. Two of n children
+    share a key with a chance of about n^2 / 2^65: one in 370,000 for ten million children.
+    Hashed a block of identifiers at a time in numpy (``pipelines.siphash``): ~0.15 µs an
+    identifier without holding the GIL, where hashlib's keyed BLAKE2b took ~0.5 µs holding it,
+    and hashing was most of the cost of reading national-scale extracts.
     """
-    keyed = hashlib.blake2b(key=_blake2b_key(key), digest_size=PSEUDONYM_BYTES)
-    start = keyed.copy
-    digests = []
-    append = digests.append
-    for value in values:
-        state = start()
-        state.update(value.encode("utf-8"))
-        append(state.digest())
-    return np.frombuffer(b"".join(digests), dtype=">i8").astype(np.int64)
+    hashed = siphash24(_siphash_key(key), values.cast(pl.String).to_arrow())
+    return hashed.view(np.int64)
+
+
+def pseudonym_check(key: str | bytes) -> str:
+    """A short value that changes when the key does and tells nothing about it (the keyed hash
+    of a fixed text): stamped on raw tables so that rows keyed two ways are never mixed."""
+    check = keyed_hashes(pl.Series(["neglect-scorecard key check"]), key)[0]
+    return f"{PSEUDONYM_SCHEME}, key check {int(check) & MASK64:016x}"
 
 
 def pseudonymise(ids: pl.Series, key: str | bytes | None) -> pl.Series:
     """Each identifier replaced by its ``child_key`` (``keyed_hashes``, Int64); nulls stay null.
 
-    Each distinct identifier is hashed once and the keys are mapped back, so millions of rows
-    about tens of thousands of children cost tens of thousands of hashes. The same key gives the
-    same child the same ``child_key`` in every file and every run; without the key the hash cannot
-    be reversed or recomputed from a guessed identifier.
+    The same key gives the same child the same ``child_key`` in every file and every run.
     """
     values = ids.cast(pl.String)
-    distinct = values.drop_nulls().unique()
-    if distinct.is_empty():
+    if values.null_count() == values.len():
         return values.cast(pl.Int64)
     if not key:
         raise PseudonymKeyMissing(_KEY_MISSING)
-    hashed = pl.Series(keyed_hashes(distinct.to_list(), key), dtype=pl.Int64)
-    return values.replace_strict(distinct, hashed, default=None, return_dtype=pl.Int64)
+    hashed = pl.Series(ids.name, keyed_hashes(values, key), dtype=pl.Int64)
+    return hashed.set(values.is_null(), None) if values.null_count() else hashed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,44 +673,48 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
     """Cells as written -> for each field, its typed values and whether each cell is blank
     (``<name>__blank__``).
 
-    Cells are cleaned (``_clean_text``) and parsed once per distinct text, and mapped back;
-    the work is batched over the fields, so a file costs a handful of polars calls. Child
-    identifiers are normalised (``_normalise_id``) and, given a key, replaced by their keyed
-    hash here (``pseudonymise``); without a key they are left as they are, for the caller to refuse.
+    Coded cells and dates are cleaned (``_clean_text``) and parsed once per distinct text, and
+    mapped back; the work is batched over the fields, so a file costs a handful of polars calls.
+    Child identifiers, nearly one per row, are cleaned and normalised (``_normalise_id``) row by
+    row and, given a key, replaced by their keyed hash here (``pseudonymise``); without a key
+    they are left as they are, for the caller to refuse.
     """
-    names = [item.name for item in fields]
-    if not names:
+    if not fields:
         return below.clear().select()
-    distinct_lists = below.select(pl.col(name).drop_nulls().unique().implode() for name in names)
-    distinct = {name: distinct_lists[name][0] for name in names}
-    lengths = [distinct[name].len() for name in names]
-    cleaning = pl.select(pl.concat([distinct[name] for name in names]).alias("text")).with_columns(
-        cleaned=_clean_text(pl.col("text"))).with_columns(normalised=_normalise_id(pl.col("cleaned")))
-    joined, offset = below, 0
-    for item, length in zip(fields, lengths):
-        part = cleaning.slice(offset, length)
-        offset += length
-        texts = distinct[item.name]
-        if item.parser == "id":
-            dtype: pl.DataType = pl.Int64()
-            parsed = part["normalised"]
-            if key and parsed.null_count() < parsed.len():
-                digests = pl.Series(keyed_hashes(parsed.fill_null("").to_list(), key), dtype=pl.Int64)
-                parsed = pl.select(pl.when(parsed.is_not_null()).then(digests)).to_series()
-            else:  # no key: the table is refused (PseudonymKeyMissing) if it holds any identifier
-                parsed = parsed.cast(pl.Int64, strict=False)
-        elif item.parser == "date":
-            dtype = pl.Date()
-            parsed = _parse_dates(part["cleaned"])
-        else:
-            _, dtype, _ = _PARSERS[item.parser]
-            parse = _CACHED_PARSERS[item.parser]
-            parsed = pl.Series([None if text is None else parse(text) for text in part["cleaned"].to_list()],
-                               dtype=dtype)
-        # mapped back by a join (much faster than replace_strict), in the rows' order
-        mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed.cast(dtype),
-                                item.name + _BLANK: part["cleaned"].is_null()})
-        joined = joined.join(mapping, left_on=item.name, right_on="text", how="left", maintain_order="left")
+    coded = [item for item in fields if item.parser != "id"]
+    joined = below
+    if coded:
+        distinct_lists = below.select(pl.col(item.name).drop_nulls().unique().implode() for item in coded)
+        distinct = {item.name: distinct_lists[item.name][0] for item in coded}
+        cleaning = pl.LazyFrame({"text": pl.concat([distinct[item.name] for item in coded])}).select(
+            cleaned=_clean_text(pl.col("text"))).collect()
+        offset = 0
+        for item in coded:
+            texts = distinct[item.name]
+            cleaned = cleaning["cleaned"].slice(offset, texts.len())
+            offset += texts.len()
+            if item.parser == "date":
+                dtype: pl.DataType = pl.Date()
+                parsed = _parse_dates(cleaned)
+            else:
+                _, dtype, _ = _PARSERS[item.parser]
+                parse = _CACHED_PARSERS[item.parser]
+                parsed = pl.Series([None if text is None else parse(text) for text in cleaned.to_list()], dtype=dtype)
+            # mapped back by a join (much faster than replace_strict), in the rows' order
+            mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed.cast(dtype),
+                                    item.name + _BLANK: cleaned.is_null()})
+            joined = joined.join(mapping, left_on=item.name, right_on="text", how="left", maintain_order="left")
+    for item in fields:
+        if item.parser != "id":
+            continue
+        # (lazily: the optimiser computes the cleaned text once, where an eager select computes it
+        # for every use in the expression, three times slower)
+        identifiers = below.lazy().select(_normalise_id(_clean_text(pl.col(item.name)))).collect().to_series()
+        if key and identifiers.null_count() < identifiers.len():
+            parsed = pseudonymise(identifiers, key)
+        else:  # no key: the table is refused (PseudonymKeyMissing) if it holds any identifier
+            parsed = identifiers.cast(pl.Int64, strict=False)
+        joined = joined.with_columns(parsed.alias(item.name + _PARSED), identifiers.is_null().alias(item.name + _BLANK))
     return joined.select(
         *(pl.col(item.name + _PARSED).alias(item.name) for item in fields),
         *((pl.col(item.name).is_null() | pl.col(item.name + _BLANK)).alias(item.name + _BLANK) for item in fields),

@@ -36,6 +36,12 @@ class Settings:
         return self.db_path.with_name(f".{self.db_path.stem}.build{self.db_path.suffix}")
 
     @property
+    def record_level_dir(self) -> Path:
+        """Record-level raw rows, as Parquet files (``assets.raw.row_stores``): beside the build
+        database, never published."""
+        return self.db_path.with_name(f".{self.db_path.stem}.record_level")
+
+    @property
     def charts_dir(self) -> Path:
         return self.out_dir / "charts"
 
@@ -49,7 +55,8 @@ class Settings:
 
 
 def pseudonym_key(environ: dict[str, str] | None = None) -> str | None:
-    """The key child identifiers are pseudonymised with (keyed BLAKE2b); None when unset.
+    """The key child identifiers are pseudonymised with (``pipelines.record_level.keyed_hashes``);
+    None when unset.
 
     Read at the moment it is needed, and never stored in a resource's config, so it appears
     in no Dagster page or log.

@@ -82,8 +82,10 @@ def publish(build_db: Path, published_db: Path) -> None:
     staging.unlink(missing_ok=True)
     shutil.copyfile(build_db, staging)
     with duckdb.connect(str(staging)) as conn:
-        for table in RECORD_LEVEL_TABLES:
-            conn.execute(f"drop table if exists raw.{table}")
+        for table in RECORD_LEVEL_TABLES:  # views over Parquet files (assets.raw.row_stores), and their lists
+            conn.execute(f"drop view if exists raw.{table}")
+            for relation in (table, f"{table}__files", f"{table}__empty"):
+                conn.execute(f"drop table if exists raw.{relation}")
         conn.execute("checkpoint")
     # Dropped tables leave free blocks holding their old bytes; a fresh copy leaves them behind.
     compacted = published_db.with_name(f".{published_db.name}.compacted")

@@ -3,7 +3,7 @@
 import contextlib
 import io
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,6 +11,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
+from assets.raw.loading import FileRead, FileRef
+from assets.raw.record_level import raw_table_frame, sync_record_level
 from tests.conftest import STRATEGIES, make_settings, run_cli
 
 KEY = "a-test-key-that-is-not-a-secret"
@@ -108,9 +110,16 @@ def test_no_child_identifier_name_birth_date_postcode_or_worker_leaves_the_build
     found = []
     for database in (settings.db_path, settings.build_db_path):
         with duckdb.connect(str(database), read_only=True) as conn:
-            for schema, table in conn.execute("select schema_name, table_name from duckdb_tables()").fetchall():
+            for schema, table in conn.execute("select schema_name, table_name from duckdb_tables() union all "
+                                              "select schema_name, view_name from duckdb_views() "
+                                              "where not internal").fetchall():
                 text = "\n".join(str(row) for row in conn.execute(f"select * from {schema}.{table}").fetchall())
                 found += [(database.name, table, s) for s in secrets if s in text]
+    parquet_files = list(settings.record_level_dir.rglob("*.parquet"))
+    assert parquet_files
+    for path in parquet_files:
+        text = "\n".join(str(row) for row in pl.read_parquet(path).rows())
+        found += [(str(path), s) for s in secrets if s in text]
     for path in settings.out_dir.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".md", ".json", ".txt", ".csv"}:
             text = path.read_text(encoding="utf-8", errors="ignore")
@@ -122,11 +131,13 @@ def test_no_child_identifier_name_birth_date_postcode_or_worker_leaves_the_build
 def test_record_level_tables_are_not_published(record_build):
     settings, _, _ = record_build
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
-        published = {t for (t,) in conn.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
-    assert not published & {"annex_a_list3", "annex_a_list7", "ssda903_episodes"}
+        published = {t for (t,) in conn.execute("select table_name from duckdb_tables() where schema_name = 'raw' "
+                                                "union all select view_name from duckdb_views() where schema_name = 'raw'"
+                                                ).fetchall()}
+    assert published and not {t for t in published if t.startswith(("annex_a", "ssda903", "hub_log"))}
     with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
         keys = conn.execute("select child_key from raw.annex_a_list3").fetchall()
-    assert len(keys) == 4 and all(isinstance(k, int) and k != 0 for (k,) in keys)  # keyed BLAKE2b, 64 bits
+    assert len(keys) == 4 and all(isinstance(k, int) and k != 0 for (k,) in keys)  # SipHash-2-4, 64 bits
 
 
 def test_without_the_key_the_build_stops_and_says_how_to_fix_it(record_build, tmp_path):
@@ -156,24 +167,43 @@ def test_a_record_level_file_outside_an_authority_folder_is_quarantined(tmp_path
             "sit in a folder named after the authority's ONS code") in out.getvalue()
 
 
-def test_raw_rows_read_by_an_older_release_with_another_key_format_are_loaded_again(tmp_path):
-    """An earlier release stored child_key as 64 hex characters: those rows cannot be joined with
-    new ones, so a table whose columns changed is dropped and every file read again."""
-    from assets.raw.loading import FileRead, FileRef, sync_files
-    from assets.raw.record_level import raw_table_frame
+def referral_rows(*child_keys: int) -> pl.DataFrame:
+    """raw.annex_a_list3 rows as the reader gives them (no provenance), one per child key."""
+    return raw_table_frame("annex_a_list3").drop("source_file", "source_sheet").vstack(pl.DataFrame({
+        "area_code": ["E06000057"] * len(child_keys), "child_key": list(child_keys),
+        "referral_date": [date(2020, 4, 1)] * len(child_keys), "source_row": list(range(2, 2 + len(child_keys)))},
+    ).with_columns(referral_nfa=pl.lit(None, pl.Boolean), neglect=pl.lit(None, pl.Boolean)).select(
+        raw_table_frame("annex_a_list3").drop("source_file", "source_sheet").columns))
 
+
+class Reader:
+    """A stand-in for the record-level reader: each file's rows from a dict, the calls counted."""
+
+    def __init__(self, rows: dict[str, pl.DataFrame]):
+        self.rows, self.calls = rows, []
+
+    def __call__(self, ref: FileRef) -> FileRead:
+        self.calls.append(ref.path)
+        if isinstance(self.rows[ref.path], Exception):
+            raise self.rows[ref.path]
+        return FileRead(self.rows[ref.path], self.rows[ref.path].height, [])
+
+
+def sync_referrals(conn, tmp_path, refs, reader, key=KEY):
+    conn.execute("create schema if not exists raw")
+    return sync_record_level(conn, "annex_a_list3", refs, reader, key, tmp_path / "out", tmp_path / "record_level")
+
+
+def ledger(conn, status):
+    return conn.execute("select path, detail from raw.load_ledger where status = ? order by recorded_at",
+                        [status]).fetchall()
+
+
+def test_raw_rows_kept_in_a_table_by_an_older_release_are_loaded_again(tmp_path):
+    """An earlier release kept record-level rows in a DuckDB table, child_key as 64 hex characters:
+    those rows cannot be joined with new ones, so the table is dropped and every file read again."""
     ref = FileRef("E06000057/annex_a.csv", None, "a" * 64, 100)
-    rows = raw_table_frame("annex_a_list3")
-    new_row = pl.DataFrame({"area_code": ["E06000057"], "child_key": [42], "referral_date": [datetime(2020, 4, 1).date()],
-                            "source_row": [2], "source_file": [ref.path]}).select(
-        [pl.col(c).cast(t) if c in ("area_code", "child_key", "referral_date", "source_row", "source_file")
-         else pl.lit(None, t).alias(c) for c, t in rows.schema.items()])
-    read_calls = []
-
-    def read(file: FileRef) -> FileRead:
-        read_calls.append(file)
-        return FileRead(new_row, 1, [])
-
+    reader = Reader({ref.path: referral_rows(42)})
     with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
         conn.execute("create schema raw")
         conn.execute("create table raw.annex_a_list3 (area_code varchar, child_key varchar, referral_date date, "
@@ -181,13 +211,72 @@ def test_raw_rows_read_by_an_older_release_with_another_key_format_are_loaded_ag
                      "source_sheet varchar, source_sha256 varchar)")
         conn.execute("insert into raw.annex_a_list3 values ('E06000057', repeat('f', 64), date '2020-04-01', null, "
                      f"null, 2, '{ref.path}', null, '{ref.sha256}')")  # the same file, unchanged
-        outcome = sync_files(conn, table="raw.annex_a_list3", source="record_level", layout="annex_a_list3",
-                             files=[ref], read=read, empty=rows, out_dir=tmp_path / "out")
-        assert read_calls == [ref] and outcome.loaded == [ref] and not outcome.unchanged
-        assert conn.execute("select child_key from raw.annex_a_list3").fetchall() == [(42,)]
-        [(detail,)] = conn.execute("select detail from raw.load_ledger where status = 'reset'").fetchall()
-        assert "child_key" in detail and "every file is loaded again" in detail
-        # The next build finds the table as it reads it: the unchanged file is not read again.
-        again = sync_files(conn, table="raw.annex_a_list3", source="record_level", layout="annex_a_list3",
-                           files=[ref], read=read, empty=rows, out_dir=tmp_path / "out")
-        assert again.unchanged == [ref] and len(read_calls) == 1
+        outcome = sync_referrals(conn, tmp_path, [ref], reader)
+        assert reader.calls == [ref.path] and outcome.loaded == [ref] and not outcome.unchanged
+        assert conn.execute("select child_key, source_file from raw.annex_a_list3").fetchall() == [(42, ref.path)]
+        [(_, detail)] = ledger(conn, "reset")
+        assert detail == ("the rows are now kept as Parquet files beside the build database: every file is "
+                          "loaded again")
+        # The next build finds the rows as it reads them: the unchanged file is not read again.
+        again = sync_referrals(conn, tmp_path, [ref], reader)
+        assert again.unchanged == [ref] and len(reader.calls) == 1
+
+
+def test_a_new_pseudonymisation_key_loads_every_file_again(tmp_path):
+    """Rows keyed with two keys would split every child in two: a new key empties the table first."""
+    ref = FileRef("E06000057/annex_a.csv", None, "a" * 64, 100)
+    reader = Reader({ref.path: referral_rows(42)})
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
+        sync_referrals(conn, tmp_path, [ref], reader)
+        assert sync_referrals(conn, tmp_path, [ref], reader).unchanged == [ref]
+        outcome = sync_referrals(conn, tmp_path, [ref], reader, key="a new key")
+        assert outcome.loaded == [ref] and reader.calls == [ref.path, ref.path]
+        [(_, detail)] = ledger(conn, "reset")
+        assert detail.startswith("the way rows are read changed (now: SipHash-2-4, key check ")
+        assert KEY not in detail and "a new key" not in detail
+        assert conn.execute("select count(*) from raw.annex_a_list3").fetchone()[0] == 1
+
+
+def test_record_level_rows_are_kept_as_one_parquet_file_per_source_file(tmp_path):
+    first, second = (FileRef(f"E0600005{i}/annex_a.csv", None, str(i) * 64, 100) for i in (7, 8))
+    folder = tmp_path / "record_level" / "annex_a_list3"
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
+        sync_referrals(conn, tmp_path, [first, second], Reader({first.path: referral_rows(1, 2),
+                                                                second.path: referral_rows(3)}))
+        assert len(list(folder.iterdir())) == 2
+        assert conn.execute("select source_file, count(*) from raw.annex_a_list3 group by all order by 1"
+                            ).fetchall() == [(first.path, 2), (second.path, 1)]
+        # A new version of the first file replaces its rows and its Parquet file.
+        changed = FileRef(first.path, None, "c" * 64, 100)
+        outcome = sync_referrals(conn, tmp_path, [changed, second], Reader({first.path: referral_rows(5)}))
+        assert outcome.loaded == [changed] and outcome.unchanged == [second]
+        assert conn.execute("select source_sha256, child_key from raw.annex_a_list3 where source_file = ?",
+                            [first.path]).fetchall() == [(changed.sha256, 5)]
+        assert len(list(folder.iterdir())) == 2
+        # A file gone from the raw folder: its rows and its Parquet file are retired.
+        assert sync_referrals(conn, tmp_path, [second], Reader({})).retired == [(first.path, None, 1)]
+        assert conn.execute("select distinct source_file from raw.annex_a_list3").fetchall() == [(second.path,)]
+        assert len(list(folder.iterdir())) == 1
+
+
+def test_a_build_stopped_part_way_leaves_the_rows_as_they_were(tmp_path):
+    """Files staged by a build that fails before its commit are not listed, not seen, and deleted
+    by the next build, which loads them properly."""
+    refs = [FileRef(f"E0600005{i}/annex_a.csv", None, str(i) * 64, 100) for i in range(3)]
+    folder = tmp_path / "record_level" / "annex_a_list3"
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
+        sync_referrals(conn, tmp_path, refs[:1], Reader({refs[0].path: referral_rows(1)}))
+        before = conn.execute("select * from raw.annex_a_list3").fetchall()
+        failing = Reader({refs[0].path: referral_rows(9), refs[1].path: referral_rows(2),
+                          refs[2].path: OSError("disk gone")})
+        changed = [FileRef(refs[0].path, None, "c" * 64, 100), *refs[1:]]
+        with pytest.raises(OSError, match="disk gone"):
+            sync_referrals(conn, tmp_path, changed, failing)
+        assert conn.execute("select * from raw.annex_a_list3").fetchall() == before
+        assert len(list(folder.iterdir())) > 1  # what the failed build staged
+        outcome = sync_referrals(conn, tmp_path, changed, Reader({refs[0].path: referral_rows(9),
+                                                                  refs[1].path: referral_rows(2),
+                                                                  refs[2].path: referral_rows(3)}))
+        assert outcome.loaded == changed
+        assert sorted(conn.execute("select child_key from raw.annex_a_list3").fetchall()) == [(2,), (3,), (9,)]
+        assert len(list(folder.iterdir())) == 3

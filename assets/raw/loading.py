@@ -7,10 +7,13 @@ sha256. A build then, for each source table:
 - replaces exactly a changed file's own rows, in the same transaction as its ledger row,
   once the new version passes validation (files that passed are written a batch per
   transaction, read ahead on worker threads meanwhile);
+- keeps the rows in a DuckDB table, or, for millions of record-level rows, as a Parquet file
+  per source file with a view over them (``assets.raw.row_stores``);
 - quarantines a file that fails: nothing from it is loaded, its last good version (if any)
   stays in use, and a report lists every problem;
 - retires the rows of a file that is no longer there, and says so;
-- reloads every file when a new release reads them into other columns or types.
+- reloads every file when a new release reads them into other columns or types, or another
+  way (a new pseudonymisation key, say).
 
 Every outcome is a row in ``raw.load_ledger``: path, sheet, size, sha256, source, layout,
 status, rows read, rows accepted, problems and time.
@@ -24,13 +27,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.raw.row_stores import ParquetRows, RowStore, TableRows
 from expectations.partner_returns import Problem
 
+T = TypeVar("T")
 MAX_MESSAGES_IN_METADATA = 50
 # Files that passed are written together, in one transaction, up to about this many rows: fewer
 # commits, while holding at most this many rows in memory.
@@ -139,32 +145,10 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
             for row, other_file, other_row in clashes]
 
 
-def _columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    return [(name, kind) for name, kind, *_ in conn.execute(f"describe {relation}").fetchall()]
-
-
-def _reset_if_columns_changed(conn: duckdb.DuckDBPyConnection, table: str, source: str, layout: str) -> None:
-    """Drop ``table`` if a new release reads its files into other columns or types (``_empty``
-    holds the new ones): rows read by the old code cannot be mixed with the new (a changed key
-    format would split a child in two), so every file is loaded again, and the ledger says why."""
-    schema, name = table.split(".")
-    exists = conn.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                          [schema, name]).fetchone()[0]
-    if not exists or (before := _columns(conn, table)) == (after := _columns(conn, "_empty")):
-        return
-    changed = sorted({column for column, _ in set(before) ^ set(after)})
-    conn.execute("begin transaction")
-    conn.execute(f"drop table {table}")
-    _record(conn, None, table, None, source, layout, "reset", 0, 0, 0,
-            f"the table's columns changed ({', '.join(changed)}): every file is loaded again")
-    conn.execute("commit")
-
-
-def _read_ahead(read: Callable[[FileRef], FileRead], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, FileRead]]:
+def _read_ahead(read: Callable[[FileRef], T], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, T]]:
     """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
-    this one: polars (reading) and DuckDB (writing) release the GIL for most of their work, so
-    they overlap on two cores (hashing child identifiers does not: it is pure Python). At most
-    READ_AHEAD files wait in memory."""
+    this one: polars, numpy and DuckDB release the GIL for most of their work, so they overlap
+    on two cores. At most READ_AHEAD files wait in memory."""
     if len(refs) < 2:
         yield from ((ref, read(ref)) for ref in refs)
         return
@@ -180,29 +164,41 @@ def _read_ahead(read: Callable[[FileRef], FileRead], refs: Sequence[FileRef]) ->
 
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[FileRef], FileRead], empty: pl.DataFrame, out_dir: Path,
-               key: Sequence[str] = ()) -> SyncOutcome:
-    """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring)."""
+               key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "") -> SyncOutcome:
+    """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring).
+
+    The rows are kept in the DuckDB table, or, given ``parquet_dir``, as Parquet files there with
+    ``table`` a view over them (``assets.raw.row_stores``). ``version`` names how the rows are
+    read beyond their columns (e.g. how child keys are made): rows read another way are not kept.
+    """
+    if key and parquet_dir is not None:
+        raise ValueError("key conflicts are checked in DuckDB tables only")
     conn.execute(LEDGER_DDL)
     outcome = SyncOutcome()
-    conn.register("_empty", empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)).to_arrow())
+    store: RowStore = TableRows(conn, table) if parquet_dir is None else ParquetRows(conn, table, parquet_dir)
+    conn.execute("begin transaction")
     try:
-        _reset_if_columns_changed(conn, table, source, layout)
-        conn.execute(f"create table if not exists {table} as select * from _empty")
-    finally:
-        conn.unregister("_empty")
-    held = {(path, sheet): sha for path, sheet, sha in conn.execute(
-        f"select distinct source_file, source_sheet, source_sha256 from {table}").fetchall()}
+        if reset := store.prepare(empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)), version):
+            _record(conn, None, table, None, source, layout, "reset", 0, 0, 0, f"{reset}: every file is loaded again")
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}
     for (path, sheet) in sorted(set(held) - current, key=str):
         conn.execute("begin transaction")
-        retired = conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}", [path, sheet]).fetchone()[0]
+        retired = store.remove(path, sheet)
         _record(conn, None, path, sheet, source, layout, "retired", 0, 0, 0,
                 f"file no longer under the raw folder: its {retired} rows were retired")
+        store.before_commit()
         conn.execute("commit")
+        store.after_commit()
         outcome.retired.append((path, sheet, retired))
 
-    pending: list[tuple[FileRef, FileRead]] = []  # read and passed, not yet written
+    # Files read, passed and staged, not yet written: (ref, rows read, rows accepted, staged rows).
+    pending: list[tuple[FileRef, int, int, object]] = []
     pending_rows = 0
 
     def write_pending() -> None:
@@ -213,34 +209,30 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
             return
         conn.execute("begin transaction")
         try:
-            for ref, result in pending:
+            for ref, rows_read, rows_accepted, staged in pending:
                 replacing = (ref.path, ref.sheet) in held
                 if replacing:  # (a new file has no rows to replace: skip scanning the table)
-                    conn.execute(f"delete from {table} where source_file = ? and {_same_sheet()}",
-                                 [ref.path, ref.sheet])
-                # Where the rows came from, from the ref: what the reader did not write in itself
-                # (constants here, rather than a column of copies in every row read).
-                provenance = {name: value for name, value in (("source_file", ref.path), ("source_sheet", ref.sheet),
-                                                              ("source_sha256", ref.sha256))
-                              if name not in result.rows.columns}
-                stamped = "".join(f", ?::varchar as {name}" for name in provenance)
-                conn.register("_incoming", result.rows.to_arrow())
-                try:
-                    conn.execute(f"insert into {table} by name select *{stamped} from _incoming",
-                                 list(provenance.values()))
-                finally:
-                    conn.unregister("_incoming")
-                _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", result.rows_read,
-                        result.rows.height, 0, "replaced its earlier rows" if replacing else "new file")
+                    store.remove(ref.path, ref.sheet)
+                store.add(ref, staged)
+                _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", rows_read, rows_accepted, 0,
+                        "replaced its earlier rows" if replacing else "new file")
+            store.before_commit()
             conn.execute("commit")
         except Exception:
             conn.execute("rollback")
+            store.after_rollback()
             raise
-        for ref, _ in pending:
+        store.after_commit()
+        for ref, *_ in pending:
             _clear_quarantine_report(out_dir, ref)
             outcome.loaded.append(ref)
         pending.clear()
         pending_rows = 0
+
+    def read_and_stage(ref: FileRef) -> tuple[FileRead, object]:
+        """On a reading thread: the file read, and its rows staged if it passed."""
+        result = read(ref)
+        return result, (None if result.problems else store.stage(ref, result.rows))
 
     changed = []
     for ref in files:
@@ -248,19 +240,17 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
             outcome.unchanged.append(ref)
         else:
             changed.append(ref)
-    for ref, result in _read_ahead(read, changed):
+    for ref, (result, staged) in _read_ahead(read_and_stage, changed):
         if key and not result.problems:
             write_pending()  # key conflicts are checked against every file passed before this one
         problems = result.problems or _key_conflicts(conn, table, ref, result.rows, key)
         if problems:
-            kept = conn.execute(f"select count(*) from {table} where source_file = ? and {_same_sheet()}",
-                                [ref.path, ref.sheet]).fetchone()[0]
-            report = _write_quarantine_report(out_dir, ref, problems, kept)
+            report = _write_quarantine_report(out_dir, ref, problems, store.rows_of(ref.path, ref.sheet))
             _record(conn, ref, ref.path, ref.sheet, source, layout, "quarantined", result.rows_read, 0,
                     len(problems), str(report))
             outcome.quarantined[ref] = problems
             continue
-        pending.append((ref, result))
+        pending.append((ref, result.rows_read, result.rows.height, staged))
         pending_rows += result.rows.height
         if pending_rows >= ROWS_PER_TRANSACTION:
             write_pending()

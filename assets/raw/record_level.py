@@ -4,22 +4,25 @@ front-door log), pseudonymised and stripped of personal data as they are read.
 A record-level file belongs to the local authority whose ONS code names a folder it sits
 in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log
 names its authority in its own ``la_code`` column. Each kind of table is loaded file by file,
-like the partner returns (``assets.raw.loading``). These tables hold pseudonymous keys, so
-they stay in the build database and are never published (``pipelines.warehouse.publish``).
+like the partner returns (``assets.raw.loading``), its rows kept as Parquet files beside the
+build database (``Settings.record_level_dir``) with ``raw.<kind>`` a view over them. These
+hold pseudonymous keys, so they are never published (``pipelines.warehouse.publish``).
 """
 
 import dataclasses
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.raw.loading import FileRead, FileRef, SyncOutcome, load_result, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from expectations.partner_returns import Problem
-from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, read_record_level
+from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_level
 from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
 from pipelines.warehouse import RECORD_LEVEL_TABLES
@@ -56,6 +59,17 @@ def raw_table_frame(kind: str) -> pl.DataFrame:
                                           source_sheet=pl.lit(None, dtype=pl.String))
 
 
+def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
+                      read: Callable[[FileRef], FileRead], key: str | None, out_dir: Path,
+                      record_level_dir: Path) -> SyncOutcome:
+    """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
+    file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
+    keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
+    return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
+                      empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
+                      version=pseudonym_check(key) if key else "")
+
+
 @dg.asset(
     key=KEY, deps=[extract_files], group_name="raw",
     description="Record-level extracts, pseudonymised (SCORECARD_PSEUDONYM_KEY) with names, dates of birth, "
@@ -78,10 +92,10 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
         loaded = {}
         for kind in RECORD_LEVEL_TABLES:
             try:
-                outcome = sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind,
-                                     files=files_of(conn, "record_level", kind),
-                                     read=lambda ref, kind=kind: read_record_file(settings.raw_dir, ref, kind, key),
-                                     empty=raw_table_frame(kind), out_dir=settings.out_dir)
+                outcome = sync_record_level(
+                    conn, kind, files_of(conn, "record_level", kind),
+                    lambda ref, kind=kind: read_record_file(settings.raw_dir, ref, kind, key),
+                    key, settings.out_dir, settings.record_level_dir)
             except PseudonymKeyMissing as missing:
                 raise dg.Failure(description=str(missing)) from None
             combined.loaded += outcome.loaded
