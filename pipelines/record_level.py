@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -243,7 +244,10 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 
 _NA_TOKENS = ("", "#n/a", "n/a", "na", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!",
               "#getting_data", "null", "nan", "-")
-_NA_TOKEN_BYTES = max(len(token.encode("utf-8")) for token in _NA_TOKENS)
+# Every spelling of each token in upper and lower case: checking a cell is then one lookup,
+# where lower-casing every cell first would cost more than the rest of the cleaning.
+_NA_SPELLINGS = sorted({"".join(letters) for token in _NA_TOKENS
+                        for letters in itertools.product(*({c.lower(), c.upper()} for c in token))})
 _OPTION_LETTER = re.compile(r"^[a-z]{1,2}\)\s*")  # Annex A option letters: "a) Yes", "q) 6: Police"
 _CODE_AND_LABEL = re.compile(r"^(\d{1,2}[a-z]?)(?:\s*[:.)\-]\s*|\s+)(.+)$")
 _CODE_ONLY = re.compile(r"^\d{1,2}[a-z]?$")
@@ -447,7 +451,7 @@ def keyed_hashes(values: pl.Series, key: str | bytes) -> np.ndarray:
     identifier without holding the GIL, where hashlib's keyed BLAKE2b took ~0.5 µs holding it,
     and hashing was most of the cost of reading national-scale extracts.
     """
-    hashed = siphash24(_siphash_key(key), values.cast(pl.String).to_arrow())
+    hashed = siphash24(_siphash_key(key), values.cast(pl.String).to_arrow(compat_level=pl.CompatLevel.oldest()))
     return hashed.view(np.int64)
 
 
@@ -627,9 +631,7 @@ def recognise_record_level(path: Path) -> list[tuple[Kind, str | None]]:
 def _clean_text(cells: pl.Expr) -> pl.Expr:
     """Cells trimmed (non-breaking spaces too); blanks and spreadsheet error codes become null."""
     text = cells.cast(pl.String).str.replace_all("\u00a0", " ", literal=True).str.strip_chars()
-    # (only a short text can be an error code: the others skip lower-casing)
-    short = pl.when(text.str.len_bytes() <= _NA_TOKEN_BYTES).then(text)
-    return pl.when(short.str.to_lowercase().is_in(_NA_TOKENS)).then(None).otherwise(text)
+    return pl.when(text.is_in(_NA_SPELLINGS)).then(None).otherwise(text)
 
 
 def _normalise_id(cells: pl.Expr) -> pl.Expr:
@@ -709,7 +711,9 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
             continue
         # (lazily: the optimiser computes the cleaned text once, where an eager select computes it
         # for every use in the expression, three times slower)
-        identifiers = below.lazy().select(_normalise_id(_clean_text(pl.col(item.name)))).collect().to_series()
+        identifiers = below.lazy().select(_clean_text(pl.col(item.name))).collect().to_series()
+        if identifiers.str.contains(".", literal=True).any():  # (the regex costs more than the rest: only if needed)
+            identifiers = identifiers.to_frame("id").lazy().select(_normalise_id(pl.col("id"))).collect().to_series()
         if key and identifiers.null_count() < identifiers.len():
             parsed = pseudonymise(identifiers, key)
         else:  # no key: the table is refused (PseudonymKeyMissing) if it holds any identifier

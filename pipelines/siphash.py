@@ -110,22 +110,22 @@ def siphash24(key: bytes, strings: pa.Array | pa.ChunkedArray) -> np.ndarray:
         return out
     _, offsets_buffer, data_buffer = strings.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[strings.offset:strings.offset + n + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    data = np.concatenate([data, np.zeros(8, np.uint8)])  # so every gather below stays in bounds
     starts, lengths = offsets[:-1], np.diff(offsets)
-    word_counts = lengths // 8 + 1
-    # Messages are hashed in groups of the same word count (identifiers are mostly one length).
-    for count in np.unique(word_counts):
-        rows = np.flatnonzero(word_counts == count)
-        width = int(count) * 8
-        byte_positions = np.arange(width, dtype=np.int64)
+    longest = int(lengths.max())
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    data = np.concatenate([data, np.zeros(longest + 1, np.uint8)])  # every window below stays inside
+    # Every window of the data as a row (no copy): a string's bytes are then one row taken,
+    # a copy of its bytes, where indexing byte by byte costs several times more.
+    windows = np.lib.stride_tricks.as_strided(data, shape=(max(data.size - longest, 1), longest),
+                                              strides=(1, 1), writeable=False)
+    # Messages are hashed in groups of one length (identifiers are mostly one or two lengths).
+    for length in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == length)
+        width = (length // 8 + 1) * 8
+        message_bytes = np.zeros((rows.size, width), dtype=np.uint8)
+        message_bytes[:, :length] = windows[starts[rows], :length]
+        message_bytes[:, width - 1] = length & 0xFF  # the last word's top byte: the length (mod 256)
+        words = message_bytes.view("<u8").astype(np.uint64, copy=False)
         for first in range(0, rows.size, CHUNK):
-            chunk = rows[first:first + CHUNK]
-            chunk_lengths = lengths[chunk]
-            positions = starts[chunk, None] + byte_positions
-            inside = byte_positions < chunk_lengths[:, None]
-            message_bytes = np.where(inside, data[np.minimum(positions, data.size - 1)], 0).astype(np.uint8)
-            message_bytes[:, width - 1] = (chunk_lengths & 0xFF).astype(np.uint8)  # the length byte
-            words = message_bytes.view("<u8").astype(np.uint64, copy=False)
-            out[chunk] = _hash_words(k0, k1, words)
+            out[rows[first:first + CHUNK]] = _hash_words(k0, k1, words[first:first + CHUNK])
     return out

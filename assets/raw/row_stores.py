@@ -148,7 +148,7 @@ class ParquetRows:
         self.files_table = f"{self.table}__files"
         self.empty_table = f"{self.table}__empty"
         self._superseded: list[str] = []
-        self._columns: list[str] = []
+        self._schema: pl.Schema = pl.Schema()
 
     def prepare(self, empty: pl.DataFrame, version: str) -> str | None:
         conn = self.conn
@@ -176,7 +176,7 @@ class ParquetRows:
         conn.execute(f"create table if not exists {self.files_table} (source_file varchar, source_sheet varchar, "
                      "source_sha256 varchar, parquet_file varchar, rows bigint)")
         conn.execute(f"comment on table {self.files_table} is $${version}$$")
-        self._columns = [name for name, _ in columns_of(conn, self.empty_table)]
+        self._schema = empty.schema  # what every Parquet file holds, column by column
         self.folder.mkdir(parents=True, exist_ok=True)
         listed = {name for (name,) in conn.execute(f"select parquet_file from {self.files_table}").fetchall()}
         for path in self.folder.iterdir():  # written by a build that stopped before its commit, or reset
@@ -188,10 +188,11 @@ class ParquetRows:
     def _point_view(self) -> None:
         names = [name for (name,) in self.conn.execute(
             f"select parquet_file from {self.files_table} order by source_file, source_sheet").fetchall()]
+        # (every file has the empty table's columns and types: ``stage``; a reset empties the folder)
         query = f"select * from {self.empty_table}"
         if names:
             paths = ", ".join("'" + str(self.folder / name).replace("'", "''") + "'" for name in names)
-            query += f" union all by name select * from read_parquet([{paths}])"
+            query = f"select * from read_parquet([{paths}])"
         self.conn.execute(f"create or replace view {self.table} as {query}")
 
     def held(self) -> dict[tuple[str, str | None], str]:
@@ -202,7 +203,7 @@ class ParquetRows:
         """Write the rows, with where they came from, to a Parquet file of their own, durably."""
         provenance = _provenance(ref, rows.columns)
         frame = rows.with_columns(pl.lit(value, dtype=pl.String).alias(name) for name, value in provenance.items())
-        frame = frame.select(self._columns)
+        frame = frame.select(pl.col(name).cast(dtype) for name, dtype in self._schema.items())
         identity = hashlib.sha256(f"{ref.path}\0{ref.sheet}".encode()).hexdigest()[:16]
         name = f"{identity}-{ref.sha256[:16]}.parquet"
         writing = self.folder / f".{name}.writing"
