@@ -16,7 +16,6 @@ breakdown, count`` sorted the same way.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 import shutil
 import threading
@@ -83,16 +82,14 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
     """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
     sha256, size): what the ``extract_files`` asset hands the record-level asset."""
     from assets.raw.loading import FileRef
+    from pipelines.extracts import sha256_of_files
 
     refs: dict[str, list] = {}
     for kind in KINDS:
-        for path in dataset.files(kind):
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 24):
-                    digest.update(chunk)
+        paths = dataset.files(kind)
+        for path, sha256 in zip(paths, sha256_of_files(paths)):
             refs.setdefault(kind, []).append(
-                FileRef(str(path.relative_to(dataset.root)), None, digest.hexdigest(), path.stat().st_size))
+                FileRef(str(path.relative_to(dataset.root)), None, sha256, path.stat().st_size))
     return refs
 
 
@@ -108,7 +105,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
 
-    refs = file_refs(dataset)  # the extract_files asset's work: not timed
+    refs = file_refs(dataset)  # the extract_files asset's work: in the total, not in raw_tables
     database = workdir / "build.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.extracts import sha256_of
+from pipelines.extracts import sha256_of_files
 from pipelines.settings import PROJECT_ROOT, Settings
 
 CODE_FOLDERS = ("pipelines", "assets", "sql", "expectations")
@@ -24,7 +24,7 @@ def raw_folder_state(raw_dir: Path, previous: dict[str, list]) -> dict[str, list
 
     A file is hashed again only when its size or modification time moved.
     """
-    state = {}
+    state, to_hash = {}, []
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(raw_dir).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
@@ -34,7 +34,10 @@ def raw_folder_state(raw_dir: Path, previous: dict[str, list]) -> dict[str, list
         if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
             state[relative] = known
         else:
-            state[relative] = [stat.st_size, stat.st_mtime_ns, sha256_of(path)]
+            state[relative] = [stat.st_size, stat.st_mtime_ns, None]
+            to_hash.append((relative, path))
+    for (relative, _), sha256 in zip(to_hash, sha256_of_files([path for _, path in to_hash])):
+        state[relative][2] = sha256
     return state
 
 

@@ -21,7 +21,7 @@ from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
 from pipelines.neighbours import recognise_neighbours
 from pipelines.record_level import recognise_record_level
-from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of
+from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of_files
 from pipelines.resources import ScorecardPaths
 from pipelines.warehouse import preview_markdown, replace_table
 
@@ -42,8 +42,9 @@ def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     raw_dir = paths.settings.raw_dir
     seen_at = datetime.now(timezone.utc).replace(microsecond=0)
     rows = []
-    for path in discover_files(raw_dir):
-        file_facts = {"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256_of(path),
+    found = discover_files(raw_dir)
+    for path, sha256 in zip(found, sha256_of_files(found)):
+        file_facts = {"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
                       "seen_at": seen_at}
         if recognise_neighbours(path):
             rows.append({**file_facts, "sheet": None, "source": "dfe_reference", "layout": "statistical_neighbours",
