@@ -594,10 +594,16 @@ def _tables_in(path: Path) -> list[_TableIn]:
             # The header is the row found in ``head``: skip the lines above it (counting lines, not
             # rows, as polars does not count blank lines at the top of a file as rows). Only the
             # wanted columns are parsed, every cell as text.
-            scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
-                               encoding="utf8-lossy", truncate_ragged_lines=True)
-            columns = _columns_at(scan.collect_schema().names(), wanted)
-            return (scan.select(columns).collect() if columns else pl.DataFrame()), header_index + 2
+            def read(encoding: str) -> pl.DataFrame:
+                scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
+                                   encoding=encoding, truncate_ragged_lines=True)
+                columns = _columns_at(scan.collect_schema().names(), wanted)
+                return scan.select(columns).collect() if columns else pl.DataFrame()
+
+            try:  # (checking UTF-8 costs less than replacing bad bytes in every cell: only if needed)
+                return read("utf8"), header_index + 2
+            except pl.exceptions.ComputeError:
+                return read("utf8-lossy"), header_index + 2
 
         return [_TableIn(None, head, load_csv)]
     reader = fastexcel.read_excel(str(path))

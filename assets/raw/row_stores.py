@@ -202,8 +202,10 @@ class ParquetRows:
     def stage(self, ref, rows: pl.DataFrame) -> StagedParquet:
         """Write the rows, with where they came from, to a Parquet file of their own, durably."""
         provenance = _provenance(ref, rows.columns)
-        frame = rows.with_columns(pl.lit(value, dtype=pl.String).alias(name) for name, value in provenance.items())
-        frame = frame.select(pl.col(name).cast(dtype) for name, dtype in self._schema.items())
+        # (one value per file: as a categorical, Parquet stores and polars writes it once)
+        frame = rows.with_columns(pl.lit(value, dtype=pl.Categorical).alias(name) for name, value in provenance.items())
+        frame = frame.select(pl.col(name) if name in provenance else pl.col(name).cast(dtype)
+                             for name, dtype in self._schema.items())
         identity = hashlib.sha256(f"{ref.path}\0{ref.sheet}".encode()).hexdigest()[:16]
         name = f"{identity}-{ref.sha256[:16]}.parquet"
         writing = self.folder / f".{name}.writing"
