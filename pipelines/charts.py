@@ -940,7 +940,9 @@ class PngRenderer:
     ``plotly.io.write_images`` drops silently); a browser per image would cost ~2.5 s each.
 
     It starts on a thread of its own, with its own event loop, as soon as it is made, so its
-    ~3 s start-up can overlap the caller's work (building the figures). Use it as a context
+    ~3 s start-up can overlap the caller's work. Figures handed to ``add`` are drawn at once,
+    while the caller builds the next ones (Chromium works in processes of its own, so the two
+    share the cores); ``finish`` waits for the last and reports failures. Use it as a context
     manager: leaving it closes the browser.
     """
 
@@ -953,21 +955,54 @@ class PngRenderer:
         # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
         self._browser = (_png_renderer() if reuse_tabs else kaleido.Kaleido)(mathjax=False, n=PNG_TABS)
         self._started = self._run(self._browser.__aenter__())
+        self._queue: asyncio.Queue | None = None  # figures added and not yet taken, while drawing
+        self._drawing: concurrent.futures.Future | None = None
+        self._added = 0
 
     def _run(self, coroutine) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
-    def draw(self, figures: list[tuple[go.Figure, Path]]) -> None:
-        specs = [{"fig": figure, "path": path,
-                  "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
-                 for figure, path in figures]
-        self._started.result()
-        errors = self._run(self._browser.write_fig_from_object(specs, cancel_on_error=False)).result()
+    async def _draw_queued(self, queue: asyncio.Queue) -> tuple[Exception, ...]:
+        async def specs():
+            while (spec := await queue.get()) is not None:
+                yield spec
+
+        await asyncio.wrap_future(self._started)
+        return await self._browser.write_fig_from_object(specs(), cancel_on_error=False)
+
+    def add(self, figure: go.Figure, path: Path) -> None:
+        """Draw ``figure`` to ``path`` (its folder must exist), starting now."""
+        if self._queue is None:
+            async def new_queue() -> asyncio.Queue:
+                return asyncio.Queue()
+
+            self._queue = self._run(new_queue()).result()
+            self._drawing = self._run(self._draw_queued(self._queue))
+        spec = {"fig": figure, "path": path,
+                "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, spec)
+        self._added += 1
+
+    def finish(self) -> None:
+        """Wait until every figure added is drawn; raise if any failed."""
+        if self._queue is None:
+            return
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        errors, added = self._drawing.result(), self._added
+        self._queue, self._drawing, self._added = None, None, 0
         if errors:
-            raise RuntimeError(f"{len(errors)} of {len(specs)} PNG charts failed: {errors[0]!r}")
+            raise RuntimeError(f"{len(errors)} of {added} PNG charts failed: {errors[0]!r}")
+
+    def draw(self, figures: list[tuple[go.Figure, Path]]) -> None:
+        for figure, path in figures:
+            self.add(figure, path)
+        self.finish()
 
     def close(self) -> None:
         try:
+            if self._queue is not None:  # (a caller's error part way: stop drawing)
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+                concurrent.futures.wait([self._drawing])
             if self._started.exception() is None:  # (waits for the start-up to finish either way)
                 self._run(self._browser.__aexit__(None, None, None)).result()
         finally:
@@ -1001,54 +1036,50 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
         require_browser()  # before anything is removed, so a failed run leaves the last one
     charts_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(charts_dir)
-    # Nothing drawn before, so every chart will be: start the browser now, while the figures
-    # are built (otherwise only once it is known that some chart changed).
-    renderer = PngRenderer() if png and not previous else None
+    # Nothing drawn before, so every chart will be: start the browser now, while the data is
+    # read (otherwise at the first chart that changed).
+    renderers = [PngRenderer()] if png and not previous else []
     try:
-        return _write_charts(conn, charts_dir, png, disclosure_control, previous, renderer)
+        return _write_charts(conn, charts_dir, png, disclosure_control, previous, renderers)
     finally:
-        if renderer is not None:
+        for renderer in renderers:
             renderer.close()
 
 
 def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
-                  previous: dict[str, str], renderer: PngRenderer | None) -> list[ChartFile]:
+                  previous: dict[str, str], renderers: list[PngRenderer]) -> list[ChartFile]:
     manifest: dict[str, str] = {}
     all_series = load_series(conn, disclosure_control)
-    files: list[ChartFile] = []
-    to_draw: list[tuple[go.Figure, str, Path, Path | None]] = []
-
-    def plan(figure: go.Figure, title: str, html_path: Path) -> Path | None:
-        """Queue the figure unless last run drew the same one; return its PNG path."""
-        png_path = html_path.with_suffix(".png") if png else None
-        name = f"{html_path.parent.name}/{html_path.stem}"
-        manifest[name] = hashlib.sha256(f"{png}:{figure.to_json()}".encode()).hexdigest()
-        drawn = html_path.exists() and (png_path is None or png_path.exists())
-        if previous.get(name) != manifest[name] or not drawn:
-            to_draw.append((figure, title, html_path, png_path))
-        return png_path
-
+    files = []
     for series in all_series:
-        folder = charts_dir / series.area_code
-        html_path = folder / f"{series.indicator.indicator_id}.html"
-        png_path = plan(build_figure(series), chart_title(series), html_path)
-        spc_html = spc_png = None
-        if series.spc:
-            spc_html = folder / f"{series.indicator.indicator_id}_spc.html"
-            spc_png = plan(build_spc_figure(series), spc_title(series), spc_html)
-        files.append(ChartFile(series.indicator.indicator_id, series.area_code, html_path, png_path,
-                               spc_html, spc_png))
+        folder, name = charts_dir / series.area_code, series.indicator.indicator_id
+        spc = [folder / f"{name}_spc.html", folder / f"{name}_spc.png" if png else None] if series.spc else [None, None]
+        files.append(ChartFile(name, series.area_code, folder / f"{name}.html",
+                               folder / f"{name}.png" if png else None, *spc))
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
-    for figure, title, html_path, _ in to_draw:
+
+    def draw(figure: go.Figure, title: str, html_path: Path, png_path: Path | None) -> None:
+        """Write the chart's page and start its PNG, unless last run drew the same figure."""
+        name = f"{html_path.parent.name}/{html_path.stem}"
+        manifest[name] = hashlib.sha256(f"{png}:{figure.to_json()}".encode()).hexdigest()
+        drawn = html_path.exists() and (png_path is None or png_path.exists())
+        if previous.get(name) == manifest[name] and drawn:
+            return
         html_path.parent.mkdir(exist_ok=True)
         write_html(figure, title, html_path)
-    pngs = [(figure, png_path) for figure, _, _, png_path in to_draw if png_path is not None]
-    if pngs and renderer is not None:
-        renderer.draw(pngs)
-    elif pngs:
-        write_pngs(pngs)
+        if png_path is not None:
+            if not renderers:
+                renderers.append(PngRenderer())
+            renderers[0].add(figure, png_path)
+
+    for series, chart in zip(all_series, files):
+        draw(build_figure(series), chart_title(series), chart.html, chart.png)
+        if series.spc:
+            draw(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png)
+    for renderer in renderers:
+        renderer.finish()
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     index = render_index(all_series, files, load_scorecard(conn), load_indicators(conn),
                          built=datetime.now())

@@ -316,6 +316,25 @@ def test_reusing_browser_tabs_draws_the_same_pngs_as_kaleido(tmp_path: Path, mon
     assert len(set(drawn[True])) == len(figures)  # five different images, not one drawn five times
 
 
+@needs_chromium
+def test_pngs_are_drawn_as_figures_are_added_and_failures_are_reported(tmp_path: Path) -> None:
+    """Figures handed to the renderer are drawn while the caller goes on; ``finish`` waits for
+    them all and says how many failed, and the renderer can be used again afterwards."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
+    with charts.PngRenderer() as renderer:
+        renderer.add(figure, tmp_path / "first.png")
+        renderer.add(figure, tmp_path / "no such folder" / "second.png")
+        renderer.add(figure, tmp_path / "third.png")
+        with pytest.raises(RuntimeError, match="1 of 3 PNG charts failed"):
+            renderer.finish()
+        assert (tmp_path / "first.png").read_bytes().startswith(b"\x89PNG")
+        assert (tmp_path / "third.png").is_file()
+        renderer.draw([(figure, tmp_path / "again.png")])
+        assert (tmp_path / "again.png").is_file()
+
+
 def test_the_chart_template_is_simple_white_for_the_scatter_traces_drawn(drawn_full) -> None:
     import plotly.io as pio
 
