@@ -751,13 +751,16 @@ def embeddable_png(data: bytes) -> bytes:
         for row in range(1, height):  # undo "Up": add the row above (uint8 wraps, as PNG's does)
             np.add(pixels[row - 1], pixels[row], out=pixels[row])
         pixels = pixels.reshape(height, width, channels)
-        rgb = pixels[..., :3].astype(np.uint16)
+        rgb = pixels[..., :3]
         if channels == 4 and not (pixels[..., 3] == 255).all():
             alpha = pixels[..., 3:4].astype(np.uint16)
             rgb = (rgb * alpha + 255 * (255 - alpha) + 127) // 255  # over white paper
         even = rgb[: height // 2 * 2, : width // 2 * 2]
-        summed = even[0::2, 0::2] + even[1::2, 0::2] + even[0::2, 1::2] + even[1::2, 1::2]
-        small = ((summed + 2) // 4).astype(np.uint8)
+        # Each 2x2 block averaged (rounded), summed straight from the 8-bit pixels into 16 bits.
+        summed = np.add(even[0::2, 0::2], even[0::2, 1::2], dtype=np.uint16)
+        summed += np.add(even[1::2, 0::2], even[1::2, 1::2], dtype=np.uint16)
+        summed += 2
+        small = (summed >> 2).astype(np.uint8)
         flat = small.reshape(small.shape[0], -1)
         up = np.vstack([flat[:1], flat[1:] - flat[:-1]])
         filtered = np.hstack([np.full((flat.shape[0], 1), 2, dtype=np.uint8), up])

@@ -586,15 +586,17 @@ def decode_up_png(data: bytes) -> np.ndarray:
     return np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8).reshape(height, width, channels)
 
 
-def test_wide_chart_pngs_are_halved_to_embed() -> None:
+@pytest.mark.parametrize("transparent_pixel", [False, True])
+def test_wide_chart_pngs_are_halved_to_embed(transparent_pixel) -> None:
     rng = np.random.default_rng(7)
     pixels = rng.integers(0, 256, (6, 1400, 4), dtype=np.uint8)
     pixels[..., 3] = 255
-    pixels[0, 0, 3] = 0  # one transparent pixel: laid over white
+    rgb = pixels[..., :3].astype(int)
+    if transparent_pixel:
+        pixels[0, 0, 3] = 0  # laid over white
+        rgb[0, 0] = 255
     small = decode_up_png(report.embeddable_png(encode_png(pixels)))
     assert small.shape == (3, 700, 3)
-    rgb = pixels[..., :3].astype(int)
-    rgb[0, 0] = 255
     expected = (rgb[0::2, 0::2] + rgb[1::2, 0::2] + rgb[0::2, 1::2] + rgb[1::2, 1::2] + 2) // 4
     assert (small.astype(int) == expected).all()
     # Anything but the plain case is embedded as it is.
