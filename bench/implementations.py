@@ -59,7 +59,7 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
     import pipelines.record_level as record_level
 
     timings = {} if timings is None else timings
-    timings.update(hmac=0.0, distinct_ids=0)
+    timings.update(keyed_hashing=0.0, identifiers=0)
     keyed_hashes = record_level.keyed_hashes
     adding = threading.Lock()  # files are read on worker threads
 
@@ -67,8 +67,8 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
         tick = time.perf_counter()
         digests = keyed_hashes(values, key)
         with adding:
-            timings["hmac"] += time.perf_counter() - tick
-            timings["distinct_ids"] += len(digests)
+            timings["keyed_hashing"] += time.perf_counter() - tick
+            timings["identifiers"] += len(digests)
         return digests
 
     record_level.keyed_hashes = timed_hashes
@@ -105,7 +105,9 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
 
-    refs = file_refs(dataset)  # the extract_files asset's work: in the total, not in raw_tables
+    hashing = time.perf_counter()
+    refs = file_refs(dataset)  # the extract_files asset's work
+    timings["file_hashing"] = time.perf_counter() - hashing
     database = workdir / "build.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)

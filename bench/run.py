@@ -166,9 +166,11 @@ def breakdown(runs: list[Run]) -> list[str]:
     lines = []
     for r in sorted((r for r in runs if r.implementation == "project"), key=lambda r: r.size):
         d = r.detail
-        parts = [f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked and pseudonymised on two worker "
-                 f"threads, {d.get('read', 0):.2f} thread-seconds, of which keyed hashing {d.get('hmac', 0):.2f} s "
-                 f"for {d.get('distinct_ids', 0):,.0f} identifiers; written by the main thread meanwhile)",
+        parts = [f"files hashed (sha256) {d.get('file_hashing', 0):.2f} s",
+                 f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked, pseudonymised and written to "
+                 f"Parquet on two worker threads, {d.get('read', 0):.2f} thread-seconds reading, of which keyed "
+                 f"hashing {d.get('keyed_hashing', 0):.2f} s for {d.get('identifiers', 0):,.0f} identifiers; listed "
+                 "by the main thread a batch per transaction)",
                  f"monthly_measures {d.get('measures', 0):.2f} s"]
         lines.append(f"- {size_label(r.size)}: " + "; ".join(parts))
     return lines

@@ -90,7 +90,7 @@ def _build(settings: Settings, force: bool = False) -> int:
         print(f"Warehouse:          {settings.db_path}")
         return 0
     skip = None
-    if not force and previous is not None and previous.code == current.code:
+    if not force and previous is not None and (previous.code, previous.pseudonym) == (current.code, current.pseudonym):
         skip = _loaders_to_skip(settings, changed_files(previous.files, current.files))
 
     from pipelines.definitions import build_definitions

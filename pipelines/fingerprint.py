@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.extracts import sha256_of_files
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
 
 CODE_FOLDERS = ("pipelines", "assets", "sql", "expectations")
 CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml"}
@@ -68,10 +68,13 @@ class Fingerprint:
     inputs: str
     code: str
     disclosure_control: bool
+    # How child keys are made (``pipelines.record_level.pseudonym_check``: tells nothing about
+    # the key): a new key must rebuild the record-level tables even when no file changed.
+    pseudonym: str = ""
 
     def same_build(self, other: "Fingerprint") -> bool:
-        return (self.inputs, self.code, self.disclosure_control) == (other.inputs, other.code,
-                                                                      other.disclosure_control)
+        return ((self.inputs, self.code, self.disclosure_control, self.pseudonym)
+                == (other.inputs, other.code, other.disclosure_control, other.pseudonym))
 
 
 def fingerprint_path(settings: Settings) -> Path:
@@ -79,14 +82,19 @@ def fingerprint_path(settings: Settings) -> Path:
 
 
 def current_fingerprint(settings: Settings, previous: Fingerprint | None) -> Fingerprint:
+    from pipelines.record_level import pseudonym_check
+
     files = raw_folder_state(settings.raw_dir, previous.files if previous else {})
-    return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control)
+    key = pseudonym_key()
+    return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control,
+                       pseudonym_check(key) if key else "")
 
 
 def read_fingerprint(settings: Settings) -> Fingerprint | None:
     try:
         data = json.loads(fingerprint_path(settings).read_text(encoding="utf-8"))
-        return Fingerprint(data["files"], data["inputs"], data["code"], data["disclosure_control"])
+        return Fingerprint(data["files"], data["inputs"], data["code"], data["disclosure_control"],
+                           data.get("pseudonym", ""))
     except (OSError, ValueError, KeyError):
         return None
 

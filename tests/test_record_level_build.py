@@ -153,6 +153,34 @@ def test_without_the_key_the_build_stops_and_says_how_to_fix_it(record_build, tm
     assert not copy.db_path.exists()
 
 
+def test_a_new_key_rebuilds_the_record_level_tables_though_no_file_changed(record_build, tmp_path):
+    settings, _, _ = record_build
+    copy = make_settings(tmp_path)
+    shutil.copytree(settings.raw_dir, copy.raw_dir)
+
+    def build(key: str) -> str:
+        out = io.StringIO()
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            patch.setenv("SCORECARD_PSEUDONYM_KEY", key)
+            assert run_cli(copy, "build") == 0, out.getvalue()
+        return out.getvalue()
+
+    def child_keys() -> set[int]:
+        with duckdb.connect(str(copy.build_db_path), read_only=True) as conn:
+            return {k for (k,) in conn.execute("select child_key from raw.annex_a_list3").fetchall()}
+
+    build(KEY)
+    before = child_keys()
+    assert "Nothing changed" in build(KEY)
+    output = build("a new key")
+    assert "Nothing changed" not in output and "not reloaded" not in output
+    after = child_keys()
+    assert len(after) == len(before) == 3 and not after & before  # every child keyed anew, none twice
+    with duckdb.connect(str(copy.build_db_path), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw.load_ledger where status = 'reset'").fetchone()[0] >= 1
+    assert "Nothing changed" in build("a new key")
+
+
 def test_a_record_level_file_outside_an_authority_folder_is_quarantined(tmp_path):
     settings = make_settings(tmp_path)
     (settings.raw_dir / "strategies").mkdir(parents=True)
