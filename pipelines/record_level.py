@@ -17,7 +17,7 @@ problem never repeats the cell's content. Names, dates of birth, postcodes, UPNs
 and free text are never read into a returned frame: only the columns listed here are kept.
 
 Everything is vectorised: coded values and dates are parsed once per distinct value and
-mapped back, identifiers are hashed once per distinct child.
+mapped back; identifiers, nearly one per row, are hashed a column at a time (``pipelines.siphash``).
 """
 
 from __future__ import annotations

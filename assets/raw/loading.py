@@ -88,10 +88,6 @@ class SyncOutcome:
         return [p for problems in self.quarantined.values() for p in problems]
 
 
-def _same_sheet(column: str = "source_sheet") -> str:
-    return f"{column} is not distinct from ?"
-
-
 def _record(conn: duckdb.DuckDBPyConnection, ref: FileRef | None, path: str, sheet: str | None, source: str,
             layout: str, status: str, rows_read: int, rows_accepted: int, problems: int, detail: str) -> None:
     conn.execute("insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -135,7 +131,7 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
         clashes = conn.execute(
             f"select incoming.source_row, existing.source_file, existing.source_row "
             f"from _incoming_keys as incoming join {table} as existing using ({', '.join(key)}) "
-            f"where not (existing.source_file = ? and {_same_sheet('existing.source_sheet')}) "
+            f"where not (existing.source_file = ? and existing.source_sheet is not distinct from ?) "
             f"order by incoming.source_row", [ref.path, ref.sheet]).fetchall()
     finally:
         conn.unregister("_incoming_keys")

@@ -20,12 +20,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import polars as pl
 
+if TYPE_CHECKING:
+    from assets.raw.loading import FileRef
+
 PROVENANCE = ("source_file", "source_sheet", "source_sha256")
+# A file's rows: its path and sheet (None for a CSV) as the two parameters.
+OF_FILE = "source_file = ? and source_sheet is not distinct from ?"
 
 
 def columns_of(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -42,7 +47,7 @@ def _changed_columns(before: list[tuple[str, str]], after: list[tuple[str, str]]
     return ", ".join(sorted({column for column, _ in set(before) ^ set(after)}))
 
 
-def _provenance(ref, columns: list[str]) -> dict[str, str | None]:
+def _provenance(ref: FileRef, columns: list[str]) -> dict[str, str | None]:
     """Where the rows came from, from the file's ref: the columns the reader did not write itself."""
     return {name: value for name, value in zip(PROVENANCE, (ref.path, ref.sheet, ref.sha256))
             if name not in columns}
@@ -56,13 +61,13 @@ class RowStore(Protocol):
     def held(self) -> dict[tuple[str, str | None], str]:
         """(file, sheet) -> sha256 of the version whose rows the table holds."""
 
-    def stage(self, ref, rows: pl.DataFrame) -> object:
+    def stage(self, ref: FileRef, rows: pl.DataFrame) -> object:
         """Work done on the reading thread, before the rows are written (thread-safe)."""
 
     def remove(self, path: str, sheet: str | None) -> int:
         """Drop a file's rows (in the caller's transaction); how many there were."""
 
-    def add(self, ref, staged: object) -> None:
+    def add(self, ref: FileRef, staged: object) -> None:
         """Add a file's staged rows (in the caller's transaction)."""
 
     def before_commit(self) -> None: ...
@@ -98,14 +103,13 @@ class TableRows:
         return {(path, sheet): sha for path, sheet, sha in self.conn.execute(
             f"select distinct source_file, source_sheet, source_sha256 from {self.table}").fetchall()}
 
-    def stage(self, ref, rows: pl.DataFrame) -> pl.DataFrame:
+    def stage(self, ref: FileRef, rows: pl.DataFrame) -> pl.DataFrame:
         return rows
 
     def remove(self, path: str, sheet: str | None) -> int:
-        return self.conn.execute(f"delete from {self.table} where source_file = ? and source_sheet is not distinct "
-                                 "from ?", [path, sheet]).fetchone()[0]
+        return self.conn.execute(f"delete from {self.table} where {OF_FILE}", [path, sheet]).fetchone()[0]
 
-    def add(self, ref, staged: pl.DataFrame) -> None:
+    def add(self, ref: FileRef, staged: pl.DataFrame) -> None:
         provenance = _provenance(ref, staged.columns)
         stamped = "".join(f", ?::varchar as {name}" for name in provenance)
         self.conn.register("_incoming", staged.to_arrow())
@@ -125,8 +129,7 @@ class TableRows:
         pass
 
     def rows_of(self, path: str, sheet: str | None) -> int:
-        return self.conn.execute(f"select count(*) from {self.table} where source_file = ? and source_sheet "
-                                 "is not distinct from ?", [path, sheet]).fetchone()[0]
+        return self.conn.execute(f"select count(*) from {self.table} where {OF_FILE}", [path, sheet]).fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class ParquetRows:
         return {(path, sheet): sha for path, sheet, sha in self.conn.execute(
             f"select source_file, source_sheet, source_sha256 from {self.files_table}").fetchall()}
 
-    def stage(self, ref, rows: pl.DataFrame) -> StagedParquet:
+    def stage(self, ref: FileRef, rows: pl.DataFrame) -> StagedParquet:
         """Write the rows, with where they came from, to a Parquet file of their own, durably."""
         provenance = _provenance(ref, rows.columns)
         # (one value per file: as a categorical, Parquet stores and polars writes it once)
@@ -217,12 +220,11 @@ class ParquetRows:
 
     def remove(self, path: str, sheet: str | None) -> int:
         removed = self.conn.execute(
-            f"delete from {self.files_table} where source_file = ? and source_sheet is not distinct from ? "
-            "returning parquet_file, rows", [path, sheet]).fetchall()
+            f"delete from {self.files_table} where {OF_FILE} returning parquet_file, rows", [path, sheet]).fetchall()
         self._superseded += [name for name, _ in removed]
         return sum(rows for _, rows in removed)
 
-    def add(self, ref, staged: StagedParquet) -> None:
+    def add(self, ref: FileRef, staged: StagedParquet) -> None:
         self.conn.execute(f"insert into {self.files_table} values (?, ?, ?, ?, ?)",
                           [ref.path, ref.sheet, ref.sha256, staged.name, staged.rows])
 
@@ -243,5 +245,5 @@ class ParquetRows:
         self._superseded.clear()  # still listed: kept (the staged files are deleted by the next build)
 
     def rows_of(self, path: str, sheet: str | None) -> int:
-        return self.conn.execute(f"select coalesce(sum(rows), 0) from {self.files_table} where source_file = ? "
-                                 "and source_sheet is not distinct from ?", [path, sheet]).fetchone()[0]
+        return self.conn.execute(f"select coalesce(sum(rows), 0) from {self.files_table} where {OF_FILE}",
+                                 [path, sheet]).fetchone()[0]
