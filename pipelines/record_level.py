@@ -662,11 +662,12 @@ _PLAIN_DATES = ((r"^\d{2}/\d{2}/[1-9]\d{3}$", "%d/%m/%Y"), (r"^[1-9]\d{3}-\d{2}-
 
 def _parse_dates(cleaned: pl.Series) -> pl.Series:
     """Cleaned texts -> dates: the plain forms vectorised, any other text by ``_parse_date_cell``."""
-    plain = pl.select(pl.coalesce(
-        pl.when(pl.lit(cleaned).str.contains(pattern)).then(pl.lit(cleaned).str.to_date(fmt, strict=False))
-        for pattern, fmt in _PLAIN_DATES)).to_series()
-    matched = pl.select(pl.any_horizontal(pl.lit(cleaned).str.contains(p) for p, _ in _PLAIN_DATES)).to_series()
-    rest = cleaned.is_not_null() & ~matched
+    text = pl.col("text")
+    parsed = pl.LazyFrame({"text": cleaned}).select(
+        plain=pl.coalesce(pl.when(text.str.contains(pattern)).then(text.str.to_date(fmt, strict=False))
+                          for pattern, fmt in _PLAIN_DATES),
+        rest=text.is_not_null() & ~pl.any_horizontal(text.str.contains(p) for p, _ in _PLAIN_DATES)).collect()
+    plain, rest = parsed["plain"], parsed["rest"]
     if not rest.any():
         return plain
     others = pl.Series([_parse_date_cell(text) for text in cleaned.filter(rest).to_list()], dtype=pl.Date)
@@ -677,20 +678,21 @@ _BLANK = "__blank__"  # suffix of the column telling whether a field's cell is b
 _PARSED = "__parsed__"
 
 
-def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | None) -> pl.DataFrame:
+def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | None) -> pl.LazyFrame:
     """Cells as written -> for each field, its typed values and whether each cell is blank
-    (``<name>__blank__``).
+    (``<name>__blank__``), as a query for the caller to add to and collect.
 
     Coded cells and dates are cleaned (``_clean_text``) and parsed once per distinct text, and
-    mapped back; the work is batched over the fields, so a file costs a handful of polars calls.
-    Child identifiers, nearly one per row, are cleaned and normalised (``_normalise_id``) row by
-    row and, given a key, replaced by their keyed hash here (``pseudonymise``); without a key
-    they are left as they are, for the caller to refuse.
+    mapped back by joins; the work is batched over the fields, so a file costs a handful of
+    polars queries (each has a fixed cost that small files feel). Child identifiers, nearly
+    one per row, are cleaned and normalised (``_normalise_id``) row by row and, given a key,
+    replaced by their keyed hash here (``pseudonymise``); without a key they are left as they
+    are, for the caller to refuse.
     """
     if not fields:
-        return below.clear().select()
+        return below.clear().select().lazy()
     coded = [item for item in fields if item.parser != "id"]
-    joined = below
+    joined = below.lazy()
     if coded:
         distinct_lists = below.select(pl.col(item.name).drop_nulls().unique().implode() for item in coded)
         distinct = {item.name: distinct_lists[item.name][0] for item in coded}
@@ -711,7 +713,8 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
             # mapped back by a join (much faster than replace_strict), in the rows' order
             mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed.cast(dtype),
                                     item.name + _BLANK: cleaned.is_null()})
-            joined = joined.join(mapping, left_on=item.name, right_on="text", how="left", maintain_order="left")
+            joined = joined.join(mapping.lazy(), left_on=item.name, right_on="text", how="left",
+                                 maintain_order="left")
     for item in fields:
         if item.parser != "id":
             continue
@@ -764,52 +767,47 @@ def _type_table(header: _Header, below: pl.DataFrame, first_row: int, key: str |
     if not fields:
         below = below.clear()
     cells = _read_cells(below, fields, key).with_columns(
-        pl.int_range(first_row, first_row + below.height, dtype=pl.Int64).alias("source_row"))
-    blanks = [pl.col(item.name + _BLANK) for item in fields]
-    if blanks:  # rows with every cell blank are not rows of the table
-        filled = ~pl.all_horizontal(blanks)
-        if not cells.select(filled.all()).item():
-            below = below.filter(cells.select(filled).to_series())
-            cells = cells.filter(filled)
+        pl.int_range(first_row, first_row + below.height, dtype=pl.Int64).alias("source_row")).collect()
+    blank = {item.name: pl.col(item.name + _BLANK) for item in fields}
+    invalid = {item.name: ~blank[item.name] & pl.col(item.name).is_null() for item in fields}
+    # Rows with every cell blank are not rows of the table: they break no rule.
+    filled = ~pl.all_horizontal(blank.values()) if fields else pl.lit(True)
+    flags = cells.select(filled.all().alias("__all_filled__"),
+                         *((expr & filled).any().alias(name + _BLANK) for name, expr in blank.items()),
+                         *(expr.any().alias(name) for name, expr in invalid.items())).row(0, named=True)
+    if not flags["__all_filled__"]:
+        below = below.filter(cells.select(filled).to_series())
+        cells = cells.filter(filled)
     if any(f.parser == "id" for f in fields) and not key and cells.height:
         raise PseudonymKeyMissing(_KEY_MISSING)
-    invalid = {item.name: ~pl.col(item.name + _BLANK) & pl.col(item.name).is_null() for item in fields}
-    flags = cells.select(
-        *(pl.col(item.name + _BLANK).any().alias(item.name + _BLANK) for item in fields),
-        *(expr.any().alias(name) for name, expr in invalid.items()))
     source_row = cells["source_row"]
     keep = []
     for item in fields:
         column = header.written[item.name]
-        if item.parser != "id" and flags[item.name].item():
+        if item.parser != "id" and flags[item.name]:
             _, _, rule = _PARSERS[item.parser]
             rows = cells.select(invalid[item.name]).to_series()
             report.cells(item, column, source_row.filter(rows), _cleaned(below[item.name].filter(rows)), rule)
-        if item.need != "optional" and flags[item.name + _BLANK].item():
+        if item.need != "optional" and flags[item.name + _BLANK]:
             report.cells(item, column, source_row.filter(cells[item.name + _BLANK]), None,
                          "this cell must be filled in" if item.need == "cell"
                          else "this cell must be filled in: the row cannot be counted without it")
         if item.need == "row":
-            keep += [~pl.col(item.name + _BLANK), ~invalid[item.name]]
-    if keep:
-        cells = cells.filter(*keep)
+            keep += [~blank[item.name], ~invalid[item.name]]
     # (child_key is already the keyed hash: _read_cells)
-    typed = cells.select("source_row", *(item.name for item in fields))
-    if "neglect_flag" in typed.columns or "neglect_factors" in typed.columns:
-        typed = typed.with_columns(pl.coalesce(
-            [pl.col(c) for c in ("neglect_flag", "neglect_factors") if c in typed.columns]).alias("neglect"))
-    if "area_code" not in typed.columns:
+    typed = (cells.lazy().filter(*keep) if keep else cells.lazy()).select("source_row", *(f.name for f in fields))
+    if neglect := [c for c in ("neglect_flag", "neglect_factors") if c in blank]:
+        typed = typed.with_columns(pl.coalesce(pl.col(c) for c in neglect).alias("neglect"))
+    if "area_code" not in blank:
         typed = typed.with_columns(pl.lit(area_code, dtype=pl.String).alias("area_code"))
-    return _conform(source.kind, typed)
+    return _conform(source.kind, typed).collect()
 
 
-def _conform(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+def _conform(kind: str, frame: pl.LazyFrame) -> pl.LazyFrame:
     """Exactly the kind's columns, in order and typed; a column the file lacks is all null."""
-    schema = SCHEMAS[kind]
-    return frame.select([
-        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-        for name, dtype in schema.items()
-    ])
+    columns = set(frame.collect_schema().names())
+    return frame.select([(pl.col(name) if name in columns else pl.lit(None)).cast(dtype).alias(name)
+                         for name, dtype in SCHEMAS[kind].items()])
 
 
 def empty_frame(kind: str) -> pl.DataFrame:
