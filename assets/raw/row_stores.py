@@ -9,9 +9,10 @@ as they were.
   ``table`` a view over them (record-level extracts: millions of rows). DuckDB appends about
   two million rows a second here, on the one thread that holds the connection; polars writes
   Parquet ten times faster, on the threads that read the files. A file's Parquet is written
-  (under a name no other version shares) before the transaction that lists it in
-  ``<table>__files`` and points the view at it; the files it replaces are deleted only after
-  that commits; files no commit lists (a build stopped part way) are deleted by the next one.
+  (under a name no other version shares), and flushed to disk, before the transaction that
+  lists it in ``<table>__files`` and points the view at it commits; the files it replaces are
+  deleted only after that commit; files no commit lists (a build stopped part way) are deleted
+  by the next build.
 """
 
 from __future__ import annotations
@@ -150,7 +151,8 @@ class ParquetRows:
     def __post_init__(self) -> None:
         self.files_table = f"{self.table}__files"
         self.empty_table = f"{self.table}__empty"
-        self._superseded: list[str] = []
+        self._superseded: list[str] = []  # files listed before this transaction, no longer
+        self._added: list[str] = []  # files this transaction lists
         self._schema: pl.Schema = pl.Schema()
 
     def prepare(self, empty: pl.DataFrame, version: str) -> str | None:
@@ -203,7 +205,7 @@ class ParquetRows:
             f"select source_file, source_sheet, source_sha256 from {self.files_table}").fetchall()}
 
     def stage(self, ref: FileRef, rows: pl.DataFrame) -> StagedParquet:
-        """Write the rows, with where they came from, to a Parquet file of their own, durably."""
+        """Write the rows, with where they came from, to a Parquet file of their own."""
         provenance = _provenance(ref, rows.columns)
         # (one value per file: as a categorical, Parquet stores and polars writes it once)
         frame = rows.with_columns(pl.lit(value, dtype=pl.Categorical).alias(name) for name, value in provenance.items())
@@ -213,9 +215,7 @@ class ParquetRows:
         name = f"{identity}-{ref.sha256[:16]}.parquet"
         writing = self.folder / f".{name}.writing"
         frame.write_parquet(writing, compression="lz4", statistics=True)
-        with writing.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(writing, self.folder / name)
+        os.replace(writing, self.folder / name)  # (made durable by before_commit, on the main thread)
         return StagedParquet(name, frame.height)
 
     def remove(self, path: str, sheet: str | None) -> int:
@@ -227,9 +227,16 @@ class ParquetRows:
     def add(self, ref: FileRef, staged: StagedParquet) -> None:
         self.conn.execute(f"insert into {self.files_table} values (?, ?, ?, ?, ?)",
                           [ref.path, ref.sheet, ref.sha256, staged.name, staged.rows])
+        self._added.append(staged.name)
 
     def before_commit(self) -> None:
-        directory = os.open(self.folder, os.O_RDONLY)  # the new files' names are durable too
+        """The files this transaction lists are on disk, names too, before it commits (done here,
+        on the thread that waits for the readers, rather than on the readers)."""
+        for name in self._added:
+            with (self.folder / name).open("rb+") as handle:
+                os.fsync(handle.fileno())
+        self._added.clear()
+        directory = os.open(self.folder, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
@@ -243,6 +250,7 @@ class ParquetRows:
 
     def after_rollback(self) -> None:
         self._superseded.clear()  # still listed: kept (the staged files are deleted by the next build)
+        self._added.clear()
 
     def rows_of(self, path: str, sheet: str | None) -> int:
         return self.conn.execute(f"select coalesce(sum(rows), 0) from {self.files_table} where {OF_FILE}",
