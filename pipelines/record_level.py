@@ -660,18 +660,20 @@ _CACHED_PARSERS: dict[str, Callable[[str], Any]] = {
 _PLAIN_DATES = ((r"^\d{2}/\d{2}/[1-9]\d{3}$", "%d/%m/%Y"), (r"^[1-9]\d{3}-\d{2}-\d{2}$", "%Y-%m-%d"))
 
 
-def _parse_dates(cleaned: pl.Series) -> pl.Series:
-    """Cleaned texts -> dates: the plain forms vectorised, any other text by ``_parse_date_cell``."""
-    text = pl.col("text")
-    parsed = pl.LazyFrame({"text": cleaned}).select(
-        plain=pl.coalesce(pl.when(text.str.contains(pattern)).then(text.str.to_date(fmt, strict=False))
-                          for pattern, fmt in _PLAIN_DATES),
-        rest=text.is_not_null() & ~pl.any_horizontal(text.str.contains(p) for p, _ in _PLAIN_DATES)).collect()
-    plain, rest = parsed["plain"], parsed["rest"]
-    if not rest.any():
+def _plain_dates(text: pl.Expr) -> dict[str, pl.Expr]:
+    """The plain dates among cleaned texts, and which other texts ``_parse_date_cell`` must read."""
+    return {"plain_date": pl.coalesce(pl.when(text.str.contains(pattern)).then(text.str.to_date(fmt, strict=False))
+                                      for pattern, fmt in _PLAIN_DATES),
+            "other_date": text.is_not_null() & ~pl.any_horizontal(text.str.contains(p) for p, _ in _PLAIN_DATES)}
+
+
+def _parse_dates(cleaned: pl.Series, plain: pl.Series, other: pl.Series) -> pl.Series:
+    """Cleaned texts -> dates: the plain forms as ``_plain_dates`` read them, any other text by
+    ``_parse_date_cell``."""
+    if not other.any():
         return plain
-    others = pl.Series([_parse_date_cell(text) for text in cleaned.filter(rest).to_list()], dtype=pl.Date)
-    return plain.scatter(rest.arg_true(), others)
+    others = pl.Series([_parse_date_cell(text) for text in cleaned.filter(other).to_list()], dtype=pl.Date)
+    return plain.scatter(other.arg_true(), others)
 
 
 _BLANK = "__blank__"  # suffix of the column telling whether a field's cell is blank
@@ -691,28 +693,33 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
     """
     if not fields:
         return below.clear().select().lazy()
+    # (Each polars query has a fixed cost of ~0.5 ms, which a small file feels: the work is
+    # gathered into as few as can be.)
     coded = [item for item in fields if item.parser != "id"]
     joined = below.lazy()
     if coded:
         distinct_lists = below.select(pl.col(item.name).drop_nulls().unique().implode() for item in coded)
         distinct = {item.name: distinct_lists[item.name][0] for item in coded}
         cleaning = pl.LazyFrame({"text": pl.concat([distinct[item.name] for item in coded])}).select(
-            cleaned=_clean_text(pl.col("text"))).collect()
+            cleaned=_clean_text(pl.col("text"))).with_columns(
+            blank=pl.col("cleaned").is_null(),
+            **(_plain_dates(pl.col("cleaned")) if any(item.parser == "date" for item in coded) else {})).collect()
         offset = 0
         for item in coded:
             texts = distinct[item.name]
-            cleaned = cleaning["cleaned"].slice(offset, texts.len())
+            part = cleaning.slice(offset, texts.len())
             offset += texts.len()
             if item.parser == "date":
                 dtype: pl.DataType = pl.Date()
-                parsed = _parse_dates(cleaned)
+                parsed = _parse_dates(part["cleaned"], part["plain_date"], part["other_date"])
             else:
                 _, dtype, _ = _PARSERS[item.parser]
                 parse = _CACHED_PARSERS[item.parser]
-                parsed = pl.Series([None if text is None else parse(text) for text in cleaned.to_list()], dtype=dtype)
+                parsed = pl.Series([None if text is None else parse(text) for text in part["cleaned"].to_list()],
+                                   dtype=dtype)
             # mapped back by a join (much faster than replace_strict), in the rows' order
-            mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed.cast(dtype),
-                                    item.name + _BLANK: cleaned.is_null()})
+            mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed, item.name + _BLANK: part["blank"]},
+                                   schema_overrides={item.name + _PARSED: dtype})
             joined = joined.join(mapping.lazy(), left_on=item.name, right_on="text", how="left",
                                  maintain_order="left")
     for item in fields:
@@ -720,16 +727,17 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
             continue
         # (lazily: the optimiser computes the cleaned text once, where an eager select computes it
         # for every use in the expression, three times slower)
-        identifiers = below.lazy().select(_clean_text(pl.col(item.name))).collect().to_series()
-        if identifiers.str.contains(".", literal=True).any():  # (the regex costs more than the rest: only if needed)
-            identifiers = identifiers.to_frame("id").lazy().select(_normalise_id(pl.col("id"))).collect().to_series()
-        if key and identifiers.null_count() < identifiers.len():
-            parsed = pseudonymise(identifiers, key)
+        identifiers = below.lazy().select(id=_clean_text(pl.col(item.name))).with_columns(
+            blank=pl.col("id").is_null(), dotted=pl.col("id").str.contains(".", literal=True).any()).collect()
+        if identifiers["dotted"].any():  # (the regex costs more than the rest: only if needed)
+            identifiers = identifiers.with_columns(id=_normalise_id(pl.col("id")))
+        if key and identifiers["blank"].not_().any():
+            parsed = pl.Series(keyed_hashes(identifiers["id"], key), dtype=pl.Int64)  # (blanks: null below)
         else:  # no key: the table is refused (PseudonymKeyMissing) if it holds any identifier
-            parsed = identifiers.cast(pl.Int64, strict=False)
-        joined = joined.with_columns(parsed.alias(item.name + _PARSED), identifiers.is_null().alias(item.name + _BLANK))
+            parsed = identifiers["id"].cast(pl.Int64, strict=False)
+        joined = joined.with_columns(parsed.alias(item.name + _PARSED), identifiers["blank"].alias(item.name + _BLANK))
     return joined.select(
-        *(pl.col(item.name + _PARSED).alias(item.name) for item in fields),
+        *(pl.when(~pl.col(item.name + _BLANK)).then(pl.col(item.name + _PARSED)).alias(item.name) for item in fields),
         *((pl.col(item.name).is_null() | pl.col(item.name + _BLANK)).alias(item.name + _BLANK) for item in fields),
     )
 
