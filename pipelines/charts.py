@@ -398,6 +398,16 @@ def footnotes(series: Series) -> list[str]:
     return lines
 
 
+# Figures are built without plotly checking each property as it is set (a quarter of the time
+# of building them: the charts step is the longest of a build); tests/test_charts.py builds
+# every figure with the checks as well and compares, so a misspelt property still fails a test.
+VALIDATE_FIGURES = False
+
+
+def _scatter(**properties) -> go.Scatter:
+    return go.Scatter(_validate=VALIDATE_FIGURES, **properties)
+
+
 def actual_trace(series: Series) -> go.Scatter:
     unit = series.indicator.unit
     points = series.points
@@ -415,7 +425,7 @@ def actual_trace(series: Series) -> go.Scatter:
     labels = [label(i, point) for i, point in enumerate(points)]
     # Dense series (months over years) read better as a line, with the latest point marked.
     sizes = [0 if dense and i != latest else 9 for i in range(len(points))]
-    return go.Scatter(
+    return _scatter(
         name="Actual", x=[p.end.isoformat() for p in points], y=[p.value for p in points],
         mode="lines+markers+text", text=labels, textposition="top center",
         textfont={"size": SMALL_FONT, "color": BLUE},
@@ -447,19 +457,19 @@ def target_traces(series: Series) -> list[go.Scatter]:
     assert target is not None
     baseline_text, target_text = target_labels(series)
     return [
-        go.Scatter(
+        _scatter(
             name="Trajectory to target", mode="lines", hoverinfo="skip",
             x=[target.baseline_date.isoformat(), target.target_date.isoformat()],
             y=[target.baseline_value, target.target_value],
             line={"color": VERMILLION, "width": 2.5, "dash": "dash"},
         ),
-        go.Scatter(
+        _scatter(
             name="Baseline", mode="markers", x=[target.baseline_date.isoformat()],
             y=[target.baseline_value],
             marker={"symbol": "square-open", "size": 16, "color": GREY, "line": {"width": 3}},
             hovertemplate=plot_text(baseline_text) + "<extra></extra>",
         ),
-        go.Scatter(
+        _scatter(
             name=target_name(target), mode="markers", x=[target.target_date.isoformat()],
             y=[target.target_value],
             marker={"symbol": "diamond", "size": 18, "color": VERMILLION,
@@ -515,7 +525,7 @@ def ci_band_trace(series: Series) -> go.Scatter | None:
             ys.append(None)
         xs += [p.end.isoformat() for p in band] + [p.end.isoformat() for p in reversed(band)]
         ys += [p.ci_high for p in band] + [p.ci_low for p in reversed(band)]
-    return go.Scatter(
+    return _scatter(
         name=CI_NAME, x=xs, y=ys, mode="lines", fill="toself", fillcolor=CI_FILL,
         line={"color": CI_EDGE, "width": 1}, hoverinfo="skip",
         # A legend symbol like the band itself, not a line.
@@ -541,7 +551,7 @@ def benchmark_traces(series: Series) -> list[go.Scatter]:
             (NEIGHBOURS_NAME, NEIGHBOURS_COLOUR, "dashdot", "neighbours")):
         if all(getattr(b, attribute) is None for b in benchmarks):
             continue
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             name=name, mode="lines+markers", x=[b.end.isoformat() for b in benchmarks],
             y=[getattr(b, attribute) for b in benchmarks],
             line={"color": colour, "width": 1.6, "dash": dash},
@@ -635,7 +645,7 @@ def build_figure(series: Series) -> go.Figure:
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
 
-    figure = go.Figure(traces, layout={"template": chart_template()})
+    figure = go.Figure(traces, layout={"template": chart_template()}, _validate=VALIDATE_FIGURES)
     tickvals, ticktext = x_ticks(series)
     figure.update_layout(
         height=PNG_HEIGHT,
@@ -716,11 +726,11 @@ def spc_limit_traces(series: Series) -> list[go.Scatter]:
     unit = series.indicator.unit if series.indicator.unit == "%" else "per month"  # 1 dp
     x = [p.end.isoformat() for p in points]
     limits_name = "Trial process limits" if spc_trial(series) else "Process limits"
-    traces = [go.Scatter(
+    traces = [_scatter(
         name="Mean", mode="lines", x=x, y=[p.mean for p in points], hoverinfo="skip",
         line={"color": SPC_MEAN, "width": 1.6})]
     for i, (attribute, which) in enumerate((("upper", "Upper"), ("lower", "Lower"))):
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             name=limits_name, legendgroup="limits", showlegend=i == 0, mode="lines", x=x,
             y=[getattr(p, attribute) for p in points],
             line={"color": SPC_LIMITS, "width": 1.6, "dash": "dash"},
@@ -733,7 +743,7 @@ def spc_limit_traces(series: Series) -> list[go.Scatter]:
 def spc_point_traces(series: Series) -> list[go.Scatter]:
     unit = series.indicator.unit
     points = series.spc
-    traces = [go.Scatter(
+    traces = [_scatter(
         name="Monthly value", showlegend=False, mode="lines", hoverinfo="skip",
         x=[p.end.isoformat() for p in points], y=[p.value for p in points],
         line={"color": SPC_COMMON, "width": 2})]
@@ -741,7 +751,7 @@ def spc_point_traces(series: Series) -> list[go.Scatter]:
         chosen = [p for p in points if p.value is not None and spc_category(p) == key]
         if not chosen:
             continue
-        traces.append(go.Scatter(
+        traces.append(_scatter(
             name=name, mode="markers", x=[p.end.isoformat() for p in chosen],
             y=[p.value for p in chosen],
             marker={"color": colour, "size": 10, "opacity": 1,
@@ -760,7 +770,7 @@ def spc_target_trace(series: Series) -> go.Scatter | None:
         return None
     due = period_label_for(target.target_date, series.indicator.headline_period_type)
     name = f"{target_name(target)}: {format_value(target.target_value, series.indicator.unit)} by {due}"
-    return go.Scatter(
+    return _scatter(
         name=name, mode="lines", x=[series.spc[0].end.isoformat(), series.spc[-1].end.isoformat()],
         y=[target.target_value] * 2, hoverinfo="skip",
         line={"color": SPC_TARGET, "width": 2, "dash": "dot"})
@@ -806,7 +816,7 @@ def build_spc_figure(series: Series) -> go.Figure:
     subtitle = polarity_text(indicator)
     if spc_trial(series):
         subtitle += "   ·   Trial limits (fewer than 12 points)"
-    figure = go.Figure(traces, layout={"template": chart_template()})
+    figure = go.Figure(traces, layout={"template": chart_template()}, _validate=VALIDATE_FIGURES)
     tickvals, ticktext = spc_ticks(series.spc)
     figure.update_layout(
         height=PNG_HEIGHT,

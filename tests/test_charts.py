@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import shutil
 import struct
@@ -483,6 +484,26 @@ def drawn_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Cha
     with make_full_marts(root / "warehouse.duckdb") as conn:
         files = write_charts(conn, root / "charts", png=has_chromium())
     return root / "charts", files
+
+
+def test_figures_built_without_plotlys_checks_are_the_checked_figures(tmp_path: Path, monkeypatch) -> None:
+    """Figures skip plotly's property checks for speed (``VALIDATE_FIGURES``): built with them
+    on, every figure (confidence bands, benchmarks, SPC too) is the same, and a misspelt
+    property fails."""
+    with make_full_marts(tmp_path / "warehouse.duckdb") as conn:
+        all_series = charts.load_series(conn)
+
+    def figures() -> list[dict]:
+        built = [charts.build_figure(series) for series in all_series]
+        built += [charts.build_spc_figure(series) for series in all_series if series.spc]
+        return [json.loads(figure.to_json()) for figure in built]
+
+    unchecked = figures()
+    assert len(unchecked) > len(all_series)  # SPC charts among them
+    monkeypatch.setattr(charts, "VALIDATE_FIGURES", True)
+    assert figures() == unchecked
+    with pytest.raises(ValueError, match="nmae"):
+        charts._scatter(x=[1], y=[2], nmae="a misspelt name")
 
 
 def test_new_fixture_rows_use_contract_columns() -> None:
