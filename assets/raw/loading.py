@@ -179,7 +179,9 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
+        store.after_rollback()
         raise
+    store.after_commit()
     held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}

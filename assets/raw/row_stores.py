@@ -38,9 +38,9 @@ def columns_of(conn: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str
     return [(name, kind) for name, kind, *_ in conn.execute(f"describe {relation}").fetchall()]
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, relation: str, kind: str = "table") -> bool:
+def _table_exists(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
     schema, name = relation.split(".")
-    return conn.execute(f"select count(*) from duckdb_{kind}s() where schema_name = ? and {kind}_name = ?",
+    return conn.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
                         [schema, name]).fetchone()[0] > 0
 
 
@@ -71,13 +71,17 @@ class RowStore(Protocol):
     def add(self, ref: FileRef, staged: object) -> None:
         """Add a file's staged rows (in the caller's transaction)."""
 
-    def before_commit(self) -> None: ...
+    def before_commit(self) -> None:
+        """Last work inside the caller's transaction (what ``add`` staged made durable)."""
 
-    def after_commit(self) -> None: ...
+    def after_commit(self) -> None:
+        """Clean up what the commit made obsolete."""
 
-    def after_rollback(self) -> None: ...
+    def after_rollback(self) -> None:
+        """Forget what the rolled-back transaction was to change."""
 
-    def rows_of(self, path: str, sheet: str | None) -> int: ...
+    def rows_of(self, path: str, sheet: str | None) -> int:
+        """How many rows of the file the table holds."""
 
 
 @dataclass
@@ -88,10 +92,11 @@ class TableRows:
     table: str
 
     def prepare(self, empty: pl.DataFrame, version: str) -> str | None:
+        # (``version`` is for readers that can read a file two ways: none of this store's can)
         self.conn.register("_empty", empty.to_arrow())
         try:
             reason = None
-            if _exists(self.conn, self.table) and (
+            if _table_exists(self.conn, self.table) and (
                     before := columns_of(self.conn, self.table)) != (after := columns_of(self.conn, "_empty")):
                 reason = f"the table's columns changed ({_changed_columns(before, after)})"
                 self.conn.execute(f"drop table {self.table}")
@@ -151,19 +156,19 @@ class ParquetRows:
     def __post_init__(self) -> None:
         self.files_table = f"{self.table}__files"
         self.empty_table = f"{self.table}__empty"
-        self._superseded: list[str] = []  # files listed before this transaction, no longer
+        self._superseded: list[str] = []  # files this transaction stops listing (or never listed)
         self._added: list[str] = []  # files this transaction lists
         self._schema: pl.Schema = pl.Schema()
 
     def prepare(self, empty: pl.DataFrame, version: str) -> str | None:
         conn = self.conn
         reason = None
-        if _exists(conn, self.table):  # an earlier release kept these rows in the table itself
+        if _table_exists(conn, self.table):  # an earlier release kept these rows in the table itself
             reason = "the rows are now kept as Parquet files beside the build database"
             conn.execute(f"drop table {self.table}")
         conn.register("_empty", empty.to_arrow())
         try:
-            if _exists(conn, self.empty_table):
+            if _table_exists(conn, self.empty_table):
                 before, after = columns_of(conn, self.empty_table), columns_of(conn, "_empty")
                 stamped = conn.execute("select comment from duckdb_tables() where schema_name || '.' || table_name = ?",
                                        [self.files_table]).fetchone()
@@ -184,9 +189,9 @@ class ParquetRows:
         self._schema = empty.schema  # what every Parquet file holds, column by column
         self.folder.mkdir(parents=True, exist_ok=True)
         listed = {name for (name,) in conn.execute(f"select parquet_file from {self.files_table}").fetchall()}
-        for path in self.folder.iterdir():  # written by a build that stopped before its commit, or reset
-            if path.name not in listed:
-                path.unlink()
+        # Files written by a build that stopped before its commit, or emptied by a reset: deleted
+        # once this commits (after_commit).
+        self._superseded = [path.name for path in self.folder.iterdir() if path.name not in listed]
         self._point_view()  # (the folder may have moved since the view was made)
         return reason
 
