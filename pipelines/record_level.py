@@ -56,6 +56,9 @@ Need = Literal["row", "cell", "optional"]
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
 MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one summary problem
+# Each file is a handful of polars queries over thousands of rows: polars' in-memory engine
+# starts them faster than the default one (20-30% of the reading time of small files).
+ENGINE = "in-memory"
 RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly")
 
 
@@ -598,7 +601,7 @@ def _tables_in(path: Path) -> list[_TableIn]:
                 scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
                                    encoding=encoding, truncate_ragged_lines=True)
                 columns = _columns_at(scan.collect_schema().names(), wanted)
-                return scan.select(columns).collect() if columns else pl.DataFrame()
+                return scan.select(columns).collect(engine=ENGINE) if columns else pl.DataFrame()
 
             try:  # (checking UTF-8 costs less than replacing bad bytes in every cell: only if needed)
                 return read("utf8"), header_index + 2
@@ -698,12 +701,14 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
     coded = [item for item in fields if item.parser != "id"]
     joined = below.lazy()
     if coded:
-        distinct_lists = below.select(pl.col(item.name).drop_nulls().unique().implode() for item in coded)
+        distinct_lists = below.lazy().select(
+            pl.col(item.name).drop_nulls().unique().implode() for item in coded).collect(engine=ENGINE)
         distinct = {item.name: distinct_lists[item.name][0] for item in coded}
         cleaning = pl.LazyFrame({"text": pl.concat([distinct[item.name] for item in coded])}).select(
             cleaned=_clean_text(pl.col("text"))).with_columns(
             blank=pl.col("cleaned").is_null(),
-            **(_plain_dates(pl.col("cleaned")) if any(item.parser == "date" for item in coded) else {})).collect()
+            **(_plain_dates(pl.col("cleaned")) if any(item.parser == "date" for item in coded) else {})
+        ).collect(engine=ENGINE)
         offset = 0
         for item in coded:
             texts = distinct[item.name]
@@ -728,7 +733,8 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
         # (lazily: the optimiser computes the cleaned text once, where an eager select computes it
         # for every use in the expression, three times slower)
         identifiers = below.lazy().select(id=_clean_text(pl.col(item.name))).with_columns(
-            blank=pl.col("id").is_null(), dotted=pl.col("id").str.contains(".", literal=True).any()).collect()
+            blank=pl.col("id").is_null(), dotted=pl.col("id").str.contains(".", literal=True).any()
+        ).collect(engine=ENGINE)
         if identifiers["dotted"].any():  # (the regex costs more than the rest: only if needed)
             identifiers = identifiers.with_columns(id=_normalise_id(pl.col("id")))
         if key and identifiers["blank"].not_().any():
@@ -775,14 +781,15 @@ def _type_table(header: _Header, below: pl.DataFrame, first_row: int, key: str |
     if not fields:
         below = below.clear()
     cells = _read_cells(below, fields, key).with_columns(
-        pl.int_range(first_row, first_row + below.height, dtype=pl.Int64).alias("source_row")).collect()
+        pl.int_range(first_row, first_row + below.height, dtype=pl.Int64).alias("source_row")).collect(engine=ENGINE)
     blank = {item.name: pl.col(item.name + _BLANK) for item in fields}
     invalid = {item.name: ~blank[item.name] & pl.col(item.name).is_null() for item in fields}
     # Rows with every cell blank are not rows of the table: they break no rule.
     filled = ~pl.all_horizontal(blank.values()) if fields else pl.lit(True)
-    flags = cells.select(filled.all().alias("__all_filled__"),
-                         *((expr & filled).any().alias(name + _BLANK) for name, expr in blank.items()),
-                         *(expr.any().alias(name) for name, expr in invalid.items())).row(0, named=True)
+    flags = cells.lazy().select(filled.all().alias("__all_filled__"),
+                                *((expr & filled).any().alias(name + _BLANK) for name, expr in blank.items()),
+                                *(expr.any().alias(name) for name, expr in invalid.items())
+                                ).collect(engine=ENGINE).row(0, named=True)
     if not flags["__all_filled__"]:
         below = below.filter(cells.select(filled).to_series())
         cells = cells.filter(filled)
@@ -808,7 +815,7 @@ def _type_table(header: _Header, below: pl.DataFrame, first_row: int, key: str |
         typed = typed.with_columns(pl.coalesce(pl.col(c) for c in neglect).alias("neglect"))
     if "area_code" not in blank:
         typed = typed.with_columns(pl.lit(area_code, dtype=pl.String).alias("area_code"))
-    return _conform(source.kind, typed).collect()
+    return _conform(source.kind, typed).collect(engine=ENGINE)
 
 
 def _conform(kind: str, frame: pl.LazyFrame) -> pl.LazyFrame:
