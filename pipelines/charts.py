@@ -408,6 +408,10 @@ def _scatter(**properties) -> go.Scatter:
     return go.Scatter(_validate=VALIDATE_FIGURES, **properties)
 
 
+def _figure(traces: list[go.Scatter]) -> go.Figure:
+    return go.Figure(traces, layout={"template": chart_template()}, _validate=VALIDATE_FIGURES)
+
+
 def actual_trace(series: Series) -> go.Scatter:
     unit = series.indicator.unit
     points = series.points
@@ -645,7 +649,7 @@ def build_figure(series: Series) -> go.Figure:
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
 
-    figure = go.Figure(traces, layout={"template": chart_template()}, _validate=VALIDATE_FIGURES)
+    figure = _figure(traces)
     tickvals, ticktext = x_ticks(series)
     figure.update_layout(
         height=PNG_HEIGHT,
@@ -816,7 +820,7 @@ def build_spc_figure(series: Series) -> go.Figure:
     subtitle = polarity_text(indicator)
     if spc_trial(series):
         subtitle += "   ·   Trial limits (fewer than 12 points)"
-    figure = go.Figure(traces, layout={"template": chart_template()}, _validate=VALIDATE_FIGURES)
+    figure = _figure(traces)
     tickvals, ticktext = spc_ticks(series.spc)
     figure.update_layout(
         height=PNG_HEIGHT,

@@ -738,12 +738,12 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
         if identifiers["dotted"].any():  # (the regex costs more than the rest: only if needed)
             identifiers = identifiers.with_columns(id=_normalise_id(pl.col("id")))
         if key and identifiers["blank"].not_().any():
-            parsed = pl.Series(keyed_hashes(identifiers["id"], key), dtype=pl.Int64)  # (blanks: null below)
+            parsed = pseudonymise(identifiers["id"], key)
         else:  # no key: the table is refused (PseudonymKeyMissing) if it holds any identifier
             parsed = identifiers["id"].cast(pl.Int64, strict=False)
         joined = joined.with_columns(parsed.alias(item.name + _PARSED), identifiers["blank"].alias(item.name + _BLANK))
     return joined.select(
-        *(pl.when(~pl.col(item.name + _BLANK)).then(pl.col(item.name + _PARSED)).alias(item.name) for item in fields),
+        *(pl.col(item.name + _PARSED).alias(item.name) for item in fields),
         *((pl.col(item.name).is_null() | pl.col(item.name + _BLANK)).alias(item.name + _BLANK) for item in fields),
     )
 

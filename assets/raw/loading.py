@@ -24,6 +24,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,6 +142,22 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
             for row, other_file, other_row in clashes]
 
 
+@contextmanager
+def _transaction(conn: duckdb.DuckDBPyConnection, store: RowStore) -> Iterator[None]:
+    """One transaction over a table's rows and their ledger rows, with the store's own work
+    before the commit, after it, or after a rollback."""
+    conn.execute("begin transaction")
+    try:
+        yield
+        store.before_commit()
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        store.after_rollback()
+        raise
+    store.after_commit()
+
+
 def _read_ahead(read: Callable[[FileRef], T], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, T]]:
     """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
     this one: polars, numpy and DuckDB release the GIL for most of their work, so they overlap
@@ -172,27 +189,17 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     conn.execute(LEDGER_DDL)
     outcome = SyncOutcome()
     store: RowStore = TableRows(conn, table) if parquet_dir is None else ParquetRows(conn, table, parquet_dir)
-    conn.execute("begin transaction")
-    try:
+    with _transaction(conn, store):
         if reset := store.prepare(empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)), version):
             _record(conn, None, table, None, source, layout, "reset", 0, 0, 0, f"{reset}: every file is loaded again")
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        store.after_rollback()
-        raise
-    store.after_commit()
     held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}
     for (path, sheet) in sorted(set(held) - current, key=str):
-        conn.execute("begin transaction")
-        retired = store.remove(path, sheet)
-        _record(conn, None, path, sheet, source, layout, "retired", 0, 0, 0,
-                f"file no longer under the raw folder: its {retired} rows were retired")
-        store.before_commit()
-        conn.execute("commit")
-        store.after_commit()
+        with _transaction(conn, store):
+            retired = store.remove(path, sheet)
+            _record(conn, None, path, sheet, source, layout, "retired", 0, 0, 0,
+                    f"file no longer under the raw folder: its {retired} rows were retired")
         outcome.retired.append((path, sheet, retired))
 
     # Files read, passed and staged, not yet written: (ref, rows read, rows accepted, staged rows).
@@ -205,8 +212,7 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
         nonlocal pending_rows
         if not pending:
             return
-        conn.execute("begin transaction")
-        try:
+        with _transaction(conn, store):
             for ref, rows_read, rows_accepted, staged in pending:
                 replacing = (ref.path, ref.sheet) in held
                 if replacing:  # (a new file has no rows to replace: skip scanning the table)
@@ -214,13 +220,6 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
                 store.add(ref, staged)
                 _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", rows_read, rows_accepted, 0,
                         "replaced its earlier rows" if replacing else "new file")
-            store.before_commit()
-            conn.execute("commit")
-        except Exception:
-            conn.execute("rollback")
-            store.after_rollback()
-            raise
-        store.after_commit()
         for ref, *_ in pending:
             _clear_quarantine_report(out_dir, ref)
             outcome.loaded.append(ref)
