@@ -9,10 +9,12 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 setup: $(STAMP) chromium
 
 # The environment: Python packages pinned in requirements.lock (regenerate with `make lock`).
+# --compile-bytecode: uv installs modules uncompiled, and where PYTHONDONTWRITEBYTECODE is set
+# (as on these machines) Python would compile Dagster, Great Expectations and plotly at every run.
 $(STAMP): pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --python $(PY) --quiet -r requirements.lock -e ".[dev]"
+	$(VENV)/bin/uv pip install --python $(PY) --quiet --compile-bytecode -r requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
 # PNG export (kaleido) drives a Chromium; Debian's package, as kaleido cannot download one here.

@@ -7,8 +7,11 @@ published warehouse is then left exactly as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -103,8 +106,9 @@ def _build(settings: Settings, force: bool = False) -> int:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
-                                    asset_selection=selection)
+    with _imported_objects_frozen():
+        result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
+                                        asset_selection=selection)
     errors, warnings = _problems(result)
     if errors or warnings:
         print(f"Files are named by their path under the raw folder, {settings.raw_dir}.")
@@ -130,6 +134,32 @@ def _build(settings: Settings, force: bool = False) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _imported_objects_frozen() -> Iterator[None]:
+    """Keep the objects that exist now (mostly Dagster's, polars' and DuckDB's modules: well over
+    a million) out of the garbage collector's way while the run lasts.
+
+    Each full collection walks every tracked object, and a build makes enough objects for eight
+    of them: 1.2 s of a 30 s sample build spent re-examining modules that are never garbage.
+    Frozen objects are skipped; unfrozen afterwards, so a caller that goes on (a test) loses nothing.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def console_main() -> None:
+    """The ``scorecard`` command: ``main``, then exit without Python walking every object of the
+    modules a build imported once more as it shuts down (another second; nothing is lost:
+    files and databases are closed by then)."""
+    code = main()
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -152,4 +182,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

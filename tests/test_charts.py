@@ -336,6 +336,37 @@ def test_pngs_are_drawn_as_figures_are_added_and_failures_are_reported(tmp_path:
         assert (tmp_path / "again.png").is_file()
 
 
+@needs_chromium
+def test_the_build_starts_the_browser_with_the_run_only_when_every_chart_will_be_drawn(tmp_path: Path) -> None:
+    """``ChartBrowser`` starts Chromium as the run starts when no chart was drawn before, so its
+    start-up overlaps the loading steps; ``write_charts`` draws with it and leaves it open for
+    the run to close. Once charts are drawn, the next run starts no browser (none is needed
+    unless a chart changed, and ``write_charts`` starts one then)."""
+    import dagster as dg
+
+    from pipelines.resources import ChartBrowser
+
+    charts_dir = tmp_path / "charts"
+    context = dg.build_init_resource_context()
+    browser = ChartBrowser(charts_dir=str(charts_dir))
+    browser.setup_for_execution(context)
+    try:
+        renderer = browser.started
+        assert renderer is not None
+        with make_marts(tmp_path / "warehouse.duckdb") as conn:
+            files = write_charts(conn, charts_dir, renderer=renderer)
+            series = charts.load_series(conn)[0]
+        assert files and all(f.png.read_bytes().startswith(b"\x89PNG") for f in files)
+        renderer.draw([(charts.build_figure(series), tmp_path / "still_open.png")])  # not closed by write_charts
+        assert (tmp_path / "still_open.png").is_file()
+    finally:
+        browser.teardown_after_execution(context)
+    assert browser.started is None
+    after = ChartBrowser(charts_dir=str(charts_dir))
+    after.setup_for_execution(context)
+    assert after.started is None  # charts drawn: a browser only if one changes
+
+
 def test_the_chart_template_is_simple_white_for_the_scatter_traces_drawn(drawn_full) -> None:
     import plotly.io as pio
 

@@ -9,7 +9,7 @@ from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indica
                                  source_disagreements, targets)
 from pipelines.charts import write_charts
 from pipelines.report import write_reports
-from pipelines.resources import ScorecardPaths
+from pipelines.resources import ChartBrowser, ScorecardPaths
 from pipelines.warehouse import publish
 
 
@@ -26,10 +26,11 @@ def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
 
 @dg.asset(key=["outputs", "indicator_charts"], group_name="outputs", deps=[published_warehouse],
           description="One plotly chart per indicator and area (offline HTML and PNG) and an index page.")
-def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource, chart_browser: ChartBrowser) -> dg.MaterializeResult:
     charts_dir = paths.settings.charts_dir
     with duckdb.get_connection() as conn:
-        charts = write_charts(conn, charts_dir, disclosure_control=paths.settings.disclosure_control)
+        charts = write_charts(conn, charts_dir, disclosure_control=paths.settings.disclosure_control,
+                              renderer=chart_browser.started)
     return dg.MaterializeResult(metadata={
         "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})
 
