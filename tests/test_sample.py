@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -622,3 +625,17 @@ def test_a_short_range_names_its_years(tmp_path: Path) -> None:
     early = [p.name for p in write_sample(tmp_path / "early", STRATEGIES, first_year=2014, last_year=2015,
                                           partnerships=["norfolk"]) if p.parent.name == "dfe"]
     assert not any(n.startswith("c3_") for n in early)  # c3 begins in 2017/18, as the DfE's does
+
+
+def test_the_sample_command_without_strategy_files_says_what_to_do(tmp_path: Path) -> None:
+    """`scorecard sample` (the installed command, as a person runs it) into a raw folder with no
+    strategy files: exit status 1 and a sentence saying where to put them, not a traceback."""
+    raw_dir = tmp_path / "raw"
+    environment = {**os.environ, "SCORECARD_RAW_DIR": str(raw_dir)}
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "sample"], env=environment,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"No sample data written: {raw_dir / 'strategies'}: no strategy files" in done.stderr
+    assert "copy the project's data/raw/strategies/*.yaml there" in done.stderr
+    assert not raw_dir.exists() or not any(raw_dir.rglob("*.csv"))
