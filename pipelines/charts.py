@@ -642,51 +642,58 @@ def build_figure(series: Series) -> go.Figure:
     # Behind the series: the band, then the reference lines; the series and target on top.
     traces = ([band] if band is not None else []) + benchmark_traces(series) + [
         actual_trace(series)] + (target_traces(series) if has_target else [])
-    notes = footnotes(series)
-    legend_band = LEGEND_BAND + 28 * (legend_rows([t.name for t in traces]) - 1)
-    margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
-    plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
     subtitle = polarity_text(indicator)
     if not has_target:
         subtitle += "   ·   No target set"
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
-
     tickvals, ticktext = x_ticks(series)
-    annotations = target_annotations(series) if has_target else []
-    if notes:
-        # Pixel offset below the axis and legend, so the note never overlaps them.
-        annotations.append(dict(
-            text="<br>".join(plot_text(line) for line in notes), showarrow=False,
-            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
-            yshift=-(AXIS_BAND + legend_band), font={"size": SMALL_FONT, "color": TEXT},
-        ))
-    return _figure(traces, dict(
-        height=PNG_HEIGHT,
-        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": 30},
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
-        title={"text": plot_text(chart_title(series)), "x": 0, "xref": "paper",
-               "font": {"size": TITLE_FONT},
-               "subtitle": {"text": plot_text(subtitle),
-                            "font": {"size": BASE_FONT, "color": GREY}}},
-        showlegend=True,
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
-                "y": -AXIS_BAND / plot_height, "font": {"size": SMALL_FONT}},
-        hovermode="closest",
-        paper_bgcolor="white", plot_bgcolor="white",
+    return _figure(traces, _chart_layout(
+        chart_title(series), subtitle, [t.name for t in traces], 30, footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=x_range(series), tickvals=tickvals, ticktext=ticktext,
             title={"text": X_TITLES.get(indicator.headline_period_type, ""), "standoff": 6,
                    "font": {"size": SMALL_FONT, "color": GREY}},
             showgrid=True, gridcolor="#e5e5e5", ticks="outside", tickangle=0,
         ),
+        value_gridcolor="#e5e5e5", annotations=target_annotations(series) if has_target else []))
+
+
+def _chart_layout(title: str, subtitle: str, legend_names: list[str], margin_right: int, notes: list[str],
+                  unit: str, xaxis: dict, value_gridcolor: str, annotations: list[dict]) -> dict:
+    """The layout both kinds of chart share: the title and subtitle above the plot; below it the
+    x-axis, a horizontal legend (as many rows as its names wrap to) and the notes, the bottom
+    margin sized to hold them."""
+    legend_band = LEGEND_BAND + 28 * (legend_rows(legend_names, PNG_WIDTH - MARGIN_SIDE - margin_right) - 1)
+    margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
+    plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
+    if notes:
+        # Pixel offset below the axis and legend, so the note never overlaps them.
+        annotations = [*annotations, dict(
+            text="<br>".join(plot_text(line) for line in notes), showarrow=False,
+            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
+            yshift=-(AXIS_BAND + legend_band), font={"size": SMALL_FONT, "color": TEXT},
+        )]
+    return dict(
+        height=PNG_HEIGHT,
+        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": margin_right},
+        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
+        title={"text": plot_text(title), "x": 0, "xref": "paper",
+               "font": {"size": TITLE_FONT},
+               "subtitle": {"text": plot_text(subtitle), "font": {"size": BASE_FONT, "color": GREY}}},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
+                "y": -AXIS_BAND / plot_height, "font": {"size": SMALL_FONT}},
+        hovermode="closest",
+        paper_bgcolor="white", plot_bgcolor="white",
+        xaxis=xaxis,
         yaxis=dict(
-            title={"text": plot_text(axis_title(indicator.unit))},
-            ticksuffix="%" if indicator.unit == "%" else "", tickformat=",",
-            showgrid=True, gridcolor="#e5e5e5", zeroline=False, rangemode="normal",
+            title={"text": plot_text(axis_title(unit))},
+            ticksuffix="%" if unit == "%" else "", tickformat=",",
+            showgrid=True, gridcolor=value_gridcolor, zeroline=False, rangemode="normal",
         ),
         **({"annotations": annotations} if annotations else {}),  # (as plotly's checks leave it)
-    ))
+    )
 
 
 # --- the companion SPC chart -------------------------------------------------------------
@@ -810,43 +817,21 @@ def build_spc_figure(series: Series) -> go.Figure:
     target_trace = spc_target_trace(series)
     traces = spc_limit_traces(series) + ([target_trace] if target_trace is not None else []) + \
         spc_point_traces(series)
-    notes = spc_footnotes(series)
-    legend_band = LEGEND_BAND + 28 * (legend_rows(
-        [t.name for t in traces if t.showlegend is not False],
-        PNG_WIDTH - MARGIN_SIDE - SPC_MARGIN_RIGHT) - 1)
-    margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
-    plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
     subtitle = polarity_text(indicator)
     if spc_trial(series):
         subtitle += "   ·   Trial limits (fewer than 12 points)"
     tickvals, ticktext = spc_ticks(series.spc)
     first, last = series.spc[0].end, series.spc[-1].end
     pad = max(timedelta(days=12), (last - first) * 0.02)
-    return _figure(traces, dict(
-        height=PNG_HEIGHT,
-        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": SPC_MARGIN_RIGHT},
-        font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
-        title={"text": plot_text(spc_title(series)), "x": 0, "xref": "paper",
-               "font": {"size": TITLE_FONT},
-               "subtitle": {"text": plot_text(subtitle), "font": {"size": BASE_FONT, "color": GREY}}},
-        showlegend=True,
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
-                "y": -AXIS_BAND / plot_height, "font": {"size": SMALL_FONT}},
-        hovermode="closest", paper_bgcolor="white", plot_bgcolor="white",
+    return _figure(traces, _chart_layout(
+        spc_title(series), subtitle, [t.name for t in traces if t.showlegend is not False], SPC_MARGIN_RIGHT,
+        spc_footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()],
             tickvals=tickvals, ticktext=ticktext,
             title={"text": X_TITLES["month"], "standoff": 6, "font": {"size": SMALL_FONT, "color": GREY}},
             showgrid=False, ticks="outside", tickangle=0),
-        yaxis=dict(
-            title={"text": plot_text(axis_title(indicator.unit))},
-            ticksuffix="%" if indicator.unit == "%" else "", tickformat=",",
-            showgrid=True, gridcolor="#eeeeee", zeroline=False, rangemode="normal"),
-        annotations=[*spc_limit_annotations(series), dict(
-            text="<br>".join(plot_text(line) for line in notes), showarrow=False,
-            xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
-            yshift=-(AXIS_BAND + legend_band), font={"size": SMALL_FONT, "color": TEXT})],
-    ))
+        value_gridcolor="#eeeeee", annotations=spc_limit_annotations(series)))
 
 
 # --- files ---------------------------------------------------------------------------------

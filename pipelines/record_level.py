@@ -471,12 +471,13 @@ def pseudonymise(ids: pl.Series, key: str | bytes | None) -> pl.Series:
     The same key gives the same child the same ``child_key`` in every file and every run.
     """
     values = ids.cast(pl.String)
-    if values.null_count() == values.len():
+    nulls = values.null_count()
+    if nulls == values.len():
         return values.cast(pl.Int64)
     if not key:
         raise PseudonymKeyMissing(_KEY_MISSING)
     hashed = pl.Series(ids.name, keyed_hashes(values, key), dtype=pl.Int64)
-    return hashed.set(values.is_null(), None) if values.null_count() else hashed
+    return hashed.set(values.is_null(), None) if nulls else hashed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,12 @@ RECORD_LEVEL_TABLES = ("annex_a_list2", "annex_a_list3", "annex_a_list7", "annex
                        "ssda903_episodes", "hub_log")
 
 
+def parquet_store_tables(view: str) -> tuple[str, str]:
+    """The two tables beside a view over Parquet files (``assets.raw.row_stores.ParquetRows``):
+    the list of its files, and the empty table that gives it its columns when there are none."""
+    return f"{view}__files", f"{view}__empty"
+
+
 def sql_text(relative_path: str) -> str:
     """The text of ``sql/<relative_path>``; the one way code reads SQL files."""
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
@@ -84,7 +90,7 @@ def publish(build_db: Path, published_db: Path) -> None:
     with duckdb.connect(str(staging)) as conn:
         for table in RECORD_LEVEL_TABLES:  # views over Parquet files (assets.raw.row_stores), and their lists
             conn.execute(f"drop view if exists raw.{table}")
-            for relation in (table, f"{table}__files", f"{table}__empty"):
+            for relation in (table, *parquet_store_tables(table)):
                 conn.execute(f"drop table if exists raw.{relation}")
         conn.execute("checkpoint")
     # Dropped tables leave free blocks holding their old bytes; a fresh copy leaves them behind.

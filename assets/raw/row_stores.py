@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import polars as pl
 
+from pipelines.warehouse import parquet_store_tables
+
 if TYPE_CHECKING:
     from assets.raw.loading import FileRef
 
@@ -154,8 +156,7 @@ class ParquetRows:
     folder: Path
 
     def __post_init__(self) -> None:
-        self.files_table = f"{self.table}__files"
-        self.empty_table = f"{self.table}__empty"
+        self.files_table, self.empty_table = parquet_store_tables(self.table)
         self._superseded: list[str] = []  # files this transaction stops listing (or never listed)
         self._added: list[str] = []  # files this transaction lists
         self._schema: pl.Schema = pl.Schema()
