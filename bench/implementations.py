@@ -4,9 +4,9 @@ a generated dataset (``bench.generate``), as a polars frame ``area_code, month, 
 breakdown, count`` sorted the same way.
 
 - ``project``: the project's own path, the functions the Dagster assets use: the raw asset's
-  ``sync_files`` + ``read_record_file`` (every file read by ``read_record_level``: typed, checked,
-  child identifiers replaced by keyed hashes; its rows appended to ``raw.<kind>`` in a DuckDB
-  database file with a ledger row), then ``monthly_measures`` as the core asset does.
+  ``sync_files`` + ``read_record_files`` (batches of files read by ``read_record_levels``: typed,
+  checked, child identifiers replaced by keyed hashes; each file's rows added to ``raw.<kind>``
+  with a ledger row), then ``monthly_measures`` as the core asset does.
 - ``bare_duckdb``: the same queries (``sql/record_level/*.sql``) in one DuckDB statement straight
   over ``read_csv`` of every authority's file: no checks, no pseudonymisation, no raw tables.
 - ``pandas``: a straightforward pandas implementation of the documented counting rules
@@ -95,9 +95,9 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
 
 def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """What the assets raw.record_level and core.record_level_measures do, minus Dagster: for every
-    kind, ``sync_record_level`` with ``read_record_file`` (file by file: read, check, pseudonymise
-    and write a Parquet file on worker threads; listed with their ledger rows, a batch of files
-    per transaction), then ``monthly_measures``."""
+    kind, ``sync_record_level`` with ``read_record_files`` (batches of files read, checked and
+    pseudonymised together, a Parquet file written per file, on worker threads; listed with their
+    ledger rows, a batch of files per transaction), then ``monthly_measures``."""
     import duckdb
 
     import assets.raw.record_level as raw_asset
@@ -114,13 +114,13 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     shutil.rmtree(workdir / "record_level", ignore_errors=True)
     out_dir = workdir / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    read_seconds: list[float] = []  # per file (files are read on worker threads: list.append is atomic)
+    read_seconds: list[float] = []  # per batch (read on worker threads: list.append is atomic)
 
-    def read(ref, kind):
+    def read(refs, kind):
         tick = time.perf_counter()
-        result = raw_asset.read_record_file(dataset.root, ref, kind, BENCH_KEY)
+        results = raw_asset.read_record_files(dataset.root, refs, kind, BENCH_KEY)
         read_seconds.append(time.perf_counter() - tick)
-        return result
+        return results
 
     started = time.perf_counter()
     conn = duckdb.connect(str(database), config=load_settings().duckdb_config)  # as the build connects
@@ -129,7 +129,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     conn.execute("create schema if not exists raw")
     problems = 0
     for kind in RECORD_LEVEL_TABLES:
-        outcome = raw_asset.sync_record_level(conn, kind, refs.get(kind, []), lambda ref, kind=kind: read(ref, kind),
+        outcome = raw_asset.sync_record_level(conn, kind, refs.get(kind, []), lambda refs, kind=kind: read(refs, kind),
                                               BENCH_KEY, out_dir, workdir / "record_level")
         problems += len(outcome.problems)
     if problems:

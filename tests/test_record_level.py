@@ -34,6 +34,7 @@ from pipelines.record_level import (
     parse_value,
     pseudonymise,
     read_record_level,
+    read_record_levels,
     recognise_record_level,
     sql_path,
 )
@@ -416,6 +417,34 @@ def test_problems_beyond_a_hundred_per_rule_are_summed_up(tmp_path):
     assert table.frame.is_empty() and len(table.problems) == MAX_PROBLEMS_PER_RULE + 1
     summary = table.problems[-1]
     assert summary.row is None and summary.message().startswith(f"{tmp_path / 'episodes.csv'}, column 'DECOM': 5 more")
+
+
+def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path):
+    """Tables of one kind with the same columns are typed as one frame (``read_record_levels``):
+    each file still gets its own rows, row numbers, area and problems, as when read alone."""
+    header = ["Child Unique ID", "Date of Referral", "Referral NFA?", "Neglect identified"]
+    some_bad = write_csv(tmp_path / "referrals_a.csv", [
+        header, ["CH-R1-ZQ", "01/04/2020", "No", "Y"], ["CH-R2-ZQ", "someday", "No", "N"], [],
+        ["CH-R3-ZQ", "02/04/2020", "perhaps", ""]])
+    all_bad = write_csv(tmp_path / "referrals_b.csv", [header] + [
+        [f"CH-R{i}-ZQ", "31/02/2021", "No", "N"] for i in range(MAX_PROBLEMS_PER_RULE + 3)])
+    inputs = [(files["annex_a"], NORTHUMBERLAND), (some_bad, DURHAM), (files["episodes"], NORTHUMBERLAND),
+              (files["header"], NORTHUMBERLAND), (files["list8_durham"], DURHAM), (all_bad, NORTHUMBERLAND),
+              (files["hub"], None)]
+    together = read_record_levels(inputs, KEY)
+    alone = [read_record_level(path, KEY, area) for path, area in inputs]
+    assert [[(t.kind, t.path, t.sheet, t.problems) for t in tables] for tables in together] == \
+        [[(t.kind, t.path, t.sheet, t.problems) for t in tables] for tables in alone]
+    for file_together, file_alone in zip(together, alone):
+        assert all(a.frame.equals(b.frame) for a, b in zip(file_together, file_alone))
+    # Three list 3 tables (with problems in two of them) and two list 8 tables of two areas were
+    # typed together, and each kept its own.
+    list3 = [t for tables in together for t in tables if t.kind == "annex_a_list3"]
+    assert [t.frame.height for t in list3] == [11, 2, 0]
+    assert [(p.row, p.column) for p in list3[1].problems] == [(3, "Date of Referral"), (5, "Referral NFA?")]
+    assert len(list3[2].problems) == MAX_PROBLEMS_PER_RULE + 1
+    list8 = [t for tables in together for t in tables if t.kind == "annex_a_list8"]
+    assert [t.frame["area_code"].unique().to_list() for t in list8] == [[NORTHUMBERLAND], [DURHAM]]
 
 
 def test_a_missing_column_is_reported_and_nothing_is_read(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from assets.raw.loading import FileRead, FileRef
-from assets.raw.record_level import raw_table_frame, sync_record_level
+from assets.raw.record_level import BATCH_BYTES, raw_table_frame, sync_record_level
 from tests.conftest import STRATEGIES, make_settings, run_cli
 
 KEY = "a-test-key-that-is-not-a-secret"
@@ -208,13 +208,17 @@ class Reader:
     """A stand-in for the record-level reader: each file's rows from a dict, the calls counted."""
 
     def __init__(self, rows: dict[str, pl.DataFrame]):
-        self.rows, self.calls = rows, []
+        self.rows, self.calls, self.batches = rows, [], []
 
-    def __call__(self, ref: FileRef) -> FileRead:
-        self.calls.append(ref.path)
-        if isinstance(self.rows[ref.path], Exception):
-            raise self.rows[ref.path]
-        return FileRead(self.rows[ref.path], self.rows[ref.path].height, [])
+    def __call__(self, refs: list[FileRef]) -> list[FileRead]:
+        self.batches.append([ref.path for ref in refs])
+        results = []
+        for ref in refs:
+            self.calls.append(ref.path)
+            if isinstance(self.rows[ref.path], Exception):
+                raise self.rows[ref.path]
+            results.append(FileRead(self.rows[ref.path], self.rows[ref.path].height, []))
+        return results
 
 
 def sync_referrals(conn, tmp_path, refs, reader, key=KEY):
@@ -287,17 +291,34 @@ def test_record_level_rows_are_kept_as_one_parquet_file_per_source_file(tmp_path
         assert len(list(folder.iterdir())) == 1
 
 
+def test_small_files_are_read_together_and_each_keeps_its_own_rows(tmp_path):
+    """Consecutive changed files are read in batches of up to BATCH_BYTES (a larger file alone),
+    and each file still gets its own rows, Parquet file and ledger row."""
+    sizes = [BATCH_BYTES // 4, BATCH_BYTES // 4, BATCH_BYTES // 2, BATCH_BYTES * 2, 1, 1]
+    refs = [FileRef(f"E0600004{i}/annex_a.csv", None, str(i) * 64, size) for i, size in enumerate(sizes)]
+    reader = Reader({ref.path: referral_rows(*range(10 * i, 10 * i + i + 1)) for i, ref in enumerate(refs)})
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
+        outcome = sync_referrals(conn, tmp_path, refs, reader)
+        assert reader.batches == [[r.path for r in refs[:3]], [refs[3].path], [r.path for r in refs[4:]]]
+        assert outcome.loaded == refs
+        assert conn.execute("select source_file, count(*), min(child_key) from raw.annex_a_list3 group by all "
+                            "order by 1").fetchall() == [(ref.path, i + 1, 10 * i) for i, ref in enumerate(refs)]
+        assert ledger(conn, "loaded") == [(ref.path, "new file") for ref in refs]
+        assert len(list((tmp_path / "record_level" / "annex_a_list3").iterdir())) == len(refs)
+
+
 def test_a_build_stopped_part_way_leaves_the_rows_as_they_were(tmp_path):
     """Files staged by a build that fails before its commit are not listed, not seen, and deleted
     by the next build, which loads them properly."""
-    refs = [FileRef(f"E0600005{i}/annex_a.csv", None, str(i) * 64, 100) for i in range(3)]
+    # (each file a batch of its own: the first two are read and staged before the third fails)
+    refs = [FileRef(f"E0600005{i}/annex_a.csv", None, str(i) * 64, BATCH_BYTES) for i in range(3)]
     folder = tmp_path / "record_level" / "annex_a_list3"
     with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
         sync_referrals(conn, tmp_path, refs[:1], Reader({refs[0].path: referral_rows(1)}))
         before = conn.execute("select * from raw.annex_a_list3").fetchall()
         failing = Reader({refs[0].path: referral_rows(9), refs[1].path: referral_rows(2),
                           refs[2].path: OSError("disk gone")})
-        changed = [FileRef(refs[0].path, None, "c" * 64, 100), *refs[1:]]
+        changed = [FileRef(refs[0].path, None, "c" * 64, BATCH_BYTES), *refs[1:]]
         with pytest.raises(OSError, match="disk gone"):
             sync_referrals(conn, tmp_path, changed, failing)
         assert conn.execute("select * from raw.annex_a_list3").fetchall() == before

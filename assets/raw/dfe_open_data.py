@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.raw.loading import FileRead, FileRef, load_result, sync_files
+from assets.raw.loading import FileRead, FileRef, file_by_file, load_result, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from pipelines.ees import EES_COLUMNS, read_ees
 from pipelines.neighbours import read_neighbours
@@ -41,7 +41,8 @@ def dfe_open_data(context: dg.AssetExecutionContext, paths: ScorecardPaths, duck
     empty = pl.DataFrame(schema=EES_SCHEMA).with_columns(source_sheet=pl.lit(None, dtype=pl.String))
     with duckdb.get_connection() as conn:
         outcome = sync_files(conn, table="raw.dfe_open_data", source="dfe_published", layout="dfe_open_data",
-                             files=files_of(conn, "dfe_published"), read=lambda ref: read_published_file(settings.raw_dir, ref), empty=empty,
+                             files=files_of(conn, "dfe_published"),
+                             read=file_by_file(lambda ref: read_published_file(settings.raw_dir, ref)), empty=empty,
                              out_dir=settings.out_dir, key=FIGURE_KEY)
         rows = conn.execute("select count(*) from raw.dfe_open_data").fetchone()[0]
         preview = preview_markdown(conn, "raw.dfe_open_data")
@@ -75,7 +76,7 @@ def statistical_neighbours(context: dg.AssetExecutionContext, paths: ScorecardPa
     with duckdb.get_connection() as conn:
         outcome = sync_files(conn, table="raw.statistical_neighbours", source="dfe_reference",
                              layout="statistical_neighbours", files=files_of(conn, "dfe_reference"),
-                             read=lambda ref: read_neighbour_file(settings.raw_dir, ref),
+                             read=file_by_file(lambda ref: read_neighbour_file(settings.raw_dir, ref)),
                              empty=pl.DataFrame(schema=NEIGHBOUR_SCHEMA), out_dir=settings.out_dir,
                              key=("old_la_code", "neighbour_rank", "model"))
         rows = conn.execute("select count(*) from raw.statistical_neighbours").fetchone()[0]

@@ -43,7 +43,8 @@ MAX_MESSAGES_IN_METADATA = 50
 # commits, while holding at most this many rows in memory.
 ROWS_PER_TRANSACTION = 1_000_000
 READ_THREADS = 2
-READ_AHEAD = 3  # files read but not yet written, at most
+READ_AHEAD = 3  # batches of files read but not yet written, at most
+BATCH_FILES = 32  # files read together, at most (``sync_files``'s batch_bytes)
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (
@@ -89,11 +90,25 @@ class SyncOutcome:
         return [p for problems in self.quarantined.values() for p in problems]
 
 
-def _record(conn: duckdb.DuckDBPyConnection, ref: FileRef | None, path: str, sheet: str | None, source: str,
-            layout: str, status: str, rows_read: int, rows_accepted: int, problems: int, detail: str) -> None:
-    conn.execute("insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        datetime.now(timezone.utc), path, sheet, ref.sha256 if ref else None, ref.size_bytes if ref else None,
-        source, layout, status, rows_read, rows_accepted, problems, detail])
+_LEDGER_SCHEMA = {"recorded_at": pl.Datetime("us", "UTC"), "path": pl.String, "sheet": pl.String, "sha256": pl.String,
+                  "size_bytes": pl.Int64, "source": pl.String, "layout": pl.String, "status": pl.String,
+                  "rows_read": pl.Int64, "rows_accepted": pl.Int64, "problems": pl.Int64, "detail": pl.String}
+
+
+def _ledger_row(ref: FileRef | None, path: str, sheet: str | None, source: str, layout: str, status: str,
+                rows_read: int, rows_accepted: int, problems: int, detail: str) -> tuple:
+    return (datetime.now(timezone.utc), path, sheet, ref.sha256 if ref else None, ref.size_bytes if ref else None,
+            source, layout, status, rows_read, rows_accepted, problems, detail)
+
+
+def _record(conn: duckdb.DuckDBPyConnection, *rows: tuple) -> None:
+    """Rows (``_ledger_row``) added to the ledger in one statement: a DuckDB statement costs about
+    a millisecond, which a batch of hundreds of small files would feel row by row."""
+    conn.register("_ledger_rows", pl.DataFrame(rows, schema=_LEDGER_SCHEMA, orient="row").to_arrow())
+    try:
+        conn.execute("insert into raw.load_ledger by name select * from _ledger_rows")
+    finally:
+        conn.unregister("_ledger_rows")
 
 
 def quarantine_report_path(out_dir: Path, ref: FileRef) -> Path:
@@ -158,27 +173,54 @@ def _transaction(conn: duckdb.DuckDBPyConnection, store: RowStore) -> Iterator[N
     store.after_commit()
 
 
-def _read_ahead(read: Callable[[FileRef], T], refs: Sequence[FileRef]) -> Iterator[tuple[FileRef, T]]:
-    """(ref, read(ref)) in order, the next files read on worker threads while the caller writes
-    this one: polars, numpy and DuckDB release the GIL for most of their work, so they overlap
-    on two cores. At most READ_AHEAD files wait in memory."""
-    if len(refs) < 2:
-        yield from ((ref, read(ref)) for ref in refs)
+def _batches(refs: Sequence[FileRef], batch_bytes: int) -> Iterator[list[FileRef]]:
+    """Consecutive files, as many as come to ``batch_bytes`` (a larger file alone; 0: one by one),
+    at most BATCH_FILES of them, so that many small files still make batches for both threads."""
+    batch: list[FileRef] = []
+    size = 0
+    for ref in refs:
+        if batch and (size + ref.size_bytes > batch_bytes or len(batch) == BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(ref)
+        size += ref.size_bytes
+    if batch:
+        yield batch
+
+
+def _read_ahead(read: Callable[[Sequence[FileRef]], Sequence[T]], refs: Sequence[FileRef],
+                batch_bytes: int) -> Iterator[tuple[FileRef, T]]:
+    """(ref, what ``read`` gave for it) in order, the next batches of files read on worker threads
+    while the caller writes this one: polars, numpy and DuckDB release the GIL for most of their
+    work, so they overlap on two cores. At most READ_AHEAD batches wait in memory."""
+    batches = list(_batches(refs, batch_bytes))
+    if len(batches) < 2:
+        yield from ((ref, result) for batch in batches for ref, result in zip(batch, read(batch), strict=True))
         return
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        queued = deque((ref, pool.submit(read, ref)) for ref in refs[:READ_AHEAD])
-        following = iter(refs[READ_AHEAD:])
+        queued = deque((batch, pool.submit(read, batch)) for batch in batches[:READ_AHEAD])
+        following = iter(batches[READ_AHEAD:])
         while queued:
-            ref, future = queued.popleft()
-            if (next_ref := next(following, None)) is not None:
-                queued.append((next_ref, pool.submit(read, next_ref)))
-            yield ref, future.result()
+            batch, future = queued.popleft()
+            if (next_batch := next(following, None)) is not None:
+                queued.append((next_batch, pool.submit(read, next_batch)))
+            yield from zip(batch, future.result(), strict=True)
+
+
+def file_by_file(read: Callable[[FileRef], FileRead]) -> Callable[[Sequence[FileRef]], list[FileRead]]:
+    """A reader of one file as ``sync_files`` calls readers: with a batch of files."""
+    return lambda refs: [read(ref) for ref in refs]
 
 
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
-               read: Callable[[FileRef], FileRead], empty: pl.DataFrame, out_dir: Path,
-               key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "") -> SyncOutcome:
+               read: Callable[[Sequence[FileRef]], list[FileRead]], empty: pl.DataFrame, out_dir: Path,
+               key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "",
+               batch_bytes: int = 0) -> SyncOutcome:
     """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring).
+
+    ``read`` reads a batch of files, each ``FileRead`` in the order given (``file_by_file`` makes
+    one from a reader of one file): consecutive changed files are read together up to
+    ``batch_bytes`` (0: one by one), for a reader whose cost per call matters (many small files).
 
     The rows are kept in the DuckDB table, or, given ``parquet_dir``, as Parquet files there with
     ``table`` a view over them (``assets.raw.row_stores``). ``version`` names how the rows are
@@ -191,15 +233,16 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     store: RowStore = TableRows(conn, table) if parquet_dir is None else ParquetRows(conn, table, parquet_dir)
     with _transaction(conn, store):
         if reset := store.prepare(empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)), version):
-            _record(conn, None, table, None, source, layout, "reset", 0, 0, 0, f"{reset}: every file is loaded again")
+            _record(conn, _ledger_row(None, table, None, source, layout, "reset", 0, 0, 0,
+                                      f"{reset}: every file is loaded again"))
     held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}
     for (path, sheet) in sorted(set(held) - current, key=str):
         with _transaction(conn, store):
             retired = store.remove(path, sheet)
-            _record(conn, None, path, sheet, source, layout, "retired", 0, 0, 0,
-                    f"file no longer under the raw folder: its {retired} rows were retired")
+            _record(conn, _ledger_row(None, path, sheet, source, layout, "retired", 0, 0, 0,
+                                      f"file no longer under the raw folder: its {retired} rows were retired"))
         outcome.retired.append((path, sheet, retired))
 
     # Files read, passed and staged, not yet written: (ref, rows read, rows accepted, staged rows).
@@ -213,23 +256,25 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
         if not pending:
             return
         with _transaction(conn, store):
+            ledger = []
             for ref, rows_read, rows_accepted, staged in pending:
                 replacing = (ref.path, ref.sheet) in held
                 if replacing:  # (a new file has no rows to replace: skip scanning the table)
                     store.remove(ref.path, ref.sheet)
                 store.add(ref, staged)
-                _record(conn, ref, ref.path, ref.sheet, source, layout, "loaded", rows_read, rows_accepted, 0,
-                        "replaced its earlier rows" if replacing else "new file")
+                ledger.append(_ledger_row(ref, ref.path, ref.sheet, source, layout, "loaded", rows_read, rows_accepted,
+                                          0, "replaced its earlier rows" if replacing else "new file"))
+            _record(conn, *ledger)
         for ref, *_ in pending:
             _clear_quarantine_report(out_dir, ref)
             outcome.loaded.append(ref)
         pending.clear()
         pending_rows = 0
 
-    def read_and_stage(ref: FileRef) -> tuple[FileRead, object]:
-        """On a reading thread: the file read, and its rows staged if it passed."""
-        result = read(ref)
-        return result, (None if result.problems else store.stage(ref, result.rows))
+    def read_and_stage(refs: Sequence[FileRef]) -> list[tuple[FileRead, object]]:
+        """On a reading thread: the files read, and the rows of each that passed staged."""
+        return [(result, None if result.problems else store.stage(ref, result.rows))
+                for ref, result in zip(refs, read(refs), strict=True)]
 
     changed = []
     for ref in files:
@@ -237,14 +282,14 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
             outcome.unchanged.append(ref)
         else:
             changed.append(ref)
-    for ref, (result, staged) in _read_ahead(read_and_stage, changed):
+    for ref, (result, staged) in _read_ahead(read_and_stage, changed, batch_bytes):
         if key and not result.problems:
             write_pending()  # key conflicts are checked against every file passed before this one
         problems = result.problems or _key_conflicts(conn, table, ref, result.rows, key)
         if problems:
             report = _write_quarantine_report(out_dir, ref, problems, store.rows_of(ref.path, ref.sheet))
-            _record(conn, ref, ref.path, ref.sheet, source, layout, "quarantined", result.rows_read, 0,
-                    len(problems), str(report))
+            _record(conn, _ledger_row(ref, ref.path, ref.sheet, source, layout, "quarantined", result.rows_read, 0,
+                                      len(problems), str(report)))
             outcome.quarantined[ref] = problems
             continue
         pending.append((ref, result.rows_read, result.rows.height, staged))

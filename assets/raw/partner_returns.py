@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
-from assets.raw.loading import FileRead, FileRef, load_result, sync_files
+from assets.raw.loading import FileRead, FileRef, file_by_file, load_result, sync_files
 from expectations.partner_returns import validate_layout
 from pipelines.ees import recognise_ees
 from pipelines.neighbours import recognise_neighbours
@@ -136,7 +136,7 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
             outcome = sync_files(
                 conn, table=f"raw.{layout.name}", source="partner_return", layout=layout.name,
                 files=files_of(conn, "partner_return", layout.name),
-                read=lambda ref: read_layout_file(layout, settings.raw_dir, ref, area_codes),
+                read=file_by_file(lambda ref: read_layout_file(layout, settings.raw_dir, ref, area_codes)),
                 empty=empty_layout_rows(layout), out_dir=settings.out_dir, key=layout.unique_key_columns)
             preview = preview_markdown(conn, f"raw.{layout.name}")
             rows = conn.execute(f"select count(*) from raw.{layout.name}").fetchone()[0]

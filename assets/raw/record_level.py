@@ -22,7 +22,7 @@ from dagster_duckdb import DuckDBResource
 from assets.raw.loading import FileRead, FileRef, SyncOutcome, load_result, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from expectations.partner_returns import Problem
-from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_level
+from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_levels
 from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
 from pipelines.warehouse import RECORD_LEVEL_TABLES
@@ -39,18 +39,31 @@ def area_from_folders(relative_path: str) -> str | None:
     return None
 
 
-def read_record_file(raw_dir: Path, ref: FileRef, kind: str, key: str | None) -> FileRead:
-    area_code = area_from_folders(ref.path)
-    if area_code is None and kind != "hub_log":
-        return FileRead(empty_frame(kind), 0, [Problem(
-            ref.path, ref.sheet, None, None, None,
-            "a record-level file carries no local authority, so it must sit in a folder named after the "
-            f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")])
-    tables = [t for t in read_record_level(raw_dir / ref.path, key, area_code)
-              if t.kind == kind and t.sheet == ref.sheet]
-    frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
-    problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
-    return FileRead(frame, frame.height, problems)  # (sync_files adds source_file and source_sheet)
+# Consecutive files are read together up to this size: the typing of a table costs a few
+# milliseconds whatever its size, which a national run's hundreds of small files would feel,
+# and this bounds what the reading threads hold (a few hundred thousand rows a batch).
+BATCH_BYTES = 16_000_000
+
+
+def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None) -> list[FileRead]:
+    """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
+    the files are read together (``read_record_levels``)."""
+    area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
+    placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
+    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key)))
+    results = []
+    for ref in refs:
+        if ref.path not in tables_in:
+            results.append(FileRead(empty_frame(kind), 0, [Problem(
+                ref.path, ref.sheet, None, None, None,
+                "a record-level file carries no local authority, so it must sit in a folder named after the "
+                f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")]))
+            continue
+        tables = [t for t in tables_in[ref.path] if t.kind == kind and t.sheet == ref.sheet]
+        frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
+        problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
+        results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
+    return results
 
 
 def raw_table_frame(kind: str) -> pl.DataFrame:
@@ -60,14 +73,14 @@ def raw_table_frame(kind: str) -> pl.DataFrame:
 
 
 def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
-                      read: Callable[[FileRef], FileRead], key: str | None, out_dir: Path,
+                      read: Callable[[Sequence[FileRef]], list[FileRead]], key: str | None, out_dir: Path,
                       record_level_dir: Path) -> SyncOutcome:
     """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
     file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
     keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
     return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
                       empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
-                      version=pseudonym_check(key) if key else "")
+                      version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
 
 
 @dg.asset(
@@ -94,7 +107,7 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
             try:
                 outcome = sync_record_level(
                     conn, kind, files_of(conn, "record_level", kind),
-                    lambda ref, kind=kind: read_record_file(settings.raw_dir, ref, kind, key),
+                    lambda refs, kind=kind: read_record_files(settings.raw_dir, refs, kind, key),
                     key, settings.out_dir, settings.record_level_dir)
             except PseudonymKeyMissing as missing:
                 raise dg.Failure(description=str(missing)) from None
