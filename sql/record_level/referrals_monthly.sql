@@ -11,18 +11,18 @@
 --   referral in the month has a full 12 months of history in the data.
 -- * referrals_neglect (neglect flag true) is given only for areas whose extracts record neglect.
 -- * Months run from the area's first to its last referral; a month with none gives 0.
--- * Counted in one pass over each child's referrals in date order: the first row of each day is
---   the day's referral, the row before it holds the previous referral's date, and the day's
---   rows together give its neglect flag.
+-- * Counted in one pass over each child's referrals in date order, and within a day neglect
+--   first (true, then false, then unknown): the first row of each day is the day's referral,
+--   with the day's neglect flag (true if any of its rows says so), and the row before it holds
+--   the previous referral's date.
 with referrals as (
     select area_code, referral_date, neglect, previous_referral
     from (
-        select area_code, referral_date,
-            lag(referral_date) over by_child as previous_referral,
-            bool_or(neglect) over (by_child range between current row and current row) as neglect
+        select area_code, referral_date, neglect,
+            lag(referral_date) over (partition by area_code, child_key
+                                     order by referral_date, neglect desc nulls last) as previous_referral
         from raw.annex_a_list3
         where area_code is not null
-        window by_child as (partition by area_code, child_key order by referral_date)
     )
     where previous_referral is null or previous_referral < referral_date  -- the day's first row
 ),
@@ -31,7 +31,8 @@ spans as (
     select area_code,
         date_trunc('month', min(referral_date))::date as first_month,
         date_trunc('month', max(referral_date))::date as last_month
-    from referrals
+    from raw.annex_a_list3
+    where area_code is not null
     group by area_code
 ),
 
@@ -48,7 +49,9 @@ months as (
 counts as (
     select area_code, date_trunc('month', referral_date)::date as month,
         count(*) as referrals,
-        count(*) filter (where previous_referral >= referral_date - interval 12 month) as rereferrals,
+        -- (12 calendar months back is at most 366 days: only those dates need the costlier month arithmetic)
+        count(*) filter (where case when previous_referral >= referral_date - 366
+                                    then previous_referral >= referral_date - interval 12 month end) as rereferrals,
         count(*) filter (where neglect) as referrals_neglect
     from referrals
     group by all
