@@ -821,10 +821,11 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.Da
     if any(f.parser == "id" for f in fields) and not key and cells.height:
         raise PseudonymKeyMissing(_KEY_MISSING)
 
-    def report(item: Field, broken: pl.Series, values: pl.Series | None, rule: str) -> None:
-        """The cells of ``item`` breaking ``rule``, to the report of the table each is in."""
+    def report(item: Field, broken: pl.Series, cells_as_written: pl.Series | None, rule: str) -> None:
+        """The cells of ``item`` breaking ``rule`` (shown cleaned, given as written), each to the
+        report of the table it is in."""
         rows = cells.select(_PART, "source_row").filter(broken)
-        values = values.filter(broken) if values is not None else None
+        values = _cleaned(cells_as_written.filter(broken)) if cells_as_written is not None else None
         for part, in rows.select(pl.col(_PART).unique(maintain_order=True)).iter_rows():
             in_part = rows[_PART] == part
             found[part].report.cells(item, found[part].header.written[item.name], rows["source_row"].filter(in_part),
@@ -833,8 +834,7 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.Da
     keep = []
     for item in fields:
         if item.parser != "id" and flags[item.name]:
-            report(item, cells.select(invalid[item.name]).to_series(), _cleaned(below[item.name]),
-                   _PARSERS[item.parser][2])
+            report(item, cells.select(invalid[item.name]).to_series(), below[item.name], _PARSERS[item.parser][2])
         if item.need != "optional" and flags[item.name + _BLANK]:
             report(item, cells[item.name + _BLANK], None,
                    "this cell must be filled in" if item.need == "cell"
