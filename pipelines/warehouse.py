@@ -57,6 +57,16 @@ def replace_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, fram
     return frame.height
 
 
+def append_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Add a polars frame's rows to ``table``, column by name, in one statement (a DuckDB statement
+    costs about a millisecond: rows gathered into one frame are added for the price of one)."""
+    conn.register("_appended", frame.to_arrow())
+    try:
+        conn.execute(f"insert into {table} by name select * from _appended")
+    finally:
+        conn.unregister("_appended")
+
+
 def comment_on(conn: duckdb.DuckDBPyConnection, table: str, description: str, columns: dict[str, str]) -> None:
     conn.execute(f"comment on table {table} is $${description}$$")
     for column, text in columns.items():

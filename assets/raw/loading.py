@@ -36,6 +36,7 @@ import polars as pl
 
 from assets.raw.row_stores import ParquetRows, RowStore, TableRows
 from expectations.partner_returns import Problem
+from pipelines.warehouse import append_rows
 
 T = TypeVar("T")
 MAX_MESSAGES_IN_METADATA = 50
@@ -102,13 +103,8 @@ def _ledger_row(ref: FileRef | None, path: str, sheet: str | None, source: str, 
 
 
 def _record(conn: duckdb.DuckDBPyConnection, *rows: tuple) -> None:
-    """Rows (``_ledger_row``) added to the ledger in one statement: a DuckDB statement costs about
-    a millisecond, which a batch of hundreds of small files would feel row by row."""
-    conn.register("_ledger_rows", pl.DataFrame(rows, schema=_LEDGER_SCHEMA, orient="row").to_arrow())
-    try:
-        conn.execute("insert into raw.load_ledger by name select * from _ledger_rows")
-    finally:
-        conn.unregister("_ledger_rows")
+    """Rows (``_ledger_row``) added to the ledger in one statement, however many files they are about."""
+    append_rows(conn, "raw.load_ledger", pl.DataFrame(rows, schema=_LEDGER_SCHEMA, orient="row"))
 
 
 def quarantine_report_path(out_dir: Path, ref: FileRef) -> Path:

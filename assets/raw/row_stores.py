@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import parquet_store_tables
+from pipelines.warehouse import append_rows, parquet_store_tables
 
 if TYPE_CHECKING:
     from assets.raw.loading import FileRef
@@ -240,8 +240,7 @@ class ParquetRows:
 
     def before_commit(self) -> None:
         """The files this transaction lists are on disk, names too (done here, on the thread that
-        waits for the readers, rather than on the readers), then listed, in one statement: a
-        DuckDB statement costs about a millisecond, which hundreds of small files would feel."""
+        waits for the readers, rather than on the readers), then listed, all in one statement."""
         for _, staged in self._added:
             with (self.folder / staged.name).open("rb+") as handle:
                 os.fsync(handle.fileno())
@@ -251,13 +250,9 @@ class ParquetRows:
         finally:
             os.close(directory)
         if self._added:
-            listing = pl.DataFrame([(ref.path, ref.sheet, ref.sha256, staged.name, staged.rows)
-                                    for ref, staged in self._added], orient="row", schema=_LISTING_SCHEMA)
-            self.conn.register("_listing", listing.to_arrow())
-            try:
-                self.conn.execute(f"insert into {self.files_table} by name select * from _listing")
-            finally:
-                self.conn.unregister("_listing")
+            append_rows(self.conn, self.files_table, pl.DataFrame(
+                [(ref.path, ref.sheet, ref.sha256, staged.name, staged.rows) for ref, staged in self._added],
+                orient="row", schema=_LISTING_SCHEMA))
             self._added.clear()
         self._point_view()
 
