@@ -101,6 +101,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     import duckdb
 
     import assets.raw.record_level as raw_asset
+    from assets.raw.loading import READ_THREADS
     from pipelines.record_level import monthly_measures
     from pipelines.settings import load_settings
     from pipelines.warehouse import RECORD_LEVEL_TABLES
@@ -139,7 +140,8 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     measures = monthly_measures(conn)
     done = time.perf_counter()
     conn.close()
-    timings.update(raw_tables=loaded - started, read=sum(read_seconds), measures=done - loaded)
+    timings.update(raw_tables=loaded - started, read=sum(read_seconds), measures=done - loaded,
+                   read_threads=READ_THREADS)
     return canonical(measures)
 
 

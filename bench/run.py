@@ -7,6 +7,10 @@ peak memory (``ru_maxrss`` of that process, from ``os.wait4``) is its own. Secon
 inside the process, from the start of the implementation to its measures in memory
 (interpreter start-up and imports excluded). The three must give identical figures.
 
+The three run in turn, ``--rounds`` times (D, P, X, D, P, X, ...): a slow spell on this shared
+machine then falls on all three, and each is given by its median time (with the range) and its
+largest peak.
+
     .venv/bin/python -m bench.run                      # 100k, 1M and 10M referrals
     .venv/bin/python -m bench.run --sizes 100k,1M      # or any sizes
     .venv/bin/python -m bench.run --quick              # 100k only
@@ -41,6 +45,7 @@ MAX_RATIO_TO_DUCKDB = 1.5
 MIN_SPEEDUP_OVER_PANDAS = 6.0
 MAX_PEAK_BYTES = 1.5e9  # 1.5 GB
 MAX_GROWTH_EXPONENT = 1.1  # time ~ rows^k between the two largest sizes: k <= 1.1 counts as linear
+DEFAULT_ROUNDS = 3
 
 
 @dataclass
@@ -52,6 +57,16 @@ class Run:
     rows_in: int
     rows_out: int
     detail: dict[str, float] = field(default_factory=dict)
+    all_seconds: list[float] = field(default_factory=list)  # every round's, when there were several
+
+
+def median_run(rounds: list[Run]) -> Run:
+    """One implementation's rounds at one size as one run: the median round (its time and the
+    project's breakdown), the largest peak of all, and every round's time."""
+    ordered = sorted(rounds, key=lambda r: r.seconds)
+    middle = ordered[(len(ordered) - 1) // 2]  # (an even count: the faster of the middle two)
+    return Run(middle.size, middle.implementation, middle.seconds, max(r.peak_bytes for r in rounds), middle.rows_in,
+               middle.rows_out, middle.detail, [r.seconds for r in rounds])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,13 +166,16 @@ def _mb(value: float) -> str:
 
 
 def table(runs: list[Run]) -> list[str]:
-    lines = ["| referrals | rows read | implementation | seconds | peak MB | × bare DuckDB | pandas ÷ this |",
-             "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| referrals | rows read | implementation | seconds (median) | rounds' range | peak MB | × bare DuckDB | "
+             "pandas ÷ this |",
+             "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for size in sorted({r.size for r in runs}):
         at = {r.implementation: r for r in runs if r.size == size}
         for name in ORDER:
             r = at[name]
-            lines.append(f"| {size_label(size)} | {r.rows_in:,} | {LABELS[name]} | {r.seconds:.2f} | {_mb(r.peak_bytes)} | "
+            spread = f"{min(r.all_seconds):.2f}–{max(r.all_seconds):.2f}" if len(r.all_seconds) > 1 else "–"
+            lines.append(f"| {size_label(size)} | {r.rows_in:,} | {LABELS[name]} | {r.seconds:.2f} | {spread} | "
+                         f"{_mb(r.peak_bytes)} | "
                          f"{r.seconds / at['duckdb'].seconds:.2f} | {at['pandas'].seconds / r.seconds:.1f} |")
     return lines
 
@@ -168,7 +186,7 @@ def breakdown(runs: list[Run]) -> list[str]:
         d = r.detail
         parts = [f"files hashed (sha256) {d.get('file_hashing', 0):.2f} s",
                  f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked, pseudonymised and written to "
-                 f"Parquet on two worker threads, {d.get('read', 0):.2f} thread-seconds reading, of which keyed "
+                 f"Parquet on {d.get('read_threads', 2):.0f} worker threads, {d.get('read', 0):.2f} thread-seconds reading, of which keyed "
                  f"hashing {d.get('keyed_hashing', 0):.2f} s for {d.get('identifiers', 0):,.0f} identifiers; listed "
                  "by the main thread a batch per transaction)",
                  f"monthly_measures {d.get('measures', 0):.2f} s"]
@@ -256,13 +274,16 @@ def environment() -> list[str]:
             f"pandas {pandas.__version__}, numpy {numpy.__version__}."]
 
 
-def report(runs: list[Run], problems: list[str], params: list[Params], settings: tuple[str, ...] = ()) -> str:
+def report(runs: list[Run], problems: list[str], params: list[Params], rounds: int,
+           settings: tuple[str, ...] = ()) -> str:
     growth_lines, exponents = growth(runs)
     sections = [
         "# Record-level benchmark results",
         "",
         "Written by `make bench` (`.venv/bin/python -m bench.run`); see bench/README.md for what is measured.",
-        "All figures below come from one run, the three implementations side by side.",
+        "All figures below come from one run, the three implementations side by side: they ran in turn, "
+        f"{rounds} rounds at each size; seconds are each one's median round, peak memory "
+        "its largest.",
         "",
         *environment(),
         "",
@@ -300,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k referrals only")
     parser.add_argument("--areas", type=int, default=DEFAULT_AREAS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scratch folder for datasets and results")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                        help=f"times each implementation runs at each size, in turn (default {DEFAULT_ROUNDS})")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results.md")
     parser.add_argument("--project-setting", action="append", default=[], metavar="SETTING",
                         help="what-if: a DuckDB setting for the project's connection, e.g. \"memory_limit='1GB'\" "
@@ -327,15 +350,18 @@ def main(argv: list[str] | None = None) -> int:
             if busy > 0.05:
                 print(f"warning: other processes are using {busy:.0%} of the CPU: timings will suffer", flush=True)
         scratch = args.out / "results" / dataset.root.name
-        for name in ORDER:
-            print(f"{size_label(size)}: {LABELS[name]} ...", end=" ", flush=True)
-            run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else ())
-            runs.append(run)
-            print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
-        problems += compare(dataset, scratch)
+        rounds: dict[str, list[Run]] = {name: [] for name in ORDER}
+        for round_number in range(1, args.rounds + 1):
+            for name in ORDER:
+                print(f"{size_label(size)}, round {round_number}/{args.rounds}: {LABELS[name]} ...", end=" ", flush=True)
+                run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else ())
+                rounds[name].append(run)
+                print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
+            problems += [p for p in compare(dataset, scratch) if p not in problems]
+        runs += [median_run(rounds[name]) for name in ORDER]
     if (busy := machine_busy()) is not None:
         BUSY.append(("after", busy))
-    text = report(runs, problems, params, settings)
+    text = report(runs, problems, params, args.rounds, settings)
     print()
     print(text)
     if not args.no_write and not settings:

@@ -12,6 +12,7 @@ import pytest
 
 from bench.generate import ORGANISATIONS, Params, area_codes, generate, plus_12_months
 from bench.implementations import bare_duckdb, differences, pandas_, project
+from bench.run import Run, median_run, table
 from pipelines.record_level import (
     keyed_hashes,
     parse_value,
@@ -91,3 +92,14 @@ def test_a_csv_starting_with_blank_lines_is_read_from_its_header(tmp_path):
     assert table.problems == []
     assert table.frame["referral_date"].to_list() == [date(2020, 2, 1), date(2020, 2, 3)]
     assert table.frame["source_row"].to_list() == [5, 7]  # as a spreadsheet numbers them
+
+
+def test_each_implementation_is_given_by_its_median_round_and_largest_peak():
+    rounds = [Run(10, "project", seconds, peak, 100, 5, {"measures": seconds / 2})
+              for seconds, peak in ((14.0, 900), (19.5, 700), (13.0, 800))]
+    run = median_run(rounds)
+    assert (run.seconds, run.peak_bytes, run.detail, run.all_seconds) == (14.0, 900, {"measures": 7.0}, [14.0, 19.5, 13.0])
+    assert median_run(rounds[:2]).seconds == 14.0  # an even count: the faster of the middle two
+    row = next(line for line in table([run, Run(10, "duckdb", 10.0, 1, 100, 5), Run(10, "pandas", 84.0, 1, 100, 5)])
+               if "project" in line)
+    assert "| 14.00 | 13.00–19.50 |" in row and row.endswith("| 1.40 | 6.0 |")
