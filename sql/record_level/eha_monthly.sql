@@ -7,21 +7,29 @@
 -- * eha_started_neglect (neglect flag true) is given only for areas whose extracts record neglect.
 -- * Months run from the area's first to its last assessment start. Every agency seen in the
 --   area's data is given in every month (0 if none), so months add up to years.
-with assessments as (
-    select area_code, child_key, assessment_start,
+--
+-- The assessments carry a number per area (area_number) in place of their area_code until the
+-- months are joined: an integer is cheaper than text to group and join by.
+with areas as (
+    select area_code, row_number() over (order by area_code) as area_number
+    from (select distinct area_code from raw.annex_a_list2 where area_code is not null)
+),
+
+assessments as (
+    select area_number, child_key, assessment_start,
         coalesce(min(organisation), 'Other') as agency,
         bool_or(neglect) as neglect
     from raw.annex_a_list2
-    where area_code is not null
-    group by area_code, child_key, assessment_start
+    join areas using (area_code)
+    group by area_number, child_key, assessment_start
 ),
 
 spans as (
-    select area_code,
+    select area_number,
         date_trunc('month', min(assessment_start))::date as first_month,
         date_trunc('month', max(assessment_start))::date as last_month
     from assessments
-    group by area_code
+    group by area_number
 ),
 
 neglect_recorded as (
@@ -29,16 +37,20 @@ neglect_recorded as (
 ),
 
 months as (
-    select area_code, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
-    from spans
+    select area_code, area_number, month
+    from (
+        select area_number, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+        from spans
+    )
+    join areas using (area_number)
 ),
 
 agencies as (
-    select distinct area_code, agency from assessments
+    select distinct area_number, agency from assessments
 ),
 
 counts as (
-    select area_code, date_trunc('month', assessment_start)::date as month, agency,
+    select area_number, date_trunc('month', assessment_start)::date as month, agency,
         count(*) as started,
         count(*) filter (where neglect) as started_neglect
     from assessments
@@ -51,9 +63,9 @@ monthly as (
         coalesce(counts.started, 0) as started,
         coalesce(counts.started_neglect, 0) as started_neglect
     from months
-    join agencies on agencies.area_code = months.area_code
+    join agencies on agencies.area_number = months.area_number
     left join counts
-        on counts.area_code = months.area_code and counts.month = months.month and counts.agency = agencies.agency
+        on counts.area_number = months.area_number and counts.month = months.month and counts.agency = agencies.agency
 )
 
 select area_code, month, 'eha_started' as measure, agency as breakdown, started::bigint as count

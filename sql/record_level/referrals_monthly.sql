@@ -15,25 +15,28 @@
 --   first (true, then false, then unknown): the first row of each day is the day's referral,
 --   with the day's neglect flag (true if any of its rows says so), and the row before it holds
 --   the previous referral's date.
-with referrals as (
-    select area_code, referral_date, neglect, previous_referral
-    from (
-        select area_code, referral_date, neglect,
-            lag(referral_date) over (partition by area_code, child_key
-                                     order by referral_date, neglect desc nulls last) as previous_referral
-        from raw.annex_a_list3
-        where area_code is not null
-    )
-    where previous_referral is null or previous_referral < referral_date  -- the day's first row
-),
-
-spans as (
+with spans as (
     select area_code,
         date_trunc('month', min(referral_date))::date as first_month,
-        date_trunc('month', max(referral_date))::date as last_month
+        date_trunc('month', max(referral_date))::date as last_month,
+        -- (the rows pass through the window and the counts with this number in place of their
+        -- area_code: an integer is much cheaper to carry and to partition by than text)
+        row_number() over (order by area_code) as area_number
     from raw.annex_a_list3
     where area_code is not null
     group by area_code
+),
+
+referrals as (
+    select area_number, referral_date, neglect, previous_referral
+    from (
+        select area_number, referral_date, neglect,
+            lag(referral_date) over (partition by child_key, area_number
+                                     order by referral_date, neglect desc nulls last) as previous_referral
+        from raw.annex_a_list3
+        join spans using (area_code)
+    )
+    where previous_referral is null or previous_referral < referral_date  -- the day's first row
 ),
 
 neglect_recorded as (
@@ -41,13 +44,13 @@ neglect_recorded as (
 ),
 
 months as (
-    select area_code, first_month,
+    select area_code, area_number, first_month,
         unnest(generate_series(first_month, last_month, interval 1 month))::date as month
     from spans
 ),
 
 counts as (
-    select area_code, date_trunc('month', referral_date)::date as month,
+    select area_number, date_trunc('month', referral_date)::date as month,
         count(*) as referrals,
         -- (12 calendar months back is at most 366 days: only those dates need the costlier month arithmetic)
         count(*) filter (where case when previous_referral >= referral_date - 366
@@ -64,7 +67,7 @@ monthly as (
         coalesce(counts.rereferrals, 0) as rereferrals,
         coalesce(counts.referrals_neglect, 0) as referrals_neglect
     from months
-    left join counts on counts.area_code = months.area_code and counts.month = months.month
+    left join counts on counts.area_number = months.area_number and counts.month = months.month
 )
 
 select area_code, month, 'referrals' as measure, 'All referrals' as breakdown, referrals::bigint as count
