@@ -31,7 +31,7 @@
 -- text): integers are much cheaper than text to carry through windows, groups and joins
 -- (cpp_monthly takes half the time).
 with areas as (
-    select area_code, row_number() over (order by area_code) as area_number
+    select area_code, row_number() over (order by area_code)::integer as area_number
     from (select distinct area_code from raw.annex_a_list7 where area_code is not null)
 ),
 

@@ -11,7 +11,7 @@
 -- The assessments carry a number per area (area_number) in place of their area_code until the
 -- months are joined: an integer is cheaper than text to group and join by.
 with areas as (
-    select area_code, row_number() over (order by area_code) as area_number
+    select area_code, row_number() over (order by area_code)::integer as area_number
     from (select distinct area_code from raw.annex_a_list2 where area_code is not null)
 ),
 
@@ -27,19 +27,16 @@ assessments as (
 spans as (
     select area_number,
         date_trunc('month', min(assessment_start))::date as first_month,
-        date_trunc('month', max(assessment_start))::date as last_month
+        date_trunc('month', max(assessment_start))::date as last_month,
+        count(neglect) > 0 as neglect_recorded  -- (an assessment's neglect is null when no row gives it)
     from assessments
     group by area_number
 ),
 
-neglect_recorded as (
-    select distinct area_code from raw.annex_a_list2 where area_code is not null and neglect is not null
-),
-
 months as (
-    select area_code, area_number, month
+    select area_code, area_number, neglect_recorded, month
     from (
-        select area_number, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+        select area_number, neglect_recorded, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
         from spans
     )
     join areas using (area_number)
@@ -59,7 +56,7 @@ counts as (
 
 monthly as (
     select months.area_code, months.month, agencies.agency,
-        months.area_code in (select area_code from neglect_recorded) as neglect_recorded,
+        months.neglect_recorded,
         coalesce(counts.started, 0) as started,
         coalesce(counts.started_neglect, 0) as started_neglect
     from months

@@ -19,9 +19,10 @@ with spans as (
     select area_code,
         date_trunc('month', min(referral_date))::date as first_month,
         date_trunc('month', max(referral_date))::date as last_month,
+        count(neglect) > 0 as neglect_recorded,
         -- (the rows pass through the window and the counts with this number in place of their
         -- area_code: an integer is much cheaper to carry and to partition by than text)
-        row_number() over (order by area_code) as area_number
+        row_number() over (order by area_code)::integer as area_number
     from raw.annex_a_list3
     where area_code is not null
     group by area_code
@@ -39,12 +40,8 @@ referrals as (
     where previous_referral is null or previous_referral < referral_date  -- the day's first row
 ),
 
-neglect_recorded as (
-    select distinct area_code from raw.annex_a_list3 where area_code is not null and neglect is not null
-),
-
 months as (
-    select area_code, area_number, first_month,
+    select area_code, area_number, first_month, neglect_recorded,
         unnest(generate_series(first_month, last_month, interval 1 month))::date as month
     from spans
 ),
@@ -62,7 +59,7 @@ counts as (
 
 monthly as (
     select months.area_code, months.month, months.first_month,
-        months.area_code in (select area_code from neglect_recorded) as neglect_recorded,
+        months.neglect_recorded,
         coalesce(counts.referrals, 0) as referrals,
         coalesce(counts.rereferrals, 0) as rereferrals,
         coalesce(counts.referrals_neglect, 0) as referrals_neglect
