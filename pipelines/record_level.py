@@ -28,7 +28,6 @@ import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
@@ -61,10 +60,6 @@ MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one 
 # starts them faster than the default one (20-30% of the reading time of small files).
 ENGINE = "in-memory"
 RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly")
-# Two of them run side by side (the costliest first): each has phases that keep only one core
-# busy (building a window's partitions, sorting its result), which the other fills (~10% faster
-# at 10M referrals than one after another).
-MEASURE_QUERIES_AT_ONCE = 2
 
 
 class PseudonymKeyMissing(RuntimeError):
@@ -964,18 +959,6 @@ def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> 
 
 
 def monthly_measures(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every measure of every ``sql/record_level/*.sql`` file: area_code, month, measure, breakdown, count.
-
-    The files run MEASURE_QUERIES_AT_ONCE at a time, each on its own cursor of ``conn``, so
-    they read only what is committed.
-    """
-    def measures_of(name: str) -> pl.DataFrame:
-        cursor = conn.cursor()
-        try:
-            return cursor.execute(sql_path(name).read_text(encoding="utf-8")).pl()
-        finally:
-            cursor.close()
-
-    with ThreadPoolExecutor(max_workers=MEASURE_QUERIES_AT_ONCE) as pool:
-        parts = list(pool.map(measures_of, RECORD_LEVEL_SQL))
+    """Every measure of every ``sql/record_level/*.sql`` file: area_code, month, measure, breakdown, count."""
+    parts = [conn.execute(sql_path(name).read_text(encoding="utf-8")).pl() for name in RECORD_LEVEL_SQL]
     return pl.concat(parts).sort("area_code", "measure", "breakdown", "month")

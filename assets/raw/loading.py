@@ -44,7 +44,7 @@ MAX_MESSAGES_IN_METADATA = 50
 # commits, while holding at most this many rows in memory.
 ROWS_PER_TRANSACTION = 1_000_000
 # Three reading threads on two cores: a thread's Python steps (and polars' single-threaded ones)
-# leave a core idle that a third fills (raw tables ~15% faster at 10M referrals than with two).
+# leave a core idle that a third fills (raw tables ~8% faster at 10M referrals than with two).
 READ_THREADS = 3
 READ_AHEAD = 3  # batches of files read but not yet written, at most
 BATCH_FILES = 32  # files read together, at most (``sync_files``'s batch_bytes)
