@@ -44,6 +44,7 @@ from expectations.partner_returns import Problem
 from pipelines.periods import parse_date
 from pipelines.settings import SQL_DIR
 from pipelines.siphash import MASK64, siphash24
+from pipelines.warehouse import execute_with_frame
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
                "ssda903_episodes", "ssda903_header", "hub_log"]
@@ -949,11 +950,7 @@ def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> 
     counts = {}
     for kind, parts in frames.items():
         frame = pl.concat(parts) if parts else empty_frame(kind)
-        conn.register("_record_level_incoming", frame.to_arrow())
-        try:
-            conn.execute(f"create or replace table raw.{kind} as select * from _record_level_incoming")
-        finally:
-            conn.unregister("_record_level_incoming")
+        execute_with_frame(conn, frame, f"create or replace table raw.{kind} as select * from _frame")
         counts[kind] = frame.height
     return counts
 

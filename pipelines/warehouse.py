@@ -46,25 +46,28 @@ def build_table_from_sql(conn: duckdb.DuckDBPyConnection, schema: str, table: st
     return conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
 
 
+def execute_with_frame(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str,
+                       parameters: list | None = None) -> None:
+    """Run ``statement`` (with its ``parameters``), in which ``_frame`` names the polars frame
+    (registered for that statement alone)."""
+    conn.register("_frame", frame.to_arrow())
+    try:
+        conn.execute(statement, parameters)
+    finally:
+        conn.unregister("_frame")
+
+
 def replace_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame) -> int:
     """(Re)build ``schema.table`` from a polars frame; rows written."""
     ensure_schemas(conn)
-    conn.register("_incoming", frame.to_arrow())
-    try:
-        conn.execute(f"create or replace table {schema}.{table} as select * from _incoming")
-    finally:
-        conn.unregister("_incoming")
+    execute_with_frame(conn, frame, f"create or replace table {schema}.{table} as select * from _frame")
     return frame.height
 
 
 def append_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Add a polars frame's rows to ``table``, column by name, in one statement (a DuckDB statement
     costs about a millisecond: rows gathered into one frame are added for the price of one)."""
-    conn.register("_appended", frame.to_arrow())
-    try:
-        conn.execute(f"insert into {table} by name select * from _appended")
-    finally:
-        conn.unregister("_appended")
+    execute_with_frame(conn, frame, f"insert into {table} by name select * from _frame")
 
 
 def comment_on(conn: duckdb.DuckDBPyConnection, table: str, description: str, columns: dict[str, str]) -> None:

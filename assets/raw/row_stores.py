@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import append_rows, parquet_store_tables
+from pipelines.warehouse import append_rows, execute_with_frame, parquet_store_tables
 
 if TYPE_CHECKING:
     from assets.raw.loading import FileRef
@@ -120,12 +120,8 @@ class TableRows:
     def add(self, ref: FileRef, staged: pl.DataFrame) -> None:
         provenance = _provenance(ref, staged.columns)
         stamped = "".join(f", ?::varchar as {name}" for name in provenance)
-        self.conn.register("_incoming", staged.to_arrow())
-        try:
-            self.conn.execute(f"insert into {self.table} by name select *{stamped} from _incoming",
-                              list(provenance.values()))
-        finally:
-            self.conn.unregister("_incoming")
+        execute_with_frame(self.conn, staged, f"insert into {self.table} by name select *{stamped} from _frame",
+                           list(provenance.values()))
 
     def before_commit(self) -> None:
         pass

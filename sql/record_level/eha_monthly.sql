@@ -36,7 +36,8 @@ spans as (
 months as (
     select area_code, area_number, neglect_recorded, month
     from (
-        select area_number, neglect_recorded, unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+        select area_number, neglect_recorded,
+            unnest(generate_series(first_month, last_month, interval 1 month))::date as month
         from spans
     )
     join areas using (area_number)
