@@ -103,3 +103,32 @@ def test_each_implementation_is_given_by_its_median_round_and_largest_peak():
     row = next(line for line in table([run, Run(10, "duckdb", 10.0, 1, 100, 5), Run(10, "pandas", 84.0, 1, 100, 5)])
                if "project" in line)
     assert "| 14.00 | 13.00–19.50 |" in row and row.endswith("| 1.40 | 6.0 |")
+
+
+def test_the_sample_build_timings_give_each_build_its_median_and_say_whether_targets_are_met():
+    from bench.builds import KINDS, SKIPPED_PREFIX, Build, report
+
+    def round_of(first: float, unchanged: float, changed: float) -> list[Build]:
+        return [Build(KINDS[0], first, ""), Build(KINDS[1], unchanged, "Nothing changed"),
+                Build(KINDS[2], changed, f"{SKIPPED_PREFIX}raw/cpp_by_category, raw/hub_referrals\n")]
+
+    text = report([round_of(31.0, 1.2, 9.0), round_of(27.5, 1.5, 8.0), round_of(29.0, 9.5, 7.0)])
+    assert "| first build | 29.0 | 27.5–31.0 | 31.0, 27.5, 29.0 |" in text
+    assert "under 30 s: 29.0 s — **met**" in text
+    assert "under 8 s, recomputing nothing: 1.5 s — **met**" in text
+    assert "sources skipped: raw/cpp_by_category, raw/hub_referrals" in text
+    assert "under 30 s: 32.0 s — **not met**" in report([round_of(32.0, 1.0, 8.0)])
+
+
+def test_the_sample_build_timings_change_one_figure_of_one_extract(tmp_path):
+    import csv
+
+    from bench.builds import CHANGED_EXTRACT, change_one_extract
+
+    path = tmp_path / "raw" / CHANGED_EXTRACT
+    path.parent.mkdir(parents=True)
+    path.write_text("period,referrals,area_code\n2014-04,100,E06000057\n2014-05,90,E06000057\n")
+    change_one_extract(tmp_path, 2)
+    rows = list(csv.DictReader(path.open(newline="")))
+    assert [(r["period"], r["referrals"], r["area_code"]) for r in rows] == [
+        ("2014-04", "102", "E06000057"), ("2014-05", "90", "E06000057")]
