@@ -2,12 +2,21 @@
 
 STACK.md: GX's SQL datasource fails on DuckDB (results read after the connection closes),
 so the mart is read with DuckDB and validated through GX's pandas datasource.
+
+A build validates in a ``SuiteWorker``: a process of its own that imports Great Expectations
+(~2-3 s) while the build loads and transforms, instead of the check waiting for the import.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pandas as pd
@@ -52,3 +61,72 @@ def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOut
             examples = (outcome.result or {}).get("partial_unexpected_list") or []
             failed.append(f"{config.type} on {column}" + (f" (e.g. {examples[:3]})" if examples else ""))
     return SuiteOutcome(bool(result.success), len(result.results), failed)
+
+
+# The worker imports at a lower priority, so it takes only CPU the build leaves idle.
+WORKER_NICENESS = 10
+
+
+def serve(connection: Connection, niceness: int = WORKER_NICENESS) -> None:
+    """The worker process (``python -m expectations.suite_worker``): import Great Expectations,
+    then validate each frame sent, in turn, until the build closes its end."""
+    os.nice(niceness)
+    import great_expectations  # noqa: F401  (the slow part, done before the first frame arrives)
+
+    while True:
+        try:
+            frame = connection.recv()
+        except EOFError:
+            return
+        try:
+            connection.send(("passed on", validate_scorecard(frame)))
+        except Exception as error:  # raised in the build, as if the check had run there
+            try:
+                connection.send(("raised", error))
+            except Exception:  # (an exception that cannot be pickled)
+                connection.send(("raised", RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+class SuiteWorker:
+    """``validate_scorecard`` in a process started now, which imports Great Expectations while
+    the caller goes on; ``validate`` sends it a frame and waits for the outcome; ``close`` ends it.
+
+    A plain subprocess, not ``multiprocessing``: a spawned process re-runs the caller's main
+    script, which a script that builds without a ``__main__`` guard would not survive.
+    """
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._log = tempfile.TemporaryFile()  # its stderr, quoted if it stops unexpectedly
+        # The same modules as this process, wherever it was started from.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "expectations.suite_worker", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env)
+        theirs.close()
+        self._connection = Connection(ours.detach())
+
+    def validate(self, frame: pd.DataFrame) -> SuiteOutcome:
+        try:
+            self._connection.send(frame)
+            kind, value = self._connection.recv()
+        except (EOFError, OSError) as error:
+            self._process.wait()
+            self._log.seek(0)
+            said = self._log.read().decode(errors="replace").strip()[-2000:]
+            raise RuntimeError(f"The Great Expectations worker process stopped unexpectedly (exit code "
+                               f"{self._process.returncode})" + (f": {said}" if said else ".")) from error
+        if kind == "raised":
+            raise value
+        return value
+
+    def close(self) -> None:
+        """End the worker: it exits once it sees its connection closed, or is stopped if it is
+        still importing."""
+        self._connection.close()
+        try:
+            self._process.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            self._process.terminate()
+            self._process.wait()
+        self._log.close()

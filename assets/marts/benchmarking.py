@@ -10,9 +10,9 @@ from assets.core.tables import areas
 from assets.marts.tables import indicator_values, indicators, stale_figures, targets, trajectories
 from assets.raw.dfe_open_data import dfe_open_data, statistical_neighbours
 from assets.sql_tables import sql_table_asset
-from expectations.marts import validate_scorecard
 from pipelines.catalogue import INDICATORS
 from pipelines.contract import MARTS_BY_NAME
+from pipelines.resources import ExpectationsWorker
 from pipelines.statistics import compare_to_benchmark_array, xmr
 from pipelines.warehouse import comment_on, preview_markdown, replace_table
 
@@ -110,10 +110,10 @@ scorecard = sql_table_asset(
 
 @dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",
                 description="marts.scorecard against the Great Expectations suite in expectations/scorecard_suite.json.")
-def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def scorecard_expectations(duckdb: DuckDBResource, expectations: ExpectationsWorker) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frame = conn.execute("select * from marts.scorecard").df()
-    outcome = validate_scorecard(frame)
+    outcome = expectations.validate(frame)
     return dg.AssetCheckResult(
         passed=outcome.success,
         description=("All expectations met." if outcome.success
