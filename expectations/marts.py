@@ -18,8 +18,10 @@ import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # (not imported here: `scorecard build` starts the worker before it imports pandas)
+    import pandas as pd
 
 SUITE_PATH = Path(__file__).with_name("scorecard_suite.json")
 

@@ -12,11 +12,15 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from pipelines.extracts import discover_files
 from pipelines.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pipelines.fingerprint import Fingerprint
 
 
 def _sample(settings: Settings, if_empty: bool) -> int:
@@ -91,7 +95,7 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
 
 
 def _build(settings: Settings, force: bool = False) -> int:
-    from pipelines.fingerprint import changed_files, current_fingerprint, read_fingerprint, write_fingerprint
+    from pipelines.fingerprint import changed_files, current_fingerprint, read_fingerprint
 
     previous = read_fingerprint(settings)
     current = current_fingerprint(settings, previous)
@@ -103,7 +107,19 @@ def _build(settings: Settings, force: bool = False) -> int:
     if not force and previous is not None and (previous.code, previous.pseudonym) == (current.code, current.pseudonym):
         skip = _loaders_to_skip(settings, changed_files(previous.files, current.files))
 
+    from pipelines import early_start
+
+    early_start.start(settings.charts_dir)  # before the imports below, to use the idle core
+    try:
+        return _run_build(settings, current, skip)
+    finally:
+        early_start.close_untaken()
+
+
+def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] | None) -> int:
+    """Run the job (only the loaders not in ``skip``); record ``current`` if it succeeds."""
     from pipelines.definitions import build_definitions
+    from pipelines.fingerprint import write_fingerprint
 
     job = build_definitions(settings).resolve_job_def("build_scorecard")
     selection = None

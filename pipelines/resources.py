@@ -11,7 +11,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from expectations.marts import SuiteOutcome, SuiteWorker, validate_scorecard
-from pipelines.charts import PngRenderer, find_browser, read_manifest
+from pipelines import early_start
+from pipelines.png_renderer import PngRenderer, browser_wanted_at_start
 from pipelines.settings import Settings
 
 
@@ -29,20 +30,22 @@ class ScorecardPaths(dg.ConfigurableResource):
 
 
 class ChartBrowser(dg.ConfigurableResource):
-    """The headless browser that draws the chart PNGs (``pipelines.charts.PngRenderer``).
+    """The headless browser that draws the chart PNGs (``pipelines.png_renderer.PngRenderer``).
 
     When no chart has been drawn yet (a first build, or the charts folder was emptied), every
-    chart will be, so the browser is started as the run starts: its start-up (~3 s, ~5 CPU
-    seconds) then overlaps the loading and validating steps, which keep only one core busy,
-    instead of holding up the charts. Otherwise ``write_charts`` starts one only if a chart
-    changed. Closed when the run ends, whether or not the charts step ran.
+    chart will be, so the browser is started as the run starts (or taken over from
+    `scorecard build`, which starts it sooner: ``pipelines.early_start``): its start-up (~3 s,
+    ~5 CPU seconds) then overlaps other work instead of holding up the charts. Otherwise
+    ``write_charts`` starts one only if a chart changed. Closed when the run ends, whether or
+    not the charts step ran.
     """
 
     charts_dir: str
     _renderer: PngRenderer | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if not read_manifest(Path(self.charts_dir)) and find_browser() is not None:
+        self._renderer = early_start.take(PngRenderer)
+        if self._renderer is None and browser_wanted_at_start(Path(self.charts_dir)):
             self._renderer = PngRenderer()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -58,13 +61,14 @@ class ChartBrowser(dg.ConfigurableResource):
 
 class ExpectationsWorker(dg.ConfigurableResource):
     """Great Expectations in a process of its own (``expectations.marts.SuiteWorker``), started
-    as the run starts: its import (~2-3 s) then overlaps the loading steps instead of holding up
-    the check on ``marts.scorecard``. Closed when the run ends."""
+    as the run starts (or taken over from `scorecard build`: ``pipelines.early_start``): its
+    import (~2-3 s) then overlaps other work instead of holding up the check on
+    ``marts.scorecard``. Closed when the run ends."""
 
     _worker: SuiteWorker | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._worker = SuiteWorker()
+        self._worker = early_start.take(SuiteWorker) or SuiteWorker()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._worker is not None:

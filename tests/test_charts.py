@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from plotly.io.json import to_json_plotly
 
-from pipelines import charts
+from pipelines import charts, png_renderer
 from pipelines.charts import ChartFile, write_charts
 from pipelines.contract import MARTS_BY_NAME
 
@@ -292,7 +292,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @needs_chromium
 def test_pngs_are_written_at_the_export_size(drawn) -> None:
     _, files = drawn
-    expected = (charts.PNG_WIDTH * charts.PNG_SCALE, charts.PNG_HEIGHT * charts.PNG_SCALE)
+    expected = (png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE, png_renderer.PNG_HEIGHT * png_renderer.PNG_SCALE)
     for chart in files:
         assert chart.png == chart.html.with_suffix(".png")
         assert png_size(chart.png) == expected
@@ -304,14 +304,14 @@ def test_reusing_browser_tabs_draws_the_same_pngs_as_kaleido(tmp_path: Path, mon
     the images must be byte for byte kaleido's own, across a reload too."""
     import plotly.graph_objects as go
 
-    monkeypatch.setattr(charts, "FIGURES_PER_TAB_RELOAD", 2)
+    monkeypatch.setattr(png_renderer, "FIGURES_PER_TAB_RELOAD", 2)
     figures = [go.Figure(go.Scatter(x=list(range(12)), y=[(i * k) % 7 for i in range(12)], name=f"series {k}"),
                          layout={"title": {"text": f"Figure {k}"}}) for k in range(1, 6)]
     drawn = {}
     for reuse in (True, False):
         folder = tmp_path / f"reuse_{reuse}"
         folder.mkdir()
-        charts.write_pngs([(figure, folder / f"{i}.png") for i, figure in enumerate(figures)], reuse_tabs=reuse)
+        png_renderer.write_pngs([(figure, folder / f"{i}.png") for i, figure in enumerate(figures)], reuse_tabs=reuse)
         drawn[reuse] = [(folder / f"{i}.png").read_bytes() for i in range(len(figures))]
     assert drawn[True] == drawn[False]
     assert len(set(drawn[True])) == len(figures)  # five different images, not one drawn five times
@@ -324,7 +324,7 @@ def test_pngs_are_drawn_as_figures_are_added_and_failures_are_reported(tmp_path:
     import plotly.graph_objects as go
 
     figure = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
-    with charts.PngRenderer() as renderer:
+    with png_renderer.PngRenderer() as renderer:
         renderer.add(figure, tmp_path / "first.png")
         renderer.add(figure, tmp_path / "no such folder" / "second.png")
         renderer.add(figure, tmp_path / "third.png")
@@ -433,7 +433,7 @@ def test_png_export_without_a_browser_says_to_install_chromium(
         marts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     charts_dir = tmp_path / "charts"
     earlier = write_charts(marts, charts_dir, png=False)
-    monkeypatch.setattr(charts, "find_browser", lambda: None)
+    monkeypatch.setattr(png_renderer, "find_browser", lambda: None)
     with pytest.raises(RuntimeError, match="`chromium` package"):
         write_charts(marts, charts_dir, png=True)
     # Checked before anything is removed: the earlier charts are still there.
@@ -595,7 +595,7 @@ def test_index_links_the_spc_charts(drawn_full) -> None:
 @needs_chromium
 def test_spc_pngs_are_written_at_the_export_size(drawn_full) -> None:
     _, files = drawn_full
-    expected = (charts.PNG_WIDTH * charts.PNG_SCALE, charts.PNG_HEIGHT * charts.PNG_SCALE)
+    expected = (png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE, png_renderer.PNG_HEIGHT * png_renderer.PNG_SCALE)
     spc = [chart for chart in files if chart.spc_html is not None]
     assert len(spc) == 2
     for chart in spc:
