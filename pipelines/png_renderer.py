@@ -120,8 +120,9 @@ class PngRenderer:
         await asyncio.wrap_future(self._started)
         return await self._browser.write_fig_from_object(specs(), cancel_on_error=False)
 
-    def add(self, figure: go.Figure, path: Path) -> None:
-        """Draw ``figure`` to ``path`` (its folder must exist), starting now."""
+    def add(self, figure: go.Figure | dict, path: Path) -> None:
+        """Draw ``figure`` (or its dict, ``Figure.to_dict``) to ``path`` (its folder must exist),
+        starting now."""
         if self._queue is None:
             async def new_queue() -> asyncio.Queue:
                 return asyncio.Queue()
