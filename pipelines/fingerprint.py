@@ -82,12 +82,15 @@ def fingerprint_path(settings: Settings) -> Path:
 
 
 def current_fingerprint(settings: Settings, previous: Fingerprint | None) -> Fingerprint:
-    from pipelines.record_level import pseudonym_check
-
     files = raw_folder_state(settings.raw_dir, previous.files if previous else {})
-    key = pseudonym_key()
-    return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control,
-                       pseudonym_check(key) if key else "")
+    key, check = pseudonym_key(), ""
+    if key:
+        # Imported only here: it brings polars and pandera (~1 s), which a build with no key
+        # imports later and an unchanged one not at all.
+        from pipelines.record_level import pseudonym_check
+
+        check = pseudonym_check(key)
+    return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control, check)
 
 
 def read_fingerprint(settings: Settings) -> Fingerprint | None:
