@@ -12,7 +12,7 @@ Each build is a fresh process, timed from its start to its exit (imports and all
 at the terminal waits for it. The rounds run one after another and each build is given by its
 median round, with the range: this shared machine's speed moves by the hour.
 
-    .venv/bin/python -m bench.builds              # 3 rounds, about 2 minutes
+    .venv/bin/python -m bench.builds              # 3 rounds, about a minute each
     .venv/bin/python -m bench.builds --rounds 5
 
 Results go to the terminal and to bench/build_results.md (unless --no-write). What ran and what

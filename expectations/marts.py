@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -65,14 +67,20 @@ def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOut
     return SuiteOutcome(bool(result.success), len(result.results), failed)
 
 
-# The worker imports at a lower priority, so it takes only CPU the build leaves idle.
+# The worker runs at a lower priority: its import then takes only CPU the build leaves idle
+# (the validation itself is a fraction of a second).
 WORKER_NICENESS = 10
+
+
+class SuiteError(RuntimeError):
+    """An error the suite raised in the worker process, with the worker's traceback."""
 
 
 def serve(connection: Connection, niceness: int = WORKER_NICENESS) -> None:
     """The worker process (``python -m expectations.suite_worker``): import Great Expectations,
     then validate each frame sent, in turn, until the build closes its end."""
     os.nice(niceness)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it closes us
     import great_expectations  # noqa: F401  (the slow part, done before the first frame arrives)
 
     while True:
@@ -82,11 +90,9 @@ def serve(connection: Connection, niceness: int = WORKER_NICENESS) -> None:
             return
         try:
             connection.send(("passed on", validate_scorecard(frame)))
-        except Exception as error:  # raised in the build, as if the check had run there
-            try:
-                connection.send(("raised", error))
-            except Exception:  # (an exception that cannot be pickled)
-                connection.send(("raised", RuntimeError(f"{type(error).__name__}: {error}")))
+        except Exception as error:
+            # As text: the build need not import (or be able to rebuild) GX's exception classes.
+            connection.send(("raised", f"{type(error).__name__}: {error}\n\n{traceback.format_exc()}"))
 
 
 class SuiteWorker:
@@ -99,36 +105,47 @@ class SuiteWorker:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        self._log = tempfile.TemporaryFile()  # its stderr, quoted if it stops unexpectedly
-        # The same modules as this process, wherever it was started from.
+        self._log = tempfile.TemporaryFile()  # its output, quoted if it stops unexpectedly
+        # The same modules as this process (-P: not whatever the working folder holds).
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "expectations.suite_worker", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env)
-        theirs.close()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-P", "-m", "expectations.suite_worker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                env=env)
+        except BaseException:
+            ours.close()
+            self._log.close()
+            raise
+        finally:
+            theirs.close()
         self._connection = Connection(ours.detach())
 
     def validate(self, frame: pd.DataFrame) -> SuiteOutcome:
+        """The suite's outcome; raises ``SuiteError`` if the suite raised."""
         try:
             self._connection.send(frame)
             kind, value = self._connection.recv()
         except (EOFError, OSError) as error:
-            self._process.wait()
+            self._stop(wait=5)
             self._log.seek(0)
             said = self._log.read().decode(errors="replace").strip()[-2000:]
             raise RuntimeError(f"The Great Expectations worker process stopped unexpectedly (exit code "
                                f"{self._process.returncode})" + (f": {said}" if said else ".")) from error
         if kind == "raised":
-            raise value
+            raise SuiteError(f"The Great Expectations suite failed to run: {value}")
         return value
 
     def close(self) -> None:
         """End the worker: it exits once it sees its connection closed, or is stopped if it is
         still importing."""
         self._connection.close()
-        try:
-            self._process.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            self._process.terminate()
-            self._process.wait()
+        self._stop(wait=0.5)
         self._log.close()
+
+    def _stop(self, wait: float) -> None:
+        try:
+            self._process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()

@@ -5,8 +5,8 @@ straight-line trajectory, says which direction is good and carries the strategy'
 the warehouse has them it also shows the 95% confidence interval around the series (a faint
 band) and England's and the statistical neighbours' median values as thin reference lines.
 Where ``marts.spc`` has monthly points for the area, a companion XmR chart (Making Data Count
-colours and rules) is drawn as ``<area>/<indicator>_spc``. Each chart is written twice: a
-self-contained HTML file (plotly.js embedded, because council networks block CDNs) and a PNG
+colours and rules) is drawn as ``<area>/<indicator>_spc``. Each chart is written twice: an
+HTML file (loading the folder's one copy of plotly.js: council networks block CDNs) and a PNG
 for pasting into committee papers. ``index.html`` lists every chart with the
 latest value and RAG from ``marts.scorecard``, as plain HTML that needs no JavaScript.
 

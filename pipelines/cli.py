@@ -109,8 +109,8 @@ def _build(settings: Settings, force: bool = False) -> int:
 
     from pipelines import early_start
 
-    early_start.start(settings.charts_dir)  # before the imports below, to use the idle core
     try:
+        early_start.start(settings.charts_dir)  # before the imports below, to use the idle core
         return _run_build(settings, current, skip)
     finally:
         early_start.close_untaken()
@@ -129,10 +129,10 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    with _imported_objects_frozen():
+    with instance, _imported_objects_frozen():  # (leaving it closes the instance's storage)
         result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                         asset_selection=selection)
-    errors, warnings = _problems(result)
+        errors, warnings = _problems(result)
     if errors or warnings:
         print(f"Files are named by their path under the raw folder, {settings.raw_dir}.")
     for line in warnings:

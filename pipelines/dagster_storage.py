@@ -25,7 +25,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from dagster._core.storage.base_storage import DagsterStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+    SqliteEventLogStorageWatchdog,
+)
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
 from dagster._core.storage.sqlite_storage import (
@@ -37,6 +41,7 @@ from dagster._core.storage.sqlite_storage import (
 from dagster._utils import mkdir_p
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
+from watchdog.observers import Observer
 
 # Each run's events go to a database of their own: engines are kept for the few used last (the
 # run in progress, and runs the UI is showing), so a long-lived webserver holds few files open.
@@ -58,13 +63,33 @@ class _Engines:
             if engine is None:
                 # check_same_thread=False: the pool hands a connection to whichever thread asks
                 # (the webserver's watchers, the run's steps); each uses it alone, in turn.
-                engine = create_engine(conn_string, pool_size=2, connect_args={
+                # max_overflow=-1: never make a caller wait for a connection (Dagster's NullPool
+                # never does either); two are kept open between uses.
+                engine = create_engine(conn_string, pool_size=2, max_overflow=-1, connect_args={
                     "timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False})
             self._engines[conn_string] = engine
             while len(self._engines) > self._keep:
                 _, dropped = self._engines.popitem(last=False)
                 dropped.dispose()
             return engine
+
+    def dispose(self) -> None:
+        with self._lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+
+class _WalWatchdog(SqliteEventLogStorageWatchdog):
+    """Dagster's watcher of a run's events (it streams them to the UI), woken by the run's
+    write-ahead log too: with connections kept open, writes reach ``<run>.db`` itself only at
+    checkpoints, where Dagster's own storage, closing each connection, checkpoints every write."""
+
+    @property
+    def patterns(self) -> list[str]:
+        return [self._log_path, f"{self._log_path}-wal"]
+
+    def on_modified(self, event) -> None:  # (Dagster's asserts the path is the .db file's)
+        self._process_log()
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -86,6 +111,22 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def watch(self, run_id: str, cursor: str | None, callback) -> None:
+        # As Dagster's own, with the watcher above.
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
+        watchdog = _WalWatchdog(self, run_id, callback, cursor)
+        self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
+
+    def wipe(self) -> None:
+        self._engines.dispose()  # (its files are deleted: no connection may outlive them)
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
+
 
 class PooledSqliteRunStorage(SqliteRunStorage):
     """``SqliteRunStorage`` (runs.db), connections kept open."""
@@ -98,6 +139,10 @@ class PooledSqliteRunStorage(SqliteRunStorage):
     def connect(self) -> Iterator[Connection]:
         with self._engines.get(self._conn_string).connect() as conn, conn.begin():
             yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engines.dispose()
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):

@@ -10,6 +10,7 @@ when it ends (``close_untaken``). Only light modules are imported here, for that
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,6 +36,11 @@ def take(kind: type[Helper]) -> Helper | None:
 
 
 def close_untaken() -> None:
+    """Close every helper no run took; one that fails to close does not stop the others, nor
+    hide the outcome of the build (it is only reported)."""
     while _started:
         _, helper = _started.popitem()
-        helper.close()
+        try:
+            helper.close()
+        except Exception as error:
+            print(f"Could not close {type(helper).__name__}: {error!r}", file=sys.stderr)

@@ -85,7 +85,7 @@ def current_fingerprint(settings: Settings, previous: Fingerprint | None) -> Fin
     files = raw_folder_state(settings.raw_dir, previous.files if previous else {})
     key, check = pseudonym_key(), ""
     if key:
-        # Imported only here: it brings polars and pandera (~1 s), which a build with no key
+        # Imported only here: it brings pandera and pandas (~1 s), which a build with no key
         # imports later and an unchanged one not at all.
         from pipelines.record_level import pseudonym_check
 

@@ -4,6 +4,7 @@ connections, in Dagster's own format, so its stock storage and UI read them."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -69,3 +70,25 @@ def test_the_pooled_storage_keeps_only_the_latest_run_databases_open(dagster_hom
         # Every run is still readable, its database reopened when asked for.
         assert all(instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS for run_id in run_ids)
         assert len(instance.all_logs(run_ids[0])) > 0
+    assert not engines  # closing the instance closes its connections
+
+
+def test_a_runs_events_reach_a_watcher_as_they_are_written(dagster_home):
+    """The UI streams a run's events through ``watch``; the pooled storage's writes land in the
+    run's write-ahead log, which its watcher must notice too."""
+    with dg.DagsterInstance.get() as instance:
+        run_id = JOB.execute_in_process(instance=instance).run_id
+        received: list[str] = []
+        arrived = threading.Event()
+
+        def callback(event, cursor):
+            received.append(event.message)
+            if "written while watched" in event.message:
+                arrived.set()
+
+        instance.event_log_storage.watch(run_id, None, callback)
+        try:
+            instance.report_engine_event("written while watched", instance.get_run_by_id(run_id))
+            assert arrived.wait(timeout=20), received
+        finally:
+            instance.event_log_storage.end_watch(run_id, callback)

@@ -55,7 +55,10 @@ def test_the_run_takes_over_what_was_started_early(tmp_path: Path):
     assert started[SuiteWorker]._process.poll() is not None
 
 
-def test_with_charts_drawn_only_the_worker_starts_early_and_an_untaken_one_is_closed(tmp_path: Path):
+def test_with_charts_drawn_only_the_worker_starts_early_and_an_untaken_one_is_closed(tmp_path: Path, monkeypatch):
+    import pipelines.png_renderer
+
+    monkeypatch.setattr(pipelines.png_renderer, "find_browser", lambda: "/usr/bin/chromium")  # (only the charts decide)
     charts_dir = tmp_path / "charts"
     charts_dir.mkdir()
     (charts_dir / MANIFEST).write_text(json.dumps({"E06000057/rereferral_pct": "digest"}))
@@ -74,9 +77,12 @@ def test_scorecard_build_starts_the_helpers_before_it_imports_the_pipeline_and_c
     settings.raw_dir.mkdir(parents=True)
     events = []
 
+    started = []
+
     def start(charts_dir: Path) -> None:
         events.append("helpers started")
-        early_start._started[SuiteWorker] = SuiteWorker()
+        started.append(SuiteWorker())
+        early_start._started[SuiteWorker] = started[0]
 
     def build_definitions(settings):
         events.append("pipeline built")
@@ -90,4 +96,4 @@ def test_scorecard_build_starts_the_helpers_before_it_imports_the_pipeline_and_c
     with pytest.raises(RuntimeError, match="stop here"):
         main(["build"])
     assert events == ["helpers started", "pipeline built"]
-    assert early_start._started == {}  # closed, though the run never started
+    assert early_start._started == {} and started[0]._process.poll() is not None  # closed: no run took it
