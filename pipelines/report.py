@@ -767,7 +767,8 @@ def embeddable_png(data: bytes) -> bytes:
         return (PNG_SIGNATURE
                 + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", small.shape[1], small.shape[0], 8,
                                                   2, 0, 0, 0))
-                + _png_chunk(b"IDAT", zlib.compress(filtered.tobytes(), 6))
+                # Level 3: half the time of the default 6, for 3% more bytes.
+                + _png_chunk(b"IDAT", zlib.compress(filtered.tobytes(), 3))
                 + _png_chunk(b"IEND", b""))
     except (ValueError, StopIteration, zlib.error, struct.error):
         return data
