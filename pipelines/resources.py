@@ -4,9 +4,9 @@ draws chart PNGs, and the process that runs the Great Expectations suite."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
@@ -14,6 +14,9 @@ from expectations.marts import SuiteOutcome, SuiteWorker, validate_scorecard
 from pipelines import early_start
 from pipelines.png_renderer import PngRenderer, browser_wanted_at_start
 from pipelines.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ScorecardPaths(dg.ConfigurableResource):
