@@ -624,8 +624,6 @@ def chart_template() -> dict:
     defaults for scatter traces, the only kind drawn. Every figure copies its template, and the
     whole one (defaults for 24 kinds of trace) made up half the time of building a figure; the
     PNGs are byte for byte the same."""
-    import plotly.io as pio
-
     full = pio.templates["simple_white"]
     layout = {k: v for k, v in full.layout.to_plotly_json().items() if k not in _UNUSED_TEMPLATE_LAYOUT}
     return {"layout": layout, "data": {"scatter": full.data.to_plotly_json()["scatter"]}}
