@@ -6,8 +6,8 @@ from collections.abc import Sequence
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.contract import MARTS_BY_NAME
-from pipelines.warehouse import build_table_from_sql, comment_on, preview_markdown
+from scorecard.model.contract import MARTS_BY_NAME
+from scorecard.load.warehouse import build_table_from_sql, comment_on, preview_markdown
 
 
 def sql_table_asset(schema: str, table: str, deps: Sequence, description: str) -> dg.AssetsDefinition:

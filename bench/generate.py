@@ -46,7 +46,7 @@ FILES = {"annex_a_list3": "list3_referrals.csv", "annex_a_list7": "list7_child_p
 CATEGORIES = ("Neglect", "Emotional abuse", "Physical abuse", "Sexual abuse", "Multiple")
 CATEGORY_WEIGHTS = (0.50, 0.34, 0.07, 0.04, 0.05)
 # As data teams write the organisation completing an early help assessment -> the warehouse's
-# agency (what pipelines.record_level reads it as; tests/test_bench.py checks the two agree).
+# agency (what scorecard.ingest.record_level reads it as; tests/test_bench.py checks the two agree).
 ORGANISATIONS: dict[str, str] = {
     "Early help service": "Early help service",
     "Family support": "Early help service",

@@ -56,7 +56,7 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
 def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = None,
             settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """The raw asset's file-by-file load, then monthly_measures (see ``_project``)."""
-    import pipelines.record_level as record_level
+    import scorecard.ingest.record_level as record_level
 
     timings = {} if timings is None else timings
     timings.update(keyed_hashing=0.0, identifiers=0)
@@ -81,8 +81,8 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 def file_refs(dataset: Dataset) -> dict[str, list]:
     """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
     sha256, size): what the ``extract_files`` asset hands the record-level asset."""
-    from assets.raw.loading import FileRef
-    from pipelines.extracts import sha256_of_files
+    from scorecard.load.ledger import FileRef
+    from scorecard.ingest.files import sha256_of_files
 
     refs: dict[str, list] = {}
     for kind in KINDS:
@@ -101,10 +101,10 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     import duckdb
 
     import assets.raw.record_level as raw_asset
-    from assets.raw.loading import READ_THREADS
-    from pipelines.record_level import monthly_measures
+    from scorecard.load.ledger import READ_THREADS
+    from scorecard.ingest.record_level import monthly_measures
     from pipelines.settings import load_settings
-    from pipelines.warehouse import RECORD_LEVEL_TABLES
+    from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
     hashing = time.perf_counter()
     refs = file_refs(dataset)  # the extract_files asset's work
@@ -150,7 +150,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
 
 
 def _sql_text(name: str) -> str:
-    from pipelines.record_level import sql_path
+    from scorecard.ingest.record_level import sql_path
 
     return sql_path(name).read_text(encoding="utf-8")
 

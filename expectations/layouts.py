@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pipelines.periods import PeriodType
+from scorecard.model.periods import PeriodType
 
 ColumnKind = Literal["area_code", "period", "count", "category"]
 

@@ -21,7 +21,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from expectations.layouts import Layout, normalise_category
-from pipelines.periods import describe_allowed, parse_period
+from scorecard.model.periods import describe_allowed, parse_period
 
 SOURCE_COLUMNS = ("source_file", "source_sheet", "source_row")
 _WHOLE_NUMBER = r"^\d{1,3}(,\d{3})+$|^\d+$"  # thousands separators allowed: "5,882"

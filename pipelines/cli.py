@@ -7,16 +7,13 @@ published warehouse is then left exactly as it was.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import os
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipelines.extracts import discover_files
+from scorecard.ingest.files import discover_files
 from pipelines.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -24,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def _sample(settings: Settings, if_empty: bool) -> int:
-    from pipelines.sample import write_sample
-    from pipelines.strategies import StrategyFileError
+    from scorecard.sample import write_sample
+    from scorecard.ingest.strategies import StrategyFileError
 
     existing = discover_files(settings.raw_dir) if settings.raw_dir.exists() else []
     if if_empty and existing:
@@ -107,13 +104,7 @@ def _build(settings: Settings, force: bool = False) -> int:
     if not force and previous is not None and (previous.code, previous.pseudonym) == (current.code, current.pseudonym):
         skip = _loaders_to_skip(settings, changed_files(previous.files, current.files))
 
-    from pipelines import early_start
-
-    try:
-        early_start.start(settings.charts_dir)  # before the imports below, to use the idle core
-        return _run_build(settings, current, skip)
-    finally:
-        early_start.close_untaken()
+    return _run_build(settings, current, skip)
 
 
 def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] | None) -> int:
@@ -129,7 +120,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    with instance, _imported_objects_frozen():  # (leaving it closes the instance's storage)
+    with instance:  # (leaving it closes the instance's storage)
         result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                         asset_selection=selection)
         errors, warnings = _problems(result)
@@ -157,29 +148,9 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     return 0
 
 
-@contextlib.contextmanager
-def _imported_objects_frozen() -> Iterator[None]:
-    """Keep the objects that exist now (the modules of Dagster, polars, DuckDB and the project:
-    some 230,000 that the garbage collector tracks) out of its way while the run lasts.
-
-    A sample build makes enough objects for about ten full collections, each walking every
-    tracked object again: 0.8 s of them with these frozen, 1.2 s without. Unfrozen afterwards,
-    so a caller that goes on (a test) loses nothing.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def console_main() -> None:
-    """The ``scorecard`` command: ``main``, then exit without Python walking every object of the
-    modules a build imported once more as it shuts down (1.5 s of a sample build; nothing is
-    lost: files and databases are closed by then)."""
-    code = main()
-    gc.freeze()
-    sys.exit(code)
+    """The ``scorecard`` command."""
+    sys.exit(main())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("docs", help="rewrite docs/layouts.md and docs/warehouse.md from the registries")
     args = parser.parse_args(argv)
     if args.command == "docs":
-        from pipelines.docs import write_docs
+        from scorecard.docs import write_docs
 
         for path in write_docs():
             print(f"Wrote {path}")

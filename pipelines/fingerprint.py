@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.extracts import sha256_of_files
+from scorecard.ingest.files import sha256_of_files
 from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
 
 CODE_FOLDERS = ("pipelines", "assets", "sql", "expectations")
@@ -68,7 +68,7 @@ class Fingerprint:
     inputs: str
     code: str
     disclosure_control: bool
-    # How child keys are made (``pipelines.record_level.pseudonym_check``: tells nothing about
+    # How child keys are made (``scorecard.ingest.record_level.pseudonym_check``: tells nothing about
     # the key): a new key must rebuild the record-level tables even when no file changed.
     pseudonym: str = ""
 
@@ -87,7 +87,7 @@ def current_fingerprint(settings: Settings, previous: Fingerprint | None) -> Fin
     if key:
         # Imported only here: it brings pandera and pandas (~1 s), which a build with no key
         # imports later and an unchanged one not at all.
-        from pipelines.record_level import pseudonym_check
+        from scorecard.ingest.record_level import pseudonym_check
 
         check = pseudonym_check(key)
     return Fingerprint(files, content_digest(files), code_digest(), settings.disclosure_control, check)

@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = PROJECT_ROOT / "sql"
+from scorecard.paths import PROJECT_ROOT, SQL_DIR  # noqa: F401  (re-exported for the wiring and tests)
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Settings:
 
     @property
     def record_level_dir(self) -> Path:
-        """Record-level raw rows, as Parquet files (``assets.raw.row_stores``): beside the build
+        """Record-level raw rows, as Parquet files (``scorecard.load.row_stores``): beside the build
         database, never published."""
         return self.db_path.with_name(f".{self.db_path.stem}.record_level")
 
@@ -55,7 +54,7 @@ class Settings:
 
 
 def pseudonym_key(environ: dict[str, str] | None = None) -> str | None:
-    """The key child identifiers are pseudonymised with (``pipelines.record_level.keyed_hashes``);
+    """The key child identifiers are pseudonymised with (``scorecard.ingest.record_level.keyed_hashes``);
     None when unset.
 
     Read at the moment it is needed, and never stored in a resource's config, so it appears

@@ -33,7 +33,7 @@ def make_settings(root: Path) -> Settings:
 
 
 def write_fixture_raw(raw_dir: Path, partnerships=FIXTURE_PARTNERSHIPS) -> None:
-    from pipelines.sample import write_sample
+    from scorecard.sample import write_sample
 
     (raw_dir / "strategies").mkdir(parents=True, exist_ok=True)
     for name in partnerships:

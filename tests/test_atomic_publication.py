@@ -37,7 +37,7 @@ def start_build(settings) -> subprocess.Popen:
 
 
 def small_raw_folder(raw_dir) -> None:
-    from pipelines.sample import write_sample
+    from scorecard.sample import write_sample
 
     (raw_dir / "strategies").mkdir(parents=True)
     shutil.copy(STRATEGIES / "northumberland.yaml", raw_dir / "strategies")

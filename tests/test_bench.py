@@ -13,7 +13,7 @@ import pytest
 from bench.generate import ORGANISATIONS, Params, area_codes, generate, plus_12_months
 from bench.implementations import bare_duckdb, differences, pandas_, project
 from bench.run import Run, median_run, table
-from pipelines.record_level import (
+from scorecard.ingest.record_level import (
     keyed_hashes,
     parse_value,
     pseudonymise,

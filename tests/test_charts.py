@@ -17,8 +17,8 @@ import pytest
 from plotly.io.json import to_json_plotly
 
 from pipelines import charts, png_renderer
-from pipelines.charts import ChartFile, write_charts
-from pipelines.contract import MARTS_BY_NAME
+from scorecard.publish.charts import ChartFile, write_charts
+from scorecard.model.contract import MARTS_BY_NAME
 
 NORTHUMBERLAND, HARTLEPOOL = "E06000057", "E06000001"
 NOTE = "A rise is expected at first as recognition of neglect improves."
@@ -660,7 +660,7 @@ def test_values_are_rounded_half_up(value, unit, shown) -> None:
 
 
 def test_values_made_from_counts_of_one_to_five_are_not_drawn_under_disclosure_control(marts) -> None:
-    from pipelines.charts import load_series
+    from scorecard.publish.charts import load_series
 
     # Hartlepool 2015/16 re-referrals: 3 of 40 would reveal a count of 3.
     marts.execute("update marts.indicator_values set numerator = 3, denominator = 40 "

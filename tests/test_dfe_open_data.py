@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.ees import read_ees, recognise_ees
+from scorecard.ingest.ees import read_ees, recognise_ees
 from tests.conftest import STRATEGIES, build_without_drawing, make_settings, shared_reference
 
 C1_HEADER = ("time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"

@@ -7,8 +7,8 @@ import pytest
 
 from expectations.layouts import LAYOUTS_BY_NAME
 from expectations.partner_returns import validate_layout
-from pipelines.extracts import read_tables, recognise
-from pipelines.sample import write_sample
+from scorecard.ingest.files import read_tables, recognise
+from scorecard.sample import write_sample
 from tests.conftest import STRATEGIES
 
 AREAS = frozenset({"E06000057"})

@@ -25,7 +25,7 @@ import xlsxwriter
 
 from expectations.layouts import LAYOUTS_BY_NAME
 from expectations.partner_returns import Problem, validate_layout
-from pipelines.extracts import read_tables, recognise, recognise_file
+from scorecard.ingest.files import read_tables, recognise, recognise_file
 
 AREAS = frozenset({"E06000057"})
 AREA = "E06000057"

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from expectations.partner_returns import Problem
-from pipelines.neighbours import (GROUPINGS_2021, MODEL_2025, NEIGHBOUR_COLUMNS, read_neighbours,
+from scorecard.ingest.neighbours import (GROUPINGS_2021, MODEL_2025, NEIGHBOUR_COLUMNS, read_neighbours,
                                   recognise_neighbours)
 from tests.conftest import shared_reference
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from pipelines.periods import parse_period
+from scorecard.model.periods import parse_period
 
 FY_OR_MONTH = ("month", "financial_year")
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from pipelines.catalogue import INDICATORS_BY_ID
-from pipelines.contract import MARTS
+from scorecard.model.catalogue import INDICATORS_BY_ID
+from scorecard.model.contract import MARTS
 from tests.conftest import BuiltWarehouse
 
 FIXTURE_AREAS = {"E06000057", "E06000001", "E06000004"}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from expectations.layouts import LAYOUTS
 from expectations.marts import load_suite_spec
-from pipelines.catalogue import INDICATORS_BY_ID
+from scorecard.model.catalogue import INDICATORS_BY_ID
 from pipelines.settings import SQL_DIR
 
 
@@ -34,7 +34,7 @@ def test_the_great_expectations_suite_knows_exactly_the_catalogue_ids():
 
 
 def test_the_documents_are_generated_from_the_registries():
-    from pipelines.docs import GENERATED_DOCS
+    from scorecard.docs import GENERATED_DOCS
 
     docs = Path(__file__).resolve().parent.parent / "docs"
     for name, render in GENERATED_DOCS.items():

@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES
-from pipelines.record_level import (
+from scorecard.ingest.record_level import (
     AGENCY_ALIASES,
     AGENCY_BY_CODE,
     CATEGORY_ALIASES,
@@ -38,7 +38,7 @@ from pipelines.record_level import (
     recognise_record_level,
     sql_path,
 )
-from pipelines.siphash import siphash24_scalar
+from scorecard.ingest.siphash import siphash24_scalar
 
 KEY = "test-key-not-a-secret"
 NORTHUMBERLAND, DURHAM = "E06000057", "E06000047"

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from assets.raw.loading import FileRead, FileRef
+from scorecard.load.ledger import FileRead, FileRef
 from assets.raw.record_level import BATCH_BYTES, raw_table_frame, sync_record_level
 from tests.conftest import STRATEGIES, make_settings, run_cli
 

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from pipelines import report
-from pipelines.charts import write_charts
-from pipelines.contract import MARTS_BY_NAME
-from pipelines.report import Disclosure, write_reports
+from scorecard.publish.charts import write_charts
+from scorecard.model.contract import MARTS_BY_NAME
+from scorecard.publish.report import Disclosure, write_reports
 from tests.test_charts import create_table_sql, has_chromium, indicator, insert
 from tests.test_charts import target as chart_target
 

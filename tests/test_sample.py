@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 
 from expectations.layouts import CPP_CATEGORIES, LAYOUTS, LAYOUTS_BY_NAME, Layout
-from pipelines.ees import read_ees, recognise_ees
-from pipelines.neighbours import read_neighbours, recognise_neighbours
-from pipelines.periods import parse_period
-from pipelines.sample import allocate, published_count, published_ratio, write_sample
-from pipelines.strategies import load_strategies
+from scorecard.ingest.ees import read_ees, recognise_ees
+from scorecard.ingest.neighbours import read_neighbours, recognise_neighbours
+from scorecard.model.periods import parse_period
+from scorecard.sample import allocate, published_count, published_ratio, write_sample
+from scorecard.ingest.strategies import load_strategies
 from tests.conftest import shared_reference
 
 STRATEGIES = Path(__file__).resolve().parents[1] / "data" / "raw" / "strategies"

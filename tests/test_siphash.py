@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import siphash
-from pipelines.siphash import siphash24, siphash24_scalar
+from scorecard.ingest.siphash import siphash24, siphash24_scalar
 
 KEY = bytes(range(16))
 # From the SipHash paper (Aumasson and Bernstein, 2012) and its reference implementation's

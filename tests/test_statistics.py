@@ -1,4 +1,4 @@
-"""pipelines.statistics against hand-worked values and independent formulas.
+"""scorecard.model.statistics against hand-worked values and independent formulas.
 
 The working is written out in comments; z = 1.959964 at 95% and 3.090232 at 99.8%
 (norm.ppf(0.975), norm.ppf(0.999)), z^2 = 3.841459 and 9.549536.
@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from scipy.stats import gamma, norm, poisson
 
-from pipelines.statistics import (
+from scorecard.model.statistics import (
     SUPPRESSED_NOTE,
     byar_interval,
     compare_to_benchmark,

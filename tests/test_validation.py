@@ -5,7 +5,7 @@ import pytest
 
 from expectations.layouts import LAYOUTS, LAYOUTS_BY_NAME, normalise_header
 from expectations.partner_returns import validate_layout
-from pipelines.extracts import recognise
+from scorecard.ingest.files import recognise
 
 AREAS = frozenset({"E06000057", "E06000001"})
 REFERRALS = LAYOUTS_BY_NAME["referrals"]

@@ -5,8 +5,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.resources import ScorecardPaths
-from pipelines.strategies import StrategyFileError, load_strategies
-from pipelines.warehouse import replace_table
+from scorecard.ingest.strategies import StrategyFileError, load_strategies
+from scorecard.load.warehouse import replace_table
 
 
 @dg.asset(key=["core", "strategies"], group_name="core",

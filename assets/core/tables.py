@@ -11,10 +11,10 @@ from assets.raw.dfe_open_data import dfe_open_data
 from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.record_level import record_level
 from assets.sql_tables import sql_table_asset
-from pipelines.catalogue import INDICATORS
-from pipelines.record_level import monthly_measures
-from pipelines.statistics import byar_interval, wilson_interval
-from pipelines.warehouse import ensure_schemas, preview_markdown, replace_table, sql_text
+from scorecard.model.catalogue import INDICATORS
+from scorecard.ingest.record_level import monthly_measures
+from scorecard.model.statistics import byar_interval, wilson_interval
+from scorecard.load.warehouse import ensure_schemas, preview_markdown, replace_table, sql_text
 
 
 sources = sql_table_asset(

@@ -10,11 +10,11 @@ from assets.core.tables import areas
 from assets.marts.tables import indicator_values, indicators, stale_figures, targets, trajectories
 from assets.raw.dfe_open_data import dfe_open_data, statistical_neighbours
 from assets.sql_tables import sql_table_asset
-from pipelines.catalogue import INDICATORS
-from pipelines.contract import MARTS_BY_NAME
-from pipelines.resources import ExpectationsWorker
-from pipelines.statistics import compare_to_benchmark_array, xmr
-from pipelines.warehouse import comment_on, preview_markdown, replace_table
+from scorecard.model.catalogue import INDICATORS
+from scorecard.model.contract import MARTS_BY_NAME
+from expectations.marts import validate_scorecard
+from scorecard.model.statistics import compare_to_benchmark_array, xmr
+from scorecard.load.warehouse import comment_on, preview_markdown, replace_table
 
 SPC_MONTHS = 24  # the window Making Data Count charts usually show: two years of months
 
@@ -110,10 +110,10 @@ scorecard = sql_table_asset(
 
 @dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",
                 description="marts.scorecard against the Great Expectations suite in expectations/scorecard_suite.json.")
-def scorecard_expectations(duckdb: DuckDBResource, expectations: ExpectationsWorker) -> dg.AssetCheckResult:
+def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frame = conn.execute("select * from marts.scorecard").df()
-    outcome = expectations.validate(frame)
+    outcome = validate_scorecard(frame)
     return dg.AssetCheckResult(
         passed=outcome.success,
         description=("All expectations met." if outcome.success

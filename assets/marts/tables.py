@@ -1,4 +1,4 @@
-"""Marts: the analyst-facing tables (the warehouse contract in pipelines/contract.py)."""
+"""Marts: the analyst-facing tables (the warehouse contract in scorecard/model/contract.py)."""
 
 
 from dataclasses import asdict
@@ -12,13 +12,13 @@ from assets.core.tables import areas, indicator_series, observation_periods, obs
 from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.dfe_open_data import dfe_open_data
 from assets.sql_tables import sql_table_asset
-from pipelines.catalogue import INDICATORS
-from pipelines.contract import MARTS_BY_NAME
-from pipelines.warehouse import comment_on, preview_markdown, replace_table
+from scorecard.model.catalogue import INDICATORS
+from scorecard.model.contract import MARTS_BY_NAME
+from scorecard.load.warehouse import comment_on, preview_markdown, replace_table
 
 
 @dg.asset(key=["marts", "indicators"], group_name="marts",
-          description="The indicator catalogue (pipelines/catalogue.py) as a table.")
+          description="The indicator catalogue (scorecard/model/catalogue.py) as a table.")
 def indicators(duckdb: DuckDBResource) -> dg.MaterializeResult:
     frame = pl.DataFrame([asdict(i) for i in INDICATORS])
     mart = MARTS_BY_NAME["marts.indicators"]

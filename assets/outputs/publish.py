@@ -7,10 +7,10 @@ from dagster_duckdb import DuckDBResource
 from assets.marts.benchmarking import benchmarks, contributory_factors, scorecard, spc
 from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indicators, published_value_checks,
                                  source_disagreements, targets)
-from pipelines.charts import write_charts
-from pipelines.report import write_reports
+from scorecard.publish.charts import write_charts
+from scorecard.publish.report import write_reports
 from pipelines.resources import ChartBrowser, ScorecardPaths
-from pipelines.warehouse import publish
+from scorecard.load.warehouse import publish
 
 
 @dg.asset(key=["outputs", "published_warehouse"], group_name="outputs",

@@ -8,12 +8,13 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.raw.loading import FileRead, FileRef, file_by_file, load_result, sync_files
+from pipelines.checks import load_result
+from scorecard.load.ledger import FileRead, FileRef, file_by_file, sync_files
 from assets.raw.partner_returns import extract_files, files_of
-from pipelines.ees import EES_COLUMNS, read_ees
-from pipelines.neighbours import read_neighbours
+from scorecard.ingest.ees import EES_COLUMNS, read_ees
+from scorecard.ingest.neighbours import read_neighbours
 from pipelines.resources import ScorecardPaths
-from pipelines.warehouse import preview_markdown
+from scorecard.load.warehouse import preview_markdown
 
 KEY = ["raw", "dfe_open_data"]
 # One published figure per dataset, area, period, filter and indicator, across all files.

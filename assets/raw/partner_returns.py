@@ -2,7 +2,7 @@
 
 ``raw/extract_files`` lists every data file seen now and what it was recognised as. Then
 one asset per partner-return layout (``raw/<layout>``) brings its table in line with that
-layout's files, file by file (``assets.raw.loading``): each validated with pandera, a failing
+layout's files, file by file (``scorecard.load.ledger``): each validated with pandera, a failing
 file quarantined while its last good version stays in use.
 """
 
@@ -16,14 +16,15 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
-from assets.raw.loading import FileRead, FileRef, file_by_file, load_result, sync_files
+from pipelines.checks import load_result
+from scorecard.load.ledger import FileRead, FileRef, file_by_file, sync_files
 from expectations.partner_returns import validate_layout
-from pipelines.ees import recognise_ees
-from pipelines.neighbours import recognise_neighbours
-from pipelines.record_level import recognise_record_level
-from pipelines.extracts import discover_files, read_tables, recognise_file, sha256_of_files
+from scorecard.ingest.ees import recognise_ees
+from scorecard.ingest.neighbours import recognise_neighbours
+from scorecard.ingest.record_level import recognise_record_level
+from scorecard.ingest.files import discover_files, read_tables, recognise_file, sha256_of_files
 from pipelines.resources import ScorecardPaths
-from pipelines.warehouse import preview_markdown, replace_table
+from scorecard.load.warehouse import preview_markdown, replace_table
 
 def raw_relative(path: Path, raw_dir: Path) -> str:
     """A file's identity: its path under the raw folder, so the warehouse survives the folder moving."""

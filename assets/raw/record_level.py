@@ -4,9 +4,9 @@ front-door log), pseudonymised and stripped of personal data as they are read.
 A record-level file belongs to the local authority whose ONS code names a folder it sits
 in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log
 names its authority in its own ``la_code`` column. Each kind of table is loaded file by file,
-like the partner returns (``assets.raw.loading``), its rows kept as Parquet files beside the
+like the partner returns (``scorecard.load.ledger``), its rows kept as Parquet files beside the
 build database (``Settings.record_level_dir``) with ``raw.<kind>`` a view over them. These
-hold pseudonymous keys, so they are never published (``pipelines.warehouse.publish``).
+hold pseudonymous keys, so they are never published (``scorecard.load.warehouse.publish``).
 """
 
 import dataclasses
@@ -19,13 +19,14 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.raw.loading import FileRead, FileRef, SyncOutcome, load_result, sync_files
+from pipelines.checks import load_result
+from scorecard.load.ledger import FileRead, FileRef, SyncOutcome, sync_files
 from assets.raw.partner_returns import extract_files, files_of
 from expectations.partner_returns import Problem
-from pipelines.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_levels
+from scorecard.ingest.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_levels
 from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
-from pipelines.warehouse import RECORD_LEVEL_TABLES
+from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
 KEY = ["raw", "record_level"]
 _AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")

@@ -36,10 +36,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io.json import to_json_plotly
 
-from pipelines.catalogue import INDICATORS
-from pipelines.periods import academic_year, financial_year, month
-from pipelines.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
-from pipelines.statistics import round_half_up
+from scorecard.model.catalogue import INDICATORS
+from scorecard.model.periods import academic_year, financial_year, month
+from scorecard.publish.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
+from scorecard.model.statistics import round_half_up
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 BLUE, VERMILLION, GREY, TEXT = "#0072B2", "#D55E00", "#555555", "#222222"

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from expectations.partner_returns import Problem
-from pipelines.periods import academic_year, financial_year
+from scorecard.model.periods import academic_year, financial_year
 
 # Suppression and missing-value symbols: missing values with a reason, never zero.
 SUPPRESSION_REASONS = {

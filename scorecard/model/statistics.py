@@ -484,7 +484,7 @@ def xmr(values: Sequence[float] | ArrayLike, improvement: Improvement,
 # --------------------------------------------------------------------------------------------
 
 #: The warehouse's ``value_note`` for a value blanked because a count behind it is 1 to 5
-#: (the same words as the DfE symbol ``c`` in ``pipelines.ees``).
+#: (the same words as the DfE symbol ``c`` in ``scorecard.ingest.ees``).
 SUPPRESSED_NOTE = "c: confidential (1 to 5, suppressed)"
 
 

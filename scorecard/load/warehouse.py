@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.settings import SQL_DIR
+from scorecard.paths import SQL_DIR
 
 SCHEMAS = ("raw", "core", "marts")
 # Record-level tables hold pseudonymous child keys: built and kept in the build database,
@@ -24,7 +24,7 @@ RECORD_LEVEL_TABLES = ("annex_a_list2", "annex_a_list3", "annex_a_list7", "annex
 
 
 def parquet_store_tables(view: str) -> tuple[str, str]:
-    """The two tables beside a view over Parquet files (``assets.raw.row_stores.ParquetRows``):
+    """The two tables beside a view over Parquet files (``scorecard.load.row_stores.ParquetRows``):
     the list of its files, and the empty table that gives it its columns when there are none."""
     return f"{view}__files", f"{view}__empty"
 
@@ -101,7 +101,7 @@ def publish(build_db: Path, published_db: Path) -> None:
     staging.unlink(missing_ok=True)
     shutil.copyfile(build_db, staging)
     with duckdb.connect(str(staging)) as conn:
-        for table in RECORD_LEVEL_TABLES:  # views over Parquet files (assets.raw.row_stores), and their lists
+        for table in RECORD_LEVEL_TABLES:  # views over Parquet files (scorecard.load.row_stores), and their lists
             conn.execute(f"drop view if exists raw.{table}")
             for relation in (table, *parquet_store_tables(table)):
                 conn.execute(f"drop table if exists raw.{relation}")

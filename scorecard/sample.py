@@ -47,8 +47,8 @@ import polars as pl
 import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, LAYOUTS_BY_NAME, Layout
-from pipelines.periods import academic_year, month
-from pipelines.strategies import Area, load_strategies
+from scorecard.model.periods import academic_year, month
+from scorecard.ingest.strategies import Area, load_strategies
 
 Anchors = tuple[tuple[float, float], ...]
 OTHER_CATEGORIES = CPP_CATEGORIES[1:]  # everything but Neglect
@@ -1158,7 +1158,7 @@ def _csv_line(cells: Sequence[object]) -> str:
 class Publication:
     """One EES file: its name, filter and figure columns, and the DfE's quirks for it."""
 
-    name: str  # the dataset, as pipelines.ees names it
+    name: str  # the dataset, as scorecard.ingest.ees names it
     stem: str  # the file name before the year range
     category: tuple[str, ...]  # the filter column and its values, one row per value
     columns: tuple[str, ...]  # figure columns

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipelines.periods import PeriodType
+from scorecard.model.periods import PeriodType
 
 Polarity = Literal["lower_is_better", "higher_is_better"]
 
@@ -31,7 +31,7 @@ class Indicator:
     @property
     def interval_method(self) -> tuple[str, float]:
         """How its confidence interval is made, and the multiplier from numerator/denominator to value:
-        Wilson for a percentage, Byar on the count for counts and rates (pipelines.statistics)."""
+        Wilson for a percentage, Byar on the count for counts and rates (scorecard.model.statistics)."""
         return {"%": ("proportion", 100.0), "per 10,000": ("rate", 10_000.0),
                 "per month": ("rate", 1.0)}.get(self.unit, ("count", 1.0))
 

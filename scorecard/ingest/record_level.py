@@ -17,7 +17,7 @@ problem never repeats the cell's content. Names, dates of birth, postcodes, UPNs
 and free text are never read into a returned frame: only the columns listed here are kept.
 
 Everything is vectorised: coded values and dates are parsed once per distinct value and
-mapped back; identifiers, nearly one per row, are hashed a column at a time (``pipelines.siphash``).
+mapped back; identifiers, nearly one per row, are hashed a column at a time (``scorecard.ingest.siphash``).
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ import polars as pl
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
 from expectations.partner_returns import Problem
-from pipelines.periods import parse_date
-from pipelines.settings import SQL_DIR
-from pipelines.siphash import MASK64, siphash24
-from pipelines.warehouse import execute_with_frame
+from scorecard.model.periods import parse_date
+from scorecard.paths import SQL_DIR
+from scorecard.ingest.siphash import MASK64, siphash24
+from scorecard.load.warehouse import execute_with_frame
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
                "ssda903_episodes", "ssda903_header", "hub_log"]
@@ -448,13 +448,13 @@ def _siphash_key(key: str | bytes) -> bytes:
 
 def keyed_hashes(values: pl.Series, key: str | bytes) -> np.ndarray:
     """Each value's (UTF-8) SipHash-2-4 under the pseudonymisation key, as signed 64-bit integers:
-    ``pipelines.siphash.siphash24_scalar(_siphash_key(key), value)`` read as a signed integer.
+    ``scorecard.ingest.siphash.siphash24_scalar(_siphash_key(key), value)`` read as a signed integer.
 
     SipHash is a keyed pseudorandom function (a MAC, as HMAC is) made for short inputs: without
     the key a child_key can be neither reversed nor recomputed from a guessed identifier.
     64 bits: an 8-byte integer is what DuckDB groups, sorts and joins fastest. Two of n children
     share a key with a chance of about n^2 / 2^65: one in 370,000 for ten million children.
-    Hashed a block of identifiers at a time in numpy (``pipelines.siphash``): ~0.15 µs an
+    Hashed a block of identifiers at a time in numpy (``scorecard.ingest.siphash``): ~0.15 µs an
     identifier without holding the GIL, where hashlib's keyed BLAKE2b took ~0.5 µs holding it,
     and hashing was most of the cost of reading national-scale extracts.
     """

@@ -2,7 +2,7 @@
 
 SipHash is a keyed pseudorandom function made for short inputs: a 128-bit key, a 64-bit
 output, and no way to compute or invert a hash without the key. It is what child identifiers
-are pseudonymised with (``pipelines.record_level.keyed_hashes``). Python's hashlib has no
+are pseudonymised with (``scorecard.ingest.record_level.keyed_hashes``). Python's hashlib has no
 SipHash, and a hash per identifier through hashlib costs about 0.5 µs and holds the GIL; here
 each step of the algorithm is one numpy operation over thousands of identifiers, about a
 tenth of that, and numpy lets go of the GIL while it computes, so two reading threads hash at once.

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import append_rows, execute_with_frame, parquet_store_tables
+from scorecard.load.warehouse import append_rows, execute_with_frame, parquet_store_tables
 
 if TYPE_CHECKING:
-    from assets.raw.loading import FileRef
+    from scorecard.load.ledger import FileRef
 
 PROVENANCE = ("source_file", "source_sheet", "source_sha256")
 # A file's rows: its path and sheet (None for a CSV) as the two parameters.

@@ -8,7 +8,7 @@ sha256. A build then, for each source table:
   once the new version passes validation (files that passed are written a batch per
   transaction, read ahead on worker threads meanwhile);
 - keeps the rows in a DuckDB table, or, for millions of record-level rows, as a Parquet file
-  per source file with a view over them (``assets.raw.row_stores``);
+  per source file with a view over them (``scorecard.load.row_stores``);
 - quarantines a file that fails: nothing from it is loaded, its last good version (if any)
   stays in use, and a report lists every problem;
 - retires the rows of a file that is no longer there, and says so;
@@ -30,13 +30,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
-import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.raw.row_stores import ParquetRows, RowStore, TableRows
+from scorecard.load.row_stores import ParquetRows, RowStore, TableRows
 from expectations.partner_returns import Problem
-from pipelines.warehouse import append_rows
+from scorecard.load.warehouse import append_rows
 
 T = TypeVar("T")
 MAX_MESSAGES_IN_METADATA = 50
@@ -221,7 +220,7 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     ``batch_bytes`` (0: one by one), for a reader whose cost per call matters (many small files).
 
     The rows are kept in the DuckDB table, or, given ``parquet_dir``, as Parquet files there with
-    ``table`` a view over them (``assets.raw.row_stores``). ``version`` names how the rows are
+    ``table`` a view over them (``scorecard.load.row_stores``). ``version`` names how the rows are
     read beyond their columns (e.g. how child keys are made): rows read another way are not kept.
     """
     if key and parquet_dir is not None:
@@ -298,28 +297,6 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     return outcome
 
 
-def outcome_check(outcome: SyncOutcome, out_dir: Path) -> dg.AssetCheckResult:
-    """The ``valid`` check of a raw asset: quarantined files fail it (ERROR), but do not block
-    the rest of the build, which publishes every file that passed."""
-    problems = outcome.problems
-    messages = [p.message() for p in problems]
-    refused = [f"{ref.where} (report: {quarantine_report_path(out_dir, ref)})" for ref in outcome.quarantined]
-    return dg.AssetCheckResult(
-        check_name="valid", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-        description=(f"{len(refused)} file(s) quarantined with {len(problems)} problem(s): " + "; ".join(refused)
-                     if problems else "Every file passed."),
-        metadata={"problems": len(problems), "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
-                  "quarantined": dg.MetadataValue.json(refused)},
-    )
-
-
-def outcome_metadata(outcome: SyncOutcome) -> dict:
-    return {"loaded": dg.MetadataValue.json([r.where for r in outcome.loaded]),
-            "unchanged": len(outcome.unchanged),
-            "quarantined": dg.MetadataValue.json([r.where for r in outcome.quarantined]),
-            "retired": dg.MetadataValue.json([f"{p} ({n} rows)" for p, _, n in outcome.retired])}
-
-
 def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutcome) -> Path:
     """This build's outcome for one source, as JSON for machines and Markdown for people."""
     report_dir = out_dir / "validation"
@@ -342,13 +319,3 @@ def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutc
     markdown = report_dir / f"{name}.md"
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return markdown
-
-
-def load_result(context: dg.AssetExecutionContext, out_dir: Path, name: str, title: str, outcome: SyncOutcome,
-                metadata: dict) -> dg.MaterializeResult:
-    """What every loader ends with: the outcome report, its problems in the log, and the ``valid`` check."""
-    write_outcome_report(out_dir, name, title, outcome)
-    for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
-        context.log.error(problem.message())
-    return dg.MaterializeResult(metadata={**outcome_metadata(outcome), **metadata},
-                                check_results=[outcome_check(outcome, out_dir)])

@@ -1,6 +1,6 @@
 """The headless browser that draws the chart PNGs: one Chromium, driven through kaleido.
 
-Kept apart from ``pipelines.charts`` (which imports plotly and scipy) so that `scorecard build`
+Kept apart from ``scorecard.publish.charts`` (which imports plotly and scipy) so that `scorecard build`
 can start the browser before it imports the pipeline: its start-up (~3 s, most of it in
 Chromium's own processes) then uses the core the imports leave idle.
 """
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # PNG size in layout pixels (scale 2 keeps it sharp in Word at ~16 cm wide).
 PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
 
-# The charts folder's manifest, which ``pipelines.charts.write_charts`` keeps: the figure each
+# The charts folder's manifest, which ``scorecard.publish.charts.write_charts`` keeps: the figure each
 # chart was drawn from. Without one, every chart will be drawn (see ``browser_wanted_at_start``).
 MANIFEST = ".manifest.json"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.catalogue import INDICATORS_BY_ID
-from pipelines.periods import parse_period
+from scorecard.model.catalogue import INDICATORS_BY_ID
+from scorecard.model.periods import parse_period
 
 _AREA_CODE = re.compile(r"^E0[6-9]\d{6}$|^E10\d{6}$")
 DEFAULT_AMBER_TOLERANCE_PCT = 5.0

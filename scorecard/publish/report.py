@@ -33,11 +33,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipelines.charts import (BLUE, RAG_COLOURS, SPC_COMMON, SPC_CONCERN, SPC_IMPROVEMENT,
+from scorecard.publish.charts import (BLUE, RAG_COLOURS, SPC_COMMON, SPC_CONCERN, SPC_IMPROVEMENT,
                               SPC_NEITHER, VERMILLION, IndicatorInfo, format_value,
                               load_indicators, period_label_for, table_columns)
-from pipelines.catalogue import INDICATORS
-from pipelines.statistics import round_half_up
+from scorecard.model.catalogue import INDICATORS
+from scorecard.model.statistics import round_half_up
 
 INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
 COUNT_UNITS = frozenset({"children", "assessments"})

@@ -1,0 +1,6 @@
+"""Where the project's own files are: the code tree, not configuration (that is ``pipelines.settings``)."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
