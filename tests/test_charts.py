@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from plotly.io.json import to_json_plotly
 
-from pipelines import charts, png_renderer
+from scorecard.publish import charts, png_renderer
 from scorecard.publish.charts import ChartFile, write_charts
 from scorecard.model.contract import MARTS_BY_NAME
 

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines import report
+from scorecard.publish import report
 from scorecard.publish.charts import write_charts
 from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.publish.report import Disclosure, write_reports
