@@ -1,19 +1,27 @@
-"""One factory for every table built from a ``.sql`` file, so each is built and described alike."""
+"""One factory for every table built from a ``.sql`` file, so each is built and described alike,
+and the rule that gives every asset built from SQL its dependencies: the tables its SQL reads."""
 
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from scorecard.load.warehouse import build_table_from_sql, comment_on, preview_markdown, sql_text, tables_read
 from scorecard.model.contract import MARTS_BY_NAME
-from scorecard.load.warehouse import build_table_from_sql, comment_on, preview_markdown
 
 
-def sql_table_asset(schema: str, table: str, deps: Sequence, description: str) -> dg.AssetsDefinition:
-    """An asset that rebuilds ``schema.table`` from ``sql/<schema>/<table>.sql``."""
+def keys_of(tables: Iterable[str]) -> list[dg.AssetKey]:
+    """The asset keys of ``schema.table`` names (every table a build writes is an asset of that key)."""
+    return [dg.AssetKey(name.split(".")) for name in sorted(tables)]
 
-    @dg.asset(key=[schema, table], deps=list(deps), group_name=schema, description=description)
+
+def sql_table_asset(schema: str, table: str, description: str) -> dg.AssetsDefinition:
+    """An asset that rebuilds ``schema.table`` from ``sql/<schema>/<table>.sql``, depending on
+    exactly the tables that file reads."""
+
+    @dg.asset(key=[schema, table], deps=keys_of(tables_read(sql_text(f"{schema}/{table}.sql"))),
+              group_name=schema, description=description)
     def sql_table(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             rows = build_table_from_sql(conn, schema, table)

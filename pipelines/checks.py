@@ -11,14 +11,14 @@ import dagster as dg
 from scorecard.load.ledger import MAX_MESSAGES_IN_METADATA, SyncOutcome, quarantine_report_path, write_outcome_report
 
 
-def outcome_check(outcome: SyncOutcome, out_dir: Path) -> dg.AssetCheckResult:
+def outcome_check(outcome: SyncOutcome, out_dir: Path, asset_key: list[str] | None = None) -> dg.AssetCheckResult:
     """The ``valid`` check of a raw asset: quarantined files fail it (ERROR), but do not block
     the rest of the build, which publishes every file that passed."""
     problems = outcome.problems
     messages = [p.message() for p in problems]
     refused = [f"{ref.where} (report: {quarantine_report_path(out_dir, ref)})" for ref in outcome.quarantined]
     return dg.AssetCheckResult(
-        check_name="valid", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
+        check_name="valid", asset_key=asset_key, passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
         description=(f"{len(refused)} file(s) quarantined with {len(problems)} problem(s): " + "; ".join(refused)
                      if problems else "Every file passed."),
         metadata={"problems": len(problems), "messages": dg.MetadataValue.json(messages[:MAX_MESSAGES_IN_METADATA]),
@@ -34,10 +34,11 @@ def outcome_metadata(outcome: SyncOutcome) -> dict:
 
 
 def load_result(context: dg.AssetExecutionContext, out_dir: Path, name: str, title: str, outcome: SyncOutcome,
-                metadata: dict) -> dg.MaterializeResult:
-    """What every loader ends with: the outcome report, its problems in the log, and the ``valid`` check."""
+                metadata: dict, asset_key: list[str] | None = None) -> dg.MaterializeResult:
+    """What every loader ends with: the outcome report, its problems in the log, and the ``valid``
+    check (``asset_key``: which of a multi-asset's tables this is)."""
     write_outcome_report(out_dir, name, title, outcome)
     for problem in outcome.problems[:MAX_MESSAGES_IN_METADATA]:
         context.log.error(problem.message())
-    return dg.MaterializeResult(metadata={**outcome_metadata(outcome), **metadata},
-                                check_results=[outcome_check(outcome, out_dir)])
+    return dg.MaterializeResult(asset_key=asset_key, metadata={**outcome_metadata(outcome), **metadata},
+                                check_results=[outcome_check(outcome, out_dir, asset_key)])

@@ -1,20 +1,26 @@
 """`scorecard sample` writes sample extracts; `scorecard build` materialises everything.
 
-`build` exits non-zero, printing every validation message, when an input is refused; the
-published warehouse is then left exactly as it was.
+`build` ends by saying what it published (warehouse, charts, reports) and what it did not, and
+why. It exits non-zero, printing every validation message, when an input is refused (what
+passed is still published) or an output could not be published.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from scorecard.ingest.files import discover_files
 from pipelines.settings import Settings, load_settings
+from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
 if TYPE_CHECKING:
     from pipelines.fingerprint import Fingerprint
@@ -63,9 +69,9 @@ def _problems(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-# The loader asset for each kind of source in raw.extract_files (partner returns: one per layout).
-_LOADERS = {"dfe_published": ["raw", "dfe_open_data"], "dfe_reference": ["raw", "statistical_neighbours"],
-            "record_level": ["raw", "record_level"]}
+# The loader assets for each kind of source in raw.extract_files (partner returns: one per layout).
+_LOADERS = {"dfe_published": [["raw", "dfe_open_data"]], "dfe_reference": [["raw", "statistical_neighbours"]],
+            "record_level": [["raw", kind] for kind in RECORD_LEVEL_TABLES]}
 
 
 def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] | None:
@@ -85,9 +91,9 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     by_path = {path: (source, layout) for path, source, layout in known}
     if any(path not in by_path for path in changed):
         return None
-    every_loader = [["raw", layout.name] for layout in LAYOUTS] + list(_LOADERS.values())
-    touched = [["raw", layout] if source == "partner_return" else _LOADERS.get(source)
-               for source, layout in (by_path[path] for path in changed)]
+    every_loader = [["raw", layout.name] for layout in LAYOUTS] + [key for keys in _LOADERS.values() for key in keys]
+    touched = [key for source, layout in (by_path[path] for path in changed)
+               for key in ([["raw", layout]] if source == "partner_return" else _LOADERS.get(source, []))]
     return [key for key in every_loader if key not in touched]
 
 
@@ -107,6 +113,92 @@ def _build(settings: Settings, force: bool = False) -> int:
     return _run_build(settings, current, skip)
 
 
+# What a build publishes, in order: (name, asset key).
+OUTPUTS = (("warehouse", ("outputs", "published_warehouse")), ("charts", ("outputs", "indicator_charts")),
+           ("reports", ("outputs", "partnership_reports")))
+
+
+def _output_locations(settings: Settings) -> dict[str, Path]:
+    return {"warehouse": settings.db_path, "charts": settings.charts_dir / "index.html",
+            "reports": settings.reports_dir}
+
+
+def _file_identity(path: Path) -> tuple | None:
+    """What changes when a file is replaced (``os.replace``) or rewritten."""
+    try:
+        facts = path.stat()
+    except OSError:
+        return None
+    return (facts.st_ino, facts.st_mtime_ns, facts.st_size)
+
+
+@dataclass
+class Publication:
+    """What one build published: for each output, the build it now shows (an ISO time)."""
+
+    built_at: str
+    published: dict[str, bool]
+    failures: dict[str, str]
+    warehouse_replaced: bool
+    notes: list[str]
+
+    def record(self, settings: Settings) -> Path | None:
+        """``<out>/publication.json``: the build each output shows, so charts or reports left from
+        an earlier build are marked as such. Best effort: the folder may be what failed."""
+        path = settings.out_dir / "publication.json"
+        try:
+            shown = json.loads(path.read_text(encoding="utf-8")).get("shows_build", {})
+        except (OSError, ValueError, AttributeError):
+            shown = {}
+        for name, _ in OUTPUTS:
+            if self.published[name] or (name == "warehouse" and self.warehouse_replaced):
+                shown[name] = self.built_at
+        current = {name: shown.get(name) == self.built_at for name, _ in OUTPUTS}
+        try:
+            path.write_text(json.dumps({"last_build": self.built_at, "shows_build": shown,
+                                        "current": current}, indent=2) + "\n", encoding="utf-8")
+        except OSError:
+            return None
+        return path
+
+    def lines(self, settings: Settings) -> list[str]:
+        """The final message: what was published, and what was not and why, in plain words."""
+        where = _output_locations(settings)
+        lines = []
+        for name, _ in OUTPUTS:
+            if self.published[name]:
+                lines.append(f"Published {name + ':':<11} {where[name]}")
+                continue
+            reason = self.failures.get(name) or "not made, because an earlier step failed"
+            if name == "warehouse":
+                state = ("it WAS replaced by this build before the failure" if self.warehouse_replaced
+                         else "the published warehouse was not changed")
+            else:
+                state = f"{where[name]} still shows an earlier build (see publication.json)"
+            lines.append(f"NOT published {name}: {reason}; {state}.")
+        return lines + self.notes
+
+
+def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at: str,
+                 warehouse_before: tuple | None) -> Publication:
+    materialized = {event.asset_key: event for event in result.get_asset_materialization_events()}
+    failures = {}
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            for name, key in OUTPUTS:
+                if event.step_key == "__".join(key):
+                    failures[name] = event.step_failure_data.error.message.strip().splitlines()[0]
+    published = {name: dg.AssetKey(list(key)) in materialized for name, key in OUTPUTS}
+    notes = []
+    charts = materialized.get(dg.AssetKey(["outputs", "indicator_charts"]))
+    if charts is not None:
+        png_export = charts.step_materialization_data.materialization.metadata.get("png_export")
+        if png_export is not None:
+            notes.append(str(png_export.value))
+    return Publication(built_at, published, failures,
+                       _file_identity(settings.db_path) != warehouse_before, notes)
+
+
 def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] | None) -> int:
     """Run the job (only the loaders not in ``skip``); record ``current`` if it succeeds."""
     from pipelines.definitions import build_definitions
@@ -120,29 +212,33 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    warehouse_before = _file_identity(settings.db_path)
+    built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     with instance:  # (leaving it closes the instance's storage)
         result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                         asset_selection=selection)
         errors, warnings = _problems(result)
+        publication = _publication(result, settings, built_at, warehouse_before)
+    publication.record(settings)
     if errors or warnings:
         print(f"Files are named by their path under the raw folder, {settings.raw_dir}.")
     for line in warnings:
         print(f"WARNING {line}" if not line.startswith("  ") else line)
-    if not result.success:
-        print("\nBuild failed; the published warehouse was not changed.", file=sys.stderr)
-        for line in errors:
-            print(line, file=sys.stderr)
-        return 1
-    print(f"Warehouse:          {settings.db_path}")
-    print(f"Charts:             {settings.charts_dir / 'index.html'}")
-    print(f"Reports:            {settings.reports_dir}")
+    everything_published = all(publication.published.values()) and not publication.notes
+    report = sys.stdout if everything_published and not errors else sys.stderr
+    if not result.success or not everything_published:
+        print("\nBuild incomplete:", file=sys.stderr)
+    for line in publication.lines(settings):
+        print(line, file=report)
     print(f"Validation reports: {settings.validation_dir}")
     if errors:
-        print("\nPublished what passed, but some files were refused and quarantined; the last good "
-              "version of each stays in use (see marts.scorecard.stale_reason):", file=sys.stderr)
+        if publication.published["warehouse"]:
+            print("\nPublished what passed, but some files were refused and quarantined; the last good "
+                  "version of each stays in use (see marts.scorecard.stale_reason):", file=sys.stderr)
         for line in errors:
             print(line, file=sys.stderr)
         print(f"Quarantine reports: {settings.out_dir / 'quarantine'}", file=sys.stderr)
+    if errors or not everything_published:
         return 1
     write_fingerprint(settings, current)
     return 0

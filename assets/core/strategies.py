@@ -9,9 +9,18 @@ from scorecard.ingest.strategies import StrategyFileError, load_strategies
 from scorecard.load.warehouse import replace_table
 
 
-@dg.asset(key=["core", "strategies"], group_name="core",
-          description="Partnerships, their areas and their targets, from data/raw/strategies/*.yaml.")
-def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["core", "partnership_areas"], group_name="core",
+                     description="Each partnership's local authorities, from data/raw/strategies/*.yaml."),
+        dg.AssetSpec(["core", "strategy_targets"], group_name="core",
+                     description="Each strategy's baseline and target per indicator and area."),
+        dg.AssetSpec(["core", "strategy_milestones"], group_name="core",
+                     description="The milestones a strategy sets between its baseline and its target."),
+    ],
+    name="strategies")
+def strategies(paths: ScorecardPaths, duckdb: DuckDBResource):
+    """Partnerships, their areas and their targets, from the strategy files (one YAML each)."""
     try:
         loaded = load_strategies(paths.settings.strategies_dir)
     except StrategyFileError as error:
@@ -39,5 +48,7 @@ def strategies(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeR
         replace_table(conn, "core", "partnership_areas", areas)
         replace_table(conn, "core", "strategy_targets", targets)
         replace_table(conn, "core", "strategy_milestones", milestones)
-    return dg.MaterializeResult(metadata={"partnerships": len(loaded), "areas": areas.height,
-                                          "targets": targets.height})
+    for table, frame in (("partnership_areas", areas), ("strategy_targets", targets),
+                         ("strategy_milestones", milestones)):
+        yield dg.MaterializeResult(asset_key=["core", table],
+                                   metadata={"dagster/row_count": frame.height, "partnerships": len(loaded)})

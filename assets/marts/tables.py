@@ -1,63 +1,37 @@
 """Marts: the analyst-facing tables (the warehouse contract in scorecard/model/contract.py)."""
 
 
-from dataclasses import asdict
-
 import dagster as dg
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.core.strategies import strategies
-from assets.core.tables import areas, indicator_series, observation_periods, observations, sources
-from assets.raw.partner_returns import raw_layout_assets
-from assets.raw.dfe_open_data import dfe_open_data
 from assets.sql_tables import sql_table_asset
-from scorecard.model.catalogue import INDICATORS
 from scorecard.model.contract import MARTS_BY_NAME
-from scorecard.load.warehouse import comment_on, preview_markdown, replace_table
+from scorecard.transform.catalogue_tables import build_catalogue_tables
 
 
-@dg.asset(key=["marts", "indicators"], group_name="marts",
-          description="The indicator catalogue (scorecard/model/catalogue.py) as a table.")
-def indicators(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    frame = pl.DataFrame([asdict(i) for i in INDICATORS])
-    mart = MARTS_BY_NAME["marts.indicators"]
-    measures = pl.DataFrame([{"indicator_id": i.indicator_id, "measure": m} for i in INDICATORS for m in i.measures])
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["marts", "indicators"], group_name="marts",
+                        description=MARTS_BY_NAME["marts.indicators"].description),
+           dg.AssetSpec(["core", "indicator_measures"], group_name="core",
+                        description="The measures each indicator is made from (for the stale-figures check).")],
+    name="indicator_catalogue")
+def indicator_catalogue(duckdb: DuckDBResource):
+    """The indicator catalogue (scorecard/model/catalogue.py) as tables."""
     with duckdb.get_connection() as conn:
-        replace_table(conn, "marts", "indicators", frame.select(list(mart.columns)))
-        comment_on(conn, mart.name, mart.description, mart.columns)
-        replace_table(conn, "core", "indicator_measures", measures)
-    return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
+        rows = build_catalogue_tables(conn)
+    for table, count in rows.items():
+        yield dg.MaterializeResult(asset_key=table.split("."), metadata={"dagster/row_count": count})
 
 
-indicator_values_by_source = sql_table_asset(
-    "marts", "indicator_values_by_source", deps=[indicator_series, areas, sources],
-    description=MARTS_BY_NAME["marts.indicator_values_by_source"].description)
+def mart_from_sql(table: str) -> dg.AssetsDefinition:
+    return sql_table_asset("marts", table, description=MARTS_BY_NAME[f"marts.{table}"].description)
 
-indicator_values = sql_table_asset(
-    "marts", "indicator_values", deps=[indicator_values_by_source],
-    description=MARTS_BY_NAME["marts.indicator_values"].description)
 
-source_disagreements = sql_table_asset(
-    "marts", "source_disagreements", deps=[indicator_values_by_source],
-    description=MARTS_BY_NAME["marts.source_disagreements"].description)
-
-published_value_checks = sql_table_asset(
-    "marts", "published_value_checks", deps=[indicator_series, dfe_open_data],
-    description=MARTS_BY_NAME["marts.published_value_checks"].description)
-
-targets = sql_table_asset(
-    "marts", "targets", deps=[indicator_values, indicators],
-    description=MARTS_BY_NAME["marts.targets"].description)
-
-trajectories = sql_table_asset(
-    "marts", "trajectories", deps=[targets, strategies],
-    description=MARTS_BY_NAME["marts.trajectories"].description)
-
-stale_figures = sql_table_asset(
-    "core", "stale_figures", deps=[observations, indicators, *raw_layout_assets, dfe_open_data],
-    description="Indicators and areas resting on a quarantined file's last good version.")
-
-eha_neglect_by_agency = sql_table_asset(
-    "marts", "eha_neglect_by_agency", deps=[areas, observation_periods],
-    description=MARTS_BY_NAME["marts.eha_neglect_by_agency"].description)
+indicator_values_by_source = mart_from_sql("indicator_values_by_source")
+indicator_values = mart_from_sql("indicator_values")
+source_disagreements = mart_from_sql("source_disagreements")
+published_value_checks = mart_from_sql("published_value_checks")
+targets = mart_from_sql("targets")
+trajectories = mart_from_sql("trajectories")
+eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency")
+contributory_factors = mart_from_sql("contributory_factors")

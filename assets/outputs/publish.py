@@ -1,21 +1,26 @@
-"""Outputs: the published warehouse, and the charts drawn from it."""
+"""Outputs: the published warehouse, and the charts and reports drawn from it."""
 
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.marts.benchmarking import benchmarks, contributory_factors, scorecard, spc
-from assets.marts.tables import (eha_neglect_by_agency, indicator_values, indicators, published_value_checks,
-                                 source_disagreements, targets)
-from scorecard.publish.charts import write_charts
-from scorecard.publish.report import write_reports
+from assets.core import strategies as core_strategies
+from assets.core import tables as core_tables
+from assets.marts import benchmarking, tables as mart_tables
+from assets.raw import dfe_open_data, ledger, partner_returns, record_level
 from pipelines.resources import ChartBrowser, ScorecardPaths
 from scorecard.load.warehouse import publish
+from scorecard.publish.charts import write_charts
+from scorecard.publish.report import write_reports
+
+TABLE_MODULES = [partner_returns, dfe_open_data, record_level, ledger, core_strategies, core_tables, mart_tables,
+                 benchmarking]
+# Every table the build writes: the warehouse is published only once all of them are built.
+EVERY_TABLE = sorted({key for asset in dg.load_assets_from_modules(TABLE_MODULES) for key in asset.keys},
+                     key=lambda key: key.path)
 
 
-@dg.asset(key=["outputs", "published_warehouse"], group_name="outputs",
-          deps=[indicators, indicator_values, targets, scorecard, eha_neglect_by_agency, source_disagreements,
-                published_value_checks, benchmarks, spc, contributory_factors],
+@dg.asset(key=["outputs", "published_warehouse"], group_name="outputs", deps=EVERY_TABLE,
           description="Copies the checked build over the warehouse analysts query, in one atomic rename.")
 def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
     settings = paths.settings

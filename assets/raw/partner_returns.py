@@ -14,7 +14,6 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.core.strategies import strategies
 from expectations.layouts import LAYOUTS, Layout
 from pipelines.checks import load_result
 from scorecard.load.ledger import FileRead, FileRef, file_by_file, sync_files
@@ -123,7 +122,7 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        deps=[extract_files, strategies],
+        deps=[extract_files, dg.AssetKey(["core", "partnership_areas"])],  # (the areas a return may name)
         group_name="raw",
         description=f"{layout.title}: {layout.description} Loaded file by file; a file that fails "
                     "validation is quarantined and its last good version stays in use.",

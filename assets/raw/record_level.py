@@ -28,7 +28,6 @@ from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
-KEY = ["raw", "record_level"]
 _AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
 
 
@@ -84,17 +83,21 @@ def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequenc
                       version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
 
 
-@dg.asset(
-    key=KEY, deps=[extract_files], group_name="raw",
-    description="Record-level extracts, pseudonymised (SCORECARD_PSEUDONYM_KEY) with names, dates of birth, "
-                "postcodes and workers dropped; one table per kind, never published.",
-    check_specs=[dg.AssetCheckSpec("valid", asset=KEY,
-                                   description="Every record-level file can be placed and read.")],
+@dg.multi_asset(
+    name="record_level",
+    specs=[dg.AssetSpec(["raw", kind], deps=[extract_files], group_name="raw",
+                        description=f"Record-level extract rows ({kind}), pseudonymised (SCORECARD_PSEUDONYM_KEY) "
+                                    "with names, dates of birth, postcodes and workers dropped; never published.")
+           for kind in RECORD_LEVEL_TABLES],
+    check_specs=[dg.AssetCheckSpec("valid", asset=["raw", kind],
+                                   description=f"Every {kind} file can be placed and read.")
+                 for kind in RECORD_LEVEL_TABLES],
 )
-def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource):
+    """Every record-level file, loaded file by file into ``raw.<kind>`` (a view over Parquet files)."""
     settings = paths.settings
     key = pseudonym_key()
-    combined = SyncOutcome()
+    outcomes: dict[str, SyncOutcome] = {}
     with duckdb.get_connection() as conn:
         all_files = files_of(conn, "record_level")
         if all_files and key is None:
@@ -112,13 +115,11 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
                     key, settings.out_dir, settings.record_level_dir)
             except PseudonymKeyMissing as missing:
                 raise dg.Failure(description=str(missing)) from None
-            combined.loaded += outcome.loaded
-            combined.unchanged += outcome.unchanged
-            combined.quarantined.update(outcome.quarantined)
-            combined.retired += outcome.retired
+            outcomes[kind] = outcome
             loaded[kind] = conn.execute(f"select count(*) from raw.{kind}").fetchone()[0]
-    return load_result(context, settings.out_dir, "record_level", "Record-level extracts", combined,
-                       {"rows_per_table": dg.MetadataValue.json(loaded)})
+    for kind, outcome in outcomes.items():
+        yield load_result(context, settings.out_dir, f"record_level_{kind}", f"Record-level extracts ({kind})",
+                          outcome, {"dagster/row_count": loaded[kind]}, asset_key=["raw", kind])
 
 
 assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"

@@ -319,3 +319,14 @@ def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutc
     markdown = report_dir / f"{name}.md"
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return markdown
+
+
+def ledger_summary(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many files (and sheets) the ledger shows in each status, by each one's latest outcome."""
+    conn.execute(LEDGER_DDL)
+    return dict(conn.execute("""
+        select status, count(*) from (
+            select status from raw.load_ledger
+            qualify row_number() over (partition by path, sheet, layout order by recorded_at desc) = 1)
+        group by status order by status
+    """).fetchall())

@@ -34,6 +34,23 @@ def sql_text(relative_path: str) -> str:
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
 
 
+def tables_read(sql: str) -> set[str]:
+    """The ``schema.table`` names a statement reads (its own CTEs and table functions aside), by
+    sqlglot's DuckDB parser: what an asset built from it depends on."""
+    import sqlglot
+    from sqlglot import exp
+
+    read = set()
+    for statement in sqlglot.parse(sql, read="duckdb"):
+        if statement is None:
+            continue
+        ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if table.name and table.db and table.name not in ctes:
+                read.add(f"{table.db}.{table.name}")
+    return read
+
+
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         conn.execute(f"create schema if not exists {schema}")

@@ -10,36 +10,38 @@ HTML file (loading the folder's one copy of plotly.js: council networks block CD
 for pasting into committee papers. ``index.html`` lists every chart with the
 latest value and RAG from ``marts.scorecard``, as plain HTML that needs no JavaScript.
 
-Everything comes from the marts through the caller's DuckDB connection; nothing personal is in
-them (aggregate figures only).
+Everything comes from the marts (``scorecard.publish.marts``, read once) with the one disclosure
+rule applied (``scorecard.publish.disclosure``); nothing personal is in them (aggregate figures
+only). Figures are plain dicts in plotly's figure format, the pages Jinja2 templates.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import html
 import json
-import re
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
-import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io.json import to_json_plotly
+from markupsafe import Markup
 
 from scorecard.model.catalogue import INDICATORS
-from scorecard.model.periods import academic_year, financial_year, month
+from scorecard.publish.disclosure import Disclosure
+from scorecard.publish.formatting import format_value, period_label_for
+from scorecard.publish.marts import (BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target,
+                                     read_marts)
+from scorecard.publish.pages import first_upper, render
 from scorecard.publish.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
-from scorecard.model.statistics import round_half_up
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 BLUE, VERMILLION, GREY, TEXT = "#0072B2", "#D55E00", "#555555", "#222222"
@@ -88,68 +90,8 @@ class ChartFile:
 
 
 @dataclass(frozen=True)
-class IndicatorInfo:
-    indicator_id: str
-    name: str
-    unit: str
-    polarity: str
-    headline_period_type: str
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.polarity == "lower_is_better"
-
-
-@dataclass(frozen=True)
-class Point:
-    label: str
-    end: date
-    value: float | None
-    ci_low: float | None = None  # 95% confidence limits, when the warehouse has them
-    ci_high: float | None = None
-
-
-@dataclass(frozen=True)
-class BenchmarkPoint:
-    label: str
-    end: date
-    england: float | None
-    neighbours: float | None
-
-
-@dataclass(frozen=True)
-class SpcPoint:
-    label: str
-    end: date
-    value: float | None
-    mean: float | None
-    lower: float | None
-    upper: float | None
-    trial: bool
-    special_cause: bool
-    rules: str | None
-    direction: str | None  # improvement, concern or neither
-
-
-@dataclass(frozen=True)
-class Target:
-    baseline_period: str | None
-    baseline_date: date | None
-    baseline_value: float | None
-    target_value: float | None
-    target_date: date | None
-    illustrative: bool
-    note: str | None
-
-    @property
-    def complete(self) -> bool:
-        """A target that can be drawn: both ends of the trajectory are known."""
-        return None not in (self.baseline_date, self.baseline_value, self.target_date,
-                            self.target_value)
-
-
-@dataclass(frozen=True)
 class Series:
+    """What one chart is drawn from: an area's headline series, with disclosure control applied."""
     indicator: IndicatorInfo
     area_code: str
     area_name: str
@@ -165,209 +107,34 @@ class Series:
         return self.target if self.target is not None and self.target.complete else None
 
 
-@dataclass(frozen=True)
-class ScorecardRow:
-    partnership: str
-    area_code: str
-    area_name: str
-    indicator_id: str
-    period_label: str | None
-    value: float | None
-    direction_of_travel: str | None
-    rag: str | None
-    target_illustrative: bool | None
+def chart_series(marts: Marts, disclosure: Disclosure) -> list[Series]:
+    """Headline series of every partnership area's indicators with at least one value to draw
+    (benchmark areas such as England are in the marts but get no chart of their own).
 
-
-# --- reading the marts -------------------------------------------------------------------
-
-
-def load_indicators(conn: duckdb.DuckDBPyConnection) -> dict[str, IndicatorInfo]:
-    rows = conn.execute(
-        "select indicator_id, name, unit, polarity, headline_period_type from marts.indicators"
-    ).fetchall()
-    return {row[0]: IndicatorInfo(*row) for row in rows}
-
-
-def load_targets(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Target]:
-    rows = conn.execute("""
-        select indicator_id, area_code, baseline_period, baseline_date, baseline_value,
-               target_value, target_date, coalesce(illustrative, false), note
-        from marts.targets
-        order by partnership
-    """).fetchall()
-    targets: dict[tuple[str, str], Target] = {}
-    for indicator_id, area_code, *fields in rows:
-        # An area belongs to one partnership; should two claim it, the first is kept.
-        targets.setdefault((indicator_id, area_code), Target(*fields))
-    return targets
-
-
-def table_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    """The table's columns; empty when it does not exist (an older or partial warehouse)."""
-    rows = conn.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-        [schema, table]).fetchall()
-    return {row[0] for row in rows}
-
-
-def optional_column(columns: set[str], column: str, alias: str = "v") -> str:
-    """``alias.column`` when the table has it, else a typed null, so old warehouses still read."""
-    return f"{alias}.{column}" if column in columns else f"null::double as {column}"
-
-
-def load_benchmarks(conn: duckdb.DuckDBPyConnection
-                    ) -> dict[tuple[str, str], tuple[BenchmarkPoint, ...]]:
-    """England's value and the neighbours' median per period, from marts.benchmarks if built."""
-    columns = table_columns(conn, "marts", "benchmarks")
-    if not {"indicator_id", "area_code", "period_label", "period_end"} <= columns:
-        return {}
-    rows = conn.execute(f"""
-        select v.indicator_id, v.area_code, v.period_label, v.period_end,
-               {optional_column(columns, "england_value")},
-               {optional_column(columns, "neighbours_median")}
-        from marts.benchmarks as v
-        where v.period_end is not null
-        order by v.indicator_id, v.area_code, v.period_end
-    """).fetchall()
-    grouped: dict[tuple[str, str], list[BenchmarkPoint]] = defaultdict(list)
-    for indicator_id, area_code, label, end, england, neighbours in rows:
-        if england is None and neighbours is None:
-            continue
-        points = grouped[(indicator_id, area_code)]
-        if points and points[-1].end == end:
-            continue  # one row per period (should two partnerships claim an area)
-        points.append(BenchmarkPoint(label, end, england, neighbours))
-    return {key: tuple(points) for key, points in grouped.items()}
-
-
-def withheld_points(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, str, date]]:
-    """(indicator, area, period end) of every value made from a count of 1 to 5: under
-    disclosure control a chart leaves them out, as the report does."""
-    return set(conn.execute("""
-        select indicator_id, area_code, period_end from marts.indicator_values
-        where partnership is not null and (numerator between 1 and 5 or denominator between 1 and 5)
-    """).fetchall())
-
-
-def load_spc(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[SpcPoint, ...]]:
-    """The XmR points per (indicator, area), from marts.spc if built."""
-    columns = table_columns(conn, "marts", "spc")
-    needed = {"indicator_id", "area_code", "period_label", "period_end", "value", "mean",
-              "lower_limit", "upper_limit"}
-    if not needed <= columns:
-        return {}
-
-    def column(name: str, default: str) -> str:
-        return f"s.{name}" if name in columns else f"{default} as {name}"
-
-    rows = conn.execute(f"""
-        select s.indicator_id, s.area_code, s.period_label, s.period_end, s.value, s.mean,
-               s.lower_limit, s.upper_limit, {column("trial_limits", "null::boolean")},
-               {column("special_cause", "null::boolean")},
-               {column("special_cause_rules", "null::varchar")},
-               {column("special_cause_direction", "null::varchar")}
-        from marts.spc as s
-        where s.period_end is not null
-        order by s.indicator_id, s.area_code, s.period_end
-    """).fetchall()
-    grouped: dict[tuple[str, str], list[SpcPoint]] = defaultdict(list)
-    for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
-            direction in rows:
-        points = grouped[(indicator_id, area_code)]
-        if points and points[-1].end == end:
-            continue
-        if isinstance(rules, (list, tuple)):
-            rules = ", ".join(str(rule) for rule in rules)
-        points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
-                               rules, direction))
-    return {key: tuple(points) for key, points in grouped.items()
-            if any(point.value is not None for point in points)}
-
-
-def load_series(conn: duckdb.DuckDBPyConnection, disclosure_control: bool = True) -> list[Series]:
-    """Headline series of every partnership area's indicators with at least one value (benchmark
-    areas such as England and other authorities are in the marts but get no chart of their own).
-
-    Under disclosure control, a value made from a count of 1 to 5 is left out (with its interval
-    and SPC point), so no chart reveals a suppressed count."""
-    indicators = load_indicators(conn)
-    targets = load_targets(conn)
-    benchmarks = load_benchmarks(conn)
-    spc = load_spc(conn)
-    columns = table_columns(conn, "marts", "indicator_values")
-    withheld = withheld_points(conn) if disclosure_control else set()
-    rows = conn.execute(f"""
-        select v.indicator_id, v.area_code, v.area_name, v.partnership,
-               v.period_label, v.period_end, v.value,
-               {optional_column(columns, "ci95_low")}, {optional_column(columns, "ci95_high")}
-        from marts.indicator_values as v
-        inner join marts.indicators as i
-            on i.indicator_id = v.indicator_id and i.headline_period_type = v.period_type
-        where v.partnership is not null
-        order by v.indicator_id, v.area_code, v.period_end
-    """).fetchall()
-    grouped: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for row in rows:
-        grouped[(row[0], row[1])].append(row)
+    A value the disclosure rule hides is left out (with its interval), and so is an SPC point
+    made from a count of 1 to 5: no chart reveals a suppressed count."""
     series = []
-    for (indicator_id, area_code), group in grouped.items():
-        points = tuple(Point(label, end, None, None, None) if (indicator_id, area_code, end) in withheld
-                       else Point(label, end, value, low, high)
-                       for *_, label, end, value, low, high in group)
+    for key, values in marts.series.items():
+        indicator = marts.indicators[key[0]]
+        unit = indicator.unit
+        points = tuple(replace(p, value=None, numerator=None, denominator=None, ci_low=None, ci_high=None)
+                       if disclosure.hides(unit, p.value, p.numerator, p.denominator) else p
+                       for p in values.points)
         if all(point.value is None for point in points):
             continue
-        key = (indicator_id, area_code)
-        spc_points = tuple(dataclasses.replace(p, value=None, special_cause=False)
-                           if (indicator_id, area_code, p.end) in withheld else p for p in spc.get(key, ()))
-        series.append(Series(indicators[indicator_id], area_code, group[0][2], group[0][3],
-                             points, targets.get(key), benchmarks.get(key, ()), spc_points))
+        spc = tuple(replace(p, value=None, special_cause=False)
+                    if disclosure.hides(unit, p.value, *marts.month_counts(key, p.label)) else p
+                    for p in marts.spc.get(key, ()))
+        series.append(Series(indicator, values.area_code, values.area_name, values.partnership, points,
+                             marts.targets.get(key), marts.benchmarks.get(key, ()), spc))
     return series
-
-
-def load_scorecard(conn: duckdb.DuckDBPyConnection) -> list[ScorecardRow]:
-    rows = conn.execute("""
-        select partnership, area_code, area_name, indicator_id, period_label, value,
-               direction_of_travel, rag, target_illustrative
-        from marts.scorecard
-    """).fetchall()
-    return [ScorecardRow(*row) for row in rows]
 
 
 # --- formatting ----------------------------------------------------------------------------
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A value as committee papers write it: 53.1%, 1,765 children, 21.3 per 10,000.
-
-    Rounded half up (15.25 -> 15.3), as official statistics are; Python's own formatting
-    rounds the binary float half to even. ``+ 0.0`` turns a rounded -0.0 into 0.0.
-    """
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{round_half_up(value, 1) + 0.0:.1f}%"
-    if unit in ("children", "assessments"):
-        return f"{round_half_up(value, 0) + 0.0:,.0f}"
-    return f"{round_half_up(value, 1) + 0.0:,.1f}"
-
-
 def axis_title(unit: str) -> str:
     return "Per cent (%)" if unit == "%" else unit[:1].upper() + unit[1:]
-
-
-def period_label_for(day: date, period_type: str) -> str:
-    """The headline period ending on ``day``, or the date itself when no period ends then."""
-    if period_type == "financial_year":
-        period = financial_year(day.year if day.month >= 4 else day.year - 1)
-    elif period_type == "academic_year":
-        period = academic_year(day.year if day.month >= 9 else day.year - 1)
-    elif period_type == "month":
-        period = month(day.year, day.month)
-    else:
-        period = None
-    if period is not None and period.end == day:
-        return period.label
-    return f"{day.day} {day:%b %Y}"
 
 
 def plot_text(text: str) -> str:
@@ -397,23 +164,22 @@ def footnotes(series: Series) -> list[str]:
     return lines
 
 
-# Figures are built without plotly checking each property as it is set (a quarter of the time
-# of building them: the charts step is the longest of a build); tests/test_charts.py builds
-# every figure with the checks as well and compares, so a misspelt property still fails a test.
-VALIDATE_FIGURES = False
+# Figures are plain dicts in plotly's figure format, which plotly.io and kaleido take as they are:
+# building plotly's objects checks every property as it is set (the charts step was the longest
+# of a build). tests/test_charts.py passes every figure through ``plotly.graph_objects.Figure``,
+# which checks them, so a misspelt property still fails a test.
 
 
-def _scatter(**properties) -> go.Scatter:
-    return go.Scatter(_validate=VALIDATE_FIGURES, **properties)
+def scatter(**properties) -> dict:
+    return {"type": "scatter", **properties}
 
 
-def _figure(traces: list[go.Scatter], layout: dict) -> go.Figure:
-    """The figure, its layout given whole: plotly checks and copies a layout once this way,
-    where ``update_layout`` and ``add_annotation`` on a built figure took 20 ms a chart."""
-    return go.Figure(traces, layout={"template": chart_template(), **layout}, _validate=VALIDATE_FIGURES)
+def figure(traces: list[dict], layout: dict) -> dict:
+    """The figure, on the cut-down template (``chart_template``)."""
+    return {"data": traces, "layout": {"template": chart_template(), **layout}}
 
 
-def actual_trace(series: Series) -> go.Scatter:
+def actual_trace(series: Series) -> dict:
     unit = series.indicator.unit
     points = series.points
     few, dense = len(points) <= LABEL_EVERY_POINT_UP_TO, len(points) > DENSE_POINTS
@@ -430,7 +196,7 @@ def actual_trace(series: Series) -> go.Scatter:
     labels = [label(i, point) for i, point in enumerate(points)]
     # Dense series (months over years) read better as a line, with the latest point marked.
     sizes = [0 if dense and i != latest else 9 for i in range(len(points))]
-    return _scatter(
+    return scatter(
         name="Actual", x=[p.end.isoformat() for p in points], y=[p.value for p in points],
         mode="lines+markers+text", text=labels, textposition="top center",
         textfont={"size": SMALL_FONT, "color": BLUE},
@@ -456,25 +222,25 @@ def target_name(target: Target) -> str:
     return "Target (illustrative)" if target.illustrative else "Target"
 
 
-def target_traces(series: Series) -> list[go.Scatter]:
+def target_traces(series: Series) -> list[dict]:
     """Trajectory line from baseline to target, then the baseline and target markers."""
     target = series.drawn_target
     assert target is not None
     baseline_text, target_text = target_labels(series)
     return [
-        _scatter(
+        scatter(
             name="Trajectory to target", mode="lines", hoverinfo="skip",
             x=[target.baseline_date.isoformat(), target.target_date.isoformat()],
             y=[target.baseline_value, target.target_value],
             line={"color": VERMILLION, "width": 2.5, "dash": "dash"},
         ),
-        _scatter(
+        scatter(
             name="Baseline", mode="markers", x=[target.baseline_date.isoformat()],
             y=[target.baseline_value],
             marker={"symbol": "square-open", "size": 16, "color": GREY, "line": {"width": 3}},
             hovertemplate=plot_text(baseline_text) + "<extra></extra>",
         ),
-        _scatter(
+        scatter(
             name=target_name(target), mode="markers", x=[target.target_date.isoformat()],
             y=[target.target_value],
             marker={"symbol": "diamond", "size": 18, "color": VERMILLION,
@@ -514,7 +280,7 @@ def runs(items: list, present) -> list[list]:
     return [run for run in out if run]
 
 
-def ci_band_trace(series: Series) -> go.Scatter | None:
+def ci_band_trace(series: Series) -> dict | None:
     """The 95% confidence interval as a faint band: one closed shape per unbroken run of
     periods with both limits (a lone period shows as a thin vertical whisker)."""
     unit = series.indicator.unit
@@ -529,7 +295,7 @@ def ci_band_trace(series: Series) -> go.Scatter | None:
             ys.append(None)
         xs += [p.end.isoformat() for p in band] + [p.end.isoformat() for p in reversed(band)]
         ys += [p.ci_high for p in band] + [p.ci_low for p in reversed(band)]
-    return _scatter(
+    return scatter(
         name=CI_NAME, x=xs, y=ys, mode="lines", fill="toself", fillcolor=CI_FILL,
         line={"color": CI_EDGE, "width": 1}, hoverinfo="skip",
         # A legend symbol like the band itself, not a line.
@@ -543,7 +309,7 @@ def ci_hover(point: Point, unit: str) -> str:
     return f" (95% CI {format_value(point.ci_low, unit)} to {format_value(point.ci_high, unit)})"
 
 
-def benchmark_traces(series: Series) -> list[go.Scatter]:
+def benchmark_traces(series: Series) -> list[dict]:
     """England and the statistical neighbours' median as thin reference lines."""
     unit = series.indicator.unit
     first, last = min(p.end for p in series.points), max(p.end for p in series.points)
@@ -555,7 +321,7 @@ def benchmark_traces(series: Series) -> list[go.Scatter]:
             (NEIGHBOURS_NAME, NEIGHBOURS_COLOUR, "dashdot", "neighbours")):
         if all(getattr(b, attribute) is None for b in benchmarks):
             continue
-        traces.append(_scatter(
+        traces.append(scatter(
             name=name, mode="lines+markers", x=[b.end.isoformat() for b in benchmarks],
             y=[getattr(b, attribute) for b in benchmarks],
             line={"color": colour, "width": 1.6, "dash": dash},
@@ -629,7 +395,7 @@ def chart_template() -> dict:
     return {"layout": layout, "data": {"scatter": full.data.to_plotly_json()["scatter"]}}
 
 
-def build_figure(series: Series) -> go.Figure:
+def build_figure(series: Series) -> dict:
     indicator = series.indicator
     target = series.drawn_target
     has_target = target is not None
@@ -643,8 +409,8 @@ def build_figure(series: Series) -> go.Figure:
     elif target.illustrative:
         subtitle += "   ·   Illustrative target"
     tickvals, ticktext = x_ticks(series)
-    return _figure(traces, _chart_layout(
-        chart_title(series), subtitle, [t.name for t in traces], 30, footnotes(series), indicator.unit,
+    return figure(traces, _chart_layout(
+        chart_title(series), subtitle, [t["name"] for t in traces], 30, footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=x_range(series), tickvals=tickvals, ticktext=ticktext,
             title={"text": X_TITLES.get(indicator.headline_period_type, ""), "standoff": 6,
@@ -727,17 +493,17 @@ def spc_ticks(points: tuple[SpcPoint, ...]) -> tuple[list[str], list[str]]:
     return [p.end.isoformat() for p in chosen], [p.label for p in chosen]
 
 
-def spc_limit_traces(series: Series) -> list[go.Scatter]:
+def spc_limit_traces(series: Series) -> list[dict]:
     """Mean and process limits, as step lines over the months (limits may be recalculated)."""
     points = series.spc
     unit = series.indicator.unit if series.indicator.unit == "%" else "per month"  # 1 dp
     x = [p.end.isoformat() for p in points]
     limits_name = "Trial process limits" if spc_trial(series) else "Process limits"
-    traces = [_scatter(
+    traces = [scatter(
         name="Mean", mode="lines", x=x, y=[p.mean for p in points], hoverinfo="skip",
         line={"color": SPC_MEAN, "width": 1.6})]
     for i, (attribute, which) in enumerate((("upper", "Upper"), ("lower", "Lower"))):
-        traces.append(_scatter(
+        traces.append(scatter(
             name=limits_name, legendgroup="limits", showlegend=i == 0, mode="lines", x=x,
             y=[getattr(p, attribute) for p in points],
             line={"color": SPC_LIMITS, "width": 1.6, "dash": "dash"},
@@ -747,10 +513,10 @@ def spc_limit_traces(series: Series) -> list[go.Scatter]:
     return traces
 
 
-def spc_point_traces(series: Series) -> list[go.Scatter]:
+def spc_point_traces(series: Series) -> list[dict]:
     unit = series.indicator.unit
     points = series.spc
-    traces = [_scatter(
+    traces = [scatter(
         name="Monthly value", showlegend=False, mode="lines", hoverinfo="skip",
         x=[p.end.isoformat() for p in points], y=[p.value for p in points],
         line={"color": SPC_COMMON, "width": 2})]
@@ -758,7 +524,7 @@ def spc_point_traces(series: Series) -> list[go.Scatter]:
         chosen = [p for p in points if p.value is not None and spc_category(p) == key]
         if not chosen:
             continue
-        traces.append(_scatter(
+        traces.append(scatter(
             name=name, mode="markers", x=[p.end.isoformat() for p in chosen],
             y=[p.value for p in chosen],
             marker={"color": colour, "size": 10, "opacity": 1,
@@ -770,14 +536,14 @@ def spc_point_traces(series: Series) -> list[go.Scatter]:
     return traces
 
 
-def spc_target_trace(series: Series) -> go.Scatter | None:
+def spc_target_trace(series: Series) -> dict | None:
     """The strategy's target value as a flat line over the months, as Making Data Count draws it."""
     target = series.drawn_target
     if target is None:
         return None
     due = period_label_for(target.target_date, series.indicator.headline_period_type)
     name = f"{target_name(target)}: {format_value(target.target_value, series.indicator.unit)} by {due}"
-    return _scatter(
+    return scatter(
         name=name, mode="lines", x=[series.spc[0].end.isoformat(), series.spc[-1].end.isoformat()],
         y=[target.target_value] * 2, hoverinfo="skip",
         line={"color": SPC_TARGET, "width": 2, "dash": "dot"})
@@ -806,7 +572,7 @@ def spc_footnotes(series: Series) -> list[str]:
     return lines
 
 
-def build_spc_figure(series: Series) -> go.Figure:
+def build_spc_figure(series: Series) -> dict:
     """The XmR chart of the area's monthly series, coloured as Making Data Count colours it."""
     indicator = series.indicator
     target_trace = spc_target_trace(series)
@@ -818,8 +584,8 @@ def build_spc_figure(series: Series) -> go.Figure:
     tickvals, ticktext = spc_ticks(series.spc)
     first, last = series.spc[0].end, series.spc[-1].end
     pad = max(timedelta(days=12), (last - first) * 0.02)
-    return _figure(traces, _chart_layout(
-        spc_title(series), subtitle, [t.name for t in traces if t.showlegend is not False], SPC_MARGIN_RIGHT,
+    return figure(traces, _chart_layout(
+        spc_title(series), subtitle, [t["name"] for t in traces if t.get("showlegend") is not False], SPC_MARGIN_RIGHT,
         spc_footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()],
@@ -857,17 +623,12 @@ def write_plotly_js(charts_dir: Path) -> None:
         path.write_text(bundle, encoding="utf-8")
 
 
-def write_html(figure: go.Figure | dict, title: str, path: Path) -> None:
-    """The chart page, in ``<charts>/<area>/``: it loads ``../plotly.min.js`` (``write_plotly_js``).
-    ``figure`` may be the figure's dict already (``Figure.to_dict``)."""
-    page = pio.to_html(figure, include_plotlyjs=f"../{PLOTLY_JS}", full_html=True, config={"responsive": True},
+def write_html(figure: dict, title: str, path: Path) -> None:
+    """The chart page, in ``<charts>/<area>/``: it loads ``../plotly.min.js`` (``write_plotly_js``)."""
+    plot = pio.to_html(figure, include_plotlyjs=f"../{PLOTLY_JS}", full_html=False, config={"responsive": True},
                        validate=False)
-    # Plotly writes no <title>; browsers' tabs and screen readers want one (after the charset).
-    title_tag = f"<title>{html.escape(title)}</title>"
-    anchor = re.search(r"<meta charset[^>]*>", page) or re.search(r"<head>", page)
-    if anchor is not None:
-        page = f"{page[:anchor.end()]}\n{title_tag}{page[anchor.end():]}"
-    path.write_text(page, encoding="utf-8")
+    # The plot's markup is plotly's own (the figure's text is JSON inside its script), not data.
+    path.write_text(render("chart.html.j2", title=title, plot=Markup(plot)), encoding="utf-8")
 
 
 def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
@@ -901,7 +662,8 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
                   previous: dict[str, str], png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
     manifest: dict[str, str] = {}
     pngs_handed = False
-    all_series = load_series(conn, disclosure_control)
+    marts = read_marts(conn)
+    all_series = chart_series(marts, Disclosure(disclosure_control))
     files = []
     for series in all_series:
         folder, name = charts_dir / series.area_code, series.indicator.indicator_id
@@ -912,13 +674,10 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
 
-    def draw(figure: go.Figure, title: str, html_path: Path, png_path: Path | None) -> None:
+    def draw(spec: dict, title: str, html_path: Path, png_path: Path | None) -> None:
         """Write the chart's page and start its PNG, unless last run drew the same figure."""
         nonlocal pngs_handed
         name = f"{html_path.parent.name}/{html_path.stem}"
-        # Converted once: the digest, the page and the PNG all start from this (plotly and
-        # kaleido would each convert the figure again, ~3 ms a time).
-        spec = figure.to_dict()
         manifest[name] = hashlib.sha256(f"{png}:{to_json_plotly(spec)}".encode()).hexdigest()
         drawn = html_path.exists() and (png_path is None or png_path.exists())
         if previous.get(name) == manifest[name] and drawn:
@@ -936,7 +695,7 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
     if pngs_handed:
         png_renderer().finish()
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    index = render_index(all_series, files, load_scorecard(conn), load_indicators(conn),
+    index = render_index(all_series, files, marts.scorecard, marts.indicators,
                          built=datetime.now())
     (charts_dir / "index.html").write_text(index, encoding="utf-8")
     return files
@@ -944,31 +703,18 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
 
 # --- index page ----------------------------------------------------------------------------
 
-INDEX_STYLE = """
-body { font-family: Arial, Helvetica, sans-serif; color: #222; max-width: 72rem;
-       margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
-h2 { margin-top: 2.5rem; border-bottom: 2px solid #0072B2; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
-th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }
-td.number { text-align: right; white-space: nowrap; }
-td.links { white-space: nowrap; }
-.dot { font-size: 1.2em; }
-.muted { color: #666; }
-"""
-
-
 @dataclass(frozen=True)
 class IndexRow:
     partnership: str
     area_code: str
     area_name: str
     indicator_id: str
-    score: ScorecardRow | None
+    score: Score | None
     chart: ChartFile | None
 
 
 def index_rows(all_series: list[Series], files: list[ChartFile],
-               scorecard: list[ScorecardRow]) -> list[IndexRow]:
+               scorecard: list[Score]) -> list[IndexRow]:
     """Every scorecard row, and every chart (even one the scorecard lacks)."""
     charts = {(f.indicator_id, f.area_code): f for f in files}
     rows = {(s.indicator_id, s.area_code): IndexRow(
@@ -984,26 +730,11 @@ def index_rows(all_series: list[Series], files: list[ChartFile],
         r.indicator_id))
 
 
-def rag_cell(score: ScorecardRow | None) -> str:
-    rag = (score.rag if score is not None else None) or "no data"
-    colour = RAG_COLOURS.get(rag, "#999999")
-    label = html.escape(rag[:1].upper() + rag[1:])
-    if score is not None and score.target_illustrative and rag in ("green", "amber", "red"):
-        label += ' <span class="muted">(illustrative target)</span>'
-    return f'<span class="dot" style="color:{colour}" aria-hidden="true">●</span> {label}'
-
-
-def link_cell(chart: ChartFile | None) -> str:
-    if chart is None:
-        return '<span class="muted">no chart</span>'
-    links = [f'<a href="{html.escape(relative_href(chart.html))}">chart</a>']
-    if chart.png is not None:
-        links.append(f'<a href="{html.escape(relative_href(chart.png))}">PNG</a>')
-    if chart.spc_html is not None:
-        links.append(f'<a href="{html.escape(relative_href(chart.spc_html))}">SPC chart</a>')
-    if chart.spc_png is not None:
-        links.append(f'<a href="{html.escape(relative_href(chart.spc_png))}">SPC PNG</a>')
-    return " · ".join(links)
+def links(chart: ChartFile) -> list[tuple[str, str]]:
+    """(text, href) of the chart's files, as the index links them."""
+    return [(text, relative_href(path)) for text, path in (
+        ("chart", chart.html), ("PNG", chart.png), ("SPC chart", chart.spc_html), ("SPC PNG", chart.spc_png))
+        if path is not None]
 
 
 def relative_href(path: Path) -> str:
@@ -1011,67 +742,31 @@ def relative_href(path: Path) -> str:
     return f"{quote(path.parent.name)}/{quote(path.name)}"
 
 
-def indicator_row(row: IndexRow, indicators: dict[str, IndicatorInfo]) -> str:
-    indicator = indicators.get(row.indicator_id)
-    score = row.score
-    name = html.escape(indicator.name if indicator is not None else row.indicator_id)
-    polarity = html.escape(polarity_text(indicator)) if indicator is not None else ""
-    period = (score.period_label if score is not None else None) or "–"
-    value = format_value(score.value if score is not None else None,
-                         indicator.unit if indicator is not None else "")
-    travel = (score.direction_of_travel if score is not None else None) or "–"
-    return (
-        f'<tr><td>{name}<br><span class="muted">{polarity}</span></td>'
-        f"<td>{html.escape(period)}</td>"
-        f'<td class="number">{html.escape(value)}</td>'
-        f"<td>{html.escape(travel)}</td>"
-        f"<td>{rag_cell(score)}</td>"
-        f'<td class="links">{link_cell(row.chart)}</td></tr>'
-    )
-
-
-def area_section(area_name: str, area_code: str, rows: list[IndexRow],
-                 indicators: dict[str, IndicatorInfo]) -> str:
-    header = ("<tr><th>Indicator</th><th>Latest period</th><th>Value</th>"
-              "<th>Direction of travel</th><th>Against trajectory</th><th>Chart</th></tr>")
-    body = "\n".join(indicator_row(row, indicators) for row in rows)
-    return (f"<h3>{html.escape(area_name)} <span class=\"muted\">({html.escape(area_code)})"
-            f"</span></h3>\n<table>\n<thead>{header}</thead>\n<tbody>\n{body}\n</tbody>\n</table>")
+def index_entry(row: IndexRow, indicators: dict[str, IndicatorInfo]) -> dict:
+    """What the index shows of one row, as text (the template escapes it)."""
+    indicator, score = indicators.get(row.indicator_id), row.score
+    rag = (score.rag if score is not None else None) or "no data"
+    return {
+        "name": indicator.name if indicator is not None else row.indicator_id,
+        "polarity": polarity_text(indicator) if indicator is not None else "",
+        "period": (score.period_label if score is not None else None) or "–",
+        "value": format_value(score.value if score is not None else None,
+                              indicator.unit if indicator is not None else ""),
+        "travel": (score.direction_of_travel if score is not None else None) or "–",
+        "rag": rag, "rag_colour": RAG_COLOURS.get(rag, "#999999"),
+        "illustrative": bool(score is not None and score.target_illustrative and rag in ("green", "amber", "red")),
+        "links": links(row.chart) if row.chart is not None else [],
+    }
 
 
 def render_index(all_series: list[Series], files: list[ChartFile],
-                 scorecard: list[ScorecardRow], indicators: dict[str, IndicatorInfo],
+                 scorecard: tuple[Score, ...] | list[Score], indicators: dict[str, IndicatorInfo],
                  built: datetime) -> str:
-    sections: list[str] = []
-    by_partnership: dict[str, dict[tuple[str, str], list[IndexRow]]] = defaultdict(
-        lambda: defaultdict(list))
-    for row in index_rows(all_series, files, scorecard):
-        by_partnership[row.partnership][(row.area_name, row.area_code)].append(row)
-    for partnership, areas in by_partnership.items():
-        sections.append(f"<h2>{html.escape(partnership.replace('_', ' ').title())} "
-                        f"<span class=\"muted\">({html.escape(partnership)})</span></h2>")
-        sections += [area_section(name, code, rows, indicators)
-                     for (name, code), rows in areas.items()]
-    key = " ".join(f'<span class="dot" style="color:{colour}">●</span> '
-                   f'{html.escape(rag[:1].upper() + rag[1:])}'
-                   for rag, colour in RAG_COLOURS.items())
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Neglect scorecard charts</title>
-<style>{INDEX_STYLE}</style>
-</head>
-<body>
-<h1>Neglect scorecard charts</h1>
-<p>Built {html.escape(built.strftime("%d %B %Y %H:%M"))}. {len(files)} charts.
-Each chart opens offline in a browser; the PNG images are for pasting into reports.
-Where monthly figures allow, an SPC chart (statistical process control, Making Data Count)
-shows whether the variation is usual (common cause) or a real change (special cause).</p>
-<p>Against trajectory: where the latest value stands against the straight line from
-baseline to target. {key}</p>
-{chr(10).join(sections)}
-</body>
-</html>
-"""
+    by_partnership: dict[str, dict[tuple[str, str], list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in index_rows(all_series, files, list(scorecard)):
+        by_partnership[row.partnership][(row.area_name, row.area_code)].append(index_entry(row, indicators))
+    partnerships = [{"id": partnership, "title": partnership.replace("_", " ").title(),
+                     "areas": [{"name": name, "code": code, "rows": rows} for (name, code), rows in areas.items()]}
+                    for partnership, areas in by_partnership.items()]
+    return render("index.html.j2", built=built.strftime("%d %B %Y %H:%M"), chart_count=len(files),
+                  rag_colours=RAG_COLOURS, partnerships=partnerships)

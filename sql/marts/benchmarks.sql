@@ -1,6 +1,6 @@
--- core.benchmark_values: each partnership area's headline values beside England, its region
--- and its statistical neighbours for the same indicator and period. marts.benchmarks adds the
--- comparisons (pipelines.statistics, Fingertips method 1).
+-- marts.benchmarks, before its comparisons: each partnership area's headline values beside
+-- England, its region and its statistical neighbours for the same indicator and period.
+-- scorecard.transform.benchmarks adds the comparisons (Fingertips method 1).
 with headline as (
     select values.*, indicators.polarity
     from marts.indicator_values as values

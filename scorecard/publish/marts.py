@@ -1,0 +1,348 @@
+"""The marts the charts and reports are drawn from, read once into plain dataclasses.
+
+``read_marts(conn)`` reads every table the published outputs need: the indicator catalogue,
+each partnership area's values (headline series and months, with numerators and denominators
+so disclosure control can be applied), targets, benchmarks, SPC points, the scorecard, the
+partnerships' names and the contributory factors. Tables or columns an older warehouse lacks
+read as empty or None, so an older warehouse still publishes.
+
+Nothing here applies disclosure control (``scorecard.publish.disclosure`` does, as each output
+is written), and nothing here is about a child: the marts hold aggregate figures only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+import duckdb
+
+Key = tuple[str, str]  # (indicator_id, area_code)
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    indicator_id: str
+    name: str
+    unit: str
+    polarity: str
+    headline_period_type: str
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.polarity == "lower_is_better"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One period's value, with the counts it was made from and its 95% confidence limits
+    (each None when the warehouse has none)."""
+    label: str
+    end: date
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class AreaSeries:
+    """An indicator's values for one partnership area."""
+    indicator_id: str
+    area_code: str
+    area_name: str
+    partnership: str
+    points: tuple[Point, ...]  # the headline series, oldest first
+    months: dict[str, Point] = field(default_factory=dict)  # monthly points by period label
+
+
+@dataclass(frozen=True)
+class Target:
+    baseline_period: str | None
+    baseline_date: date | None
+    baseline_value: float | None
+    target_value: float | None
+    target_date: date | None
+    illustrative: bool
+    note: str | None
+
+    @property
+    def complete(self) -> bool:
+        """A target that can be drawn: both ends of the trajectory are known."""
+        return None not in (self.baseline_date, self.baseline_value, self.target_date,
+                            self.target_value)
+
+
+@dataclass(frozen=True)
+class BenchmarkPoint:
+    label: str
+    end: date
+    england: float | None
+    neighbours: float | None
+
+
+@dataclass(frozen=True)
+class SpcPoint:
+    label: str
+    end: date
+    value: float | None
+    mean: float | None
+    lower: float | None
+    upper: float | None
+    trial: bool
+    special_cause: bool
+    rules: str | None
+    direction: str | None  # improvement, concern or neither
+
+
+@dataclass(frozen=True)
+class Score:
+    """A row of marts.scorecard (columns an older warehouse lacks are None)."""
+    partnership: str
+    area_code: str
+    area_name: str
+    indicator_id: str
+    period_label: str | None = None
+    period_end: date | None = None
+    value: float | None = None
+    source: str | None = None
+    previous_period_label: str | None = None
+    previous_value: float | None = None
+    change: float | None = None
+    direction_of_travel: str | None = None
+    baseline_period: str | None = None
+    baseline_value: float | None = None
+    target_value: float | None = None
+    target_date: date | None = None
+    trajectory_value: float | None = None
+    target_illustrative: bool | None = None
+    rag: str | None = None
+    note: str | None = None
+    stale_reason: str | None = None
+    variation: str | None = None
+    assurance: str | None = None
+    england_value: float | None = None
+    vs_england: str | None = None
+    neighbours_median: float | None = None
+    vs_neighbours: str | None = None
+
+
+SCORE_COLUMNS = tuple(f.name for f in fields(Score))
+
+
+@dataclass(frozen=True)
+class Factor:
+    factor: str
+    episodes: float | None
+    episodes_with_factors: float | None
+    pct: float | None
+
+
+@dataclass(frozen=True)
+class PartnershipName:
+    name: str | None
+    strategy: str | None
+
+
+@dataclass(frozen=True)
+class Marts:
+    indicators: dict[str, IndicatorInfo]
+    series: dict[Key, AreaSeries]  # partnership areas only (benchmark areas get no output)
+    targets: dict[Key, Target]
+    benchmarks: dict[Key, tuple[BenchmarkPoint, ...]]
+    spc: dict[Key, tuple[SpcPoint, ...]]  # pairs with at least one value
+    scorecard: tuple[Score, ...]  # partnership areas, by partnership, area name, indicator
+    partnership_names: dict[str, PartnershipName]
+    # area_code -> [(period_label, factors)], latest period first; England under "england".
+    factors: dict[str, list[tuple[str, list[Factor]]]]
+
+
+def read_marts(conn: duckdb.DuckDBPyConnection) -> Marts:
+    return Marts(read_indicators(conn), read_series(conn), read_targets(conn),
+                 read_benchmarks(conn), read_spc(conn), read_scorecard(conn),
+                 read_partnership_names(conn), read_factors(conn))
+
+
+# --- helpers for tables an older warehouse lacks ---------------------------------------------
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    """The table's columns; empty when it does not exist (an older or partial warehouse)."""
+    rows = conn.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema, table]).fetchall()
+    return {row[0] for row in rows}
+
+
+def select_list(columns: set[str], wanted: tuple[str, ...], alias: str) -> str:
+    """``alias.column`` for each wanted column the table has, else ``null as column``."""
+    return ", ".join(f"{alias}.{c}" if c in columns else f"null as {c}" for c in wanted)
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = conn.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# --- the tables --------------------------------------------------------------------------------
+
+
+def read_indicators(conn: duckdb.DuckDBPyConnection) -> dict[str, IndicatorInfo]:
+    rows = conn.execute(
+        "select indicator_id, name, unit, polarity, headline_period_type from marts.indicators"
+    ).fetchall()
+    return {row[0]: IndicatorInfo(*row) for row in rows}
+
+
+VALUE_COLUMNS = ("indicator_id", "area_code", "area_name", "partnership", "period_type",
+                 "period_label", "period_end", "value", "numerator", "denominator", "ci95_low",
+                 "ci95_high")
+
+
+def read_series(conn: duckdb.DuckDBPyConnection) -> dict[Key, AreaSeries]:
+    """Each partnership area's headline series and monthly points, per (indicator, area)."""
+    columns = table_columns(conn, "marts", "indicator_values")
+    rows = _rows(conn, f"""
+        select {select_list(columns, VALUE_COLUMNS, "v")}, i.headline_period_type
+        from marts.indicator_values as v
+        inner join marts.indicators as i on i.indicator_id = v.indicator_id
+        where v.partnership is not null
+          and (v.period_type = i.headline_period_type or v.period_type = 'month')
+        order by v.indicator_id, v.area_code, v.period_end
+    """)
+    grouped: dict[Key, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[(row["indicator_id"], row["area_code"])].append(row)
+    series = {}
+    for key, group in grouped.items():
+        points = [(row, Point(row["period_label"], row["period_end"], row["value"], row["numerator"],
+                              row["denominator"], row["ci95_low"], row["ci95_high"])) for row in group]
+        series[key] = AreaSeries(
+            key[0], key[1], group[0]["area_name"], group[0]["partnership"],
+            tuple(p for row, p in points if row["period_type"] == row["headline_period_type"]),
+            {p.label: p for row, p in points if row["period_type"] == "month"})
+    return series
+
+
+def read_targets(conn: duckdb.DuckDBPyConnection) -> dict[Key, Target]:
+    rows = conn.execute("""
+        select indicator_id, area_code, baseline_period, baseline_date, baseline_value,
+               target_value, target_date, coalesce(illustrative, false), note
+        from marts.targets
+        order by partnership
+    """).fetchall()
+    targets: dict[Key, Target] = {}
+    for indicator_id, area_code, *values in rows:
+        # An area belongs to one partnership; should two claim it, the first is kept.
+        targets.setdefault((indicator_id, area_code), Target(*values))
+    return targets
+
+
+def read_benchmarks(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[BenchmarkPoint, ...]]:
+    """England's value and the neighbours' median per period, from marts.benchmarks if built."""
+    columns = table_columns(conn, "marts", "benchmarks")
+    if not {"indicator_id", "area_code", "period_label", "period_end"} <= columns:
+        return {}
+    rows = conn.execute(f"""
+        select {select_list(columns, ("indicator_id", "area_code", "period_label", "period_end",
+                                      "england_value", "neighbours_median"), "v")}
+        from marts.benchmarks as v
+        where v.period_end is not null
+        order by v.indicator_id, v.area_code, v.period_end
+    """).fetchall()
+    grouped: dict[Key, list[BenchmarkPoint]] = defaultdict(list)
+    for indicator_id, area_code, label, end, england, neighbours in rows:
+        if england is None and neighbours is None:
+            continue
+        points = grouped[(indicator_id, area_code)]
+        if points and points[-1].end == end:
+            continue  # one row per period (should two partnerships claim an area)
+        points.append(BenchmarkPoint(label, end, england, neighbours))
+    return {key: tuple(points) for key, points in grouped.items()}
+
+
+SPC_COLUMNS = ("indicator_id", "area_code", "period_label", "period_end", "value", "mean",
+               "lower_limit", "upper_limit", "trial_limits", "special_cause",
+               "special_cause_rules", "special_cause_direction")
+
+
+def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]:
+    """The XmR points per (indicator, area), from marts.spc if built."""
+    columns = table_columns(conn, "marts", "spc")
+    if not set(SPC_COLUMNS[:8]) <= columns:
+        return {}
+    rows = conn.execute(f"""
+        select {select_list(columns, SPC_COLUMNS, "s")}
+        from marts.spc as s
+        where s.period_end is not null
+        order by s.indicator_id, s.area_code, s.period_end
+    """).fetchall()
+    grouped: dict[Key, list[SpcPoint]] = defaultdict(list)
+    for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
+            direction in rows:
+        points = grouped[(indicator_id, area_code)]
+        if points and points[-1].end == end:
+            continue
+        if isinstance(rules, (list, tuple)):
+            rules = ", ".join(str(rule) for rule in rules)
+        points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
+                               rules, direction))
+    return {key: tuple(points) for key, points in grouped.items()
+            if any(point.value is not None for point in points)}
+
+
+def read_scorecard(conn: duckdb.DuckDBPyConnection) -> tuple[Score, ...]:
+    columns = table_columns(conn, "marts", "scorecard")
+    return tuple(Score(**row) for row in _rows(conn, f"""
+        select {select_list(columns, SCORE_COLUMNS, "s")}
+        from marts.scorecard as s
+        where s.partnership is not null
+        order by s.partnership, s.area_name, s.indicator_id
+    """))
+
+
+def read_partnership_names(conn: duckdb.DuckDBPyConnection) -> dict[str, PartnershipName]:
+    """Each partnership's name and strategy, from core.partnership_areas if built."""
+    columns = table_columns(conn, "core", "partnership_areas")
+    if not {"partnership", "partnership_name"} <= columns:
+        return {}
+    strategy = "strategy" if "strategy" in columns else "null"
+    rows = conn.execute(f"""
+        select partnership, max(partnership_name), max({strategy})
+        from core.partnership_areas group by partnership
+    """).fetchall()
+    return {partnership: PartnershipName(name, strategy) for partnership, name, strategy in rows}
+
+
+FACTOR_COLUMNS = ("area_code", "area_name", "partnership", "period_label", "factor", "episodes",
+                  "episodes_with_factors", "pct")
+
+
+def read_factors(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, list[Factor]]]]:
+    """Contributory factors per partnership area and England, latest period first."""
+    columns = table_columns(conn, "marts", "contributory_factors")
+    if not {"area_code", "period_label", "factor", "pct"} <= columns:
+        return {}
+    grouped: dict[str, dict[str, list[Factor]]] = defaultdict(lambda: defaultdict(list))
+    for row in _rows(conn, f"""
+        select {select_list(columns, FACTOR_COLUMNS, "f")}
+        from marts.contributory_factors as f
+        order by f.area_code, f.period_label desc, f.factor
+    """):
+        key = row["area_code"] if row["partnership"] is not None else _england_key(row)
+        if key is None:
+            continue
+        grouped[key][row["period_label"]].append(Factor(
+            row["factor"], row["episodes"], row["episodes_with_factors"], row["pct"]))
+    # One mart writes its periods one way: "2019/20" sorts as text.
+    return {key: sorted(periods.items(), key=lambda item: item[0] or "", reverse=True)
+            for key, periods in grouped.items()}
+
+
+def _england_key(row: dict) -> str | None:
+    """England's rows (the benchmark); other non-partnership areas are not used."""
+    code, name = row["area_code"] or "", (row["area_name"] or "").lower()
+    return "england" if code.startswith("E92") or name == "england" else None
