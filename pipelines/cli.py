@@ -179,6 +179,13 @@ class Publication:
         return lines + self.notes
 
 
+def _root_cause(error) -> str:
+    """The innermost error of a step's failure, in one line (Dagster wraps what the asset raised)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "an error"
+
+
 def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at: str,
                  warehouse_before: tuple | None) -> Publication:
     materialized = {event.asset_key: event for event in result.get_asset_materialization_events()}
@@ -187,7 +194,7 @@ def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at
         if event.is_step_failure and event.step_failure_data.error is not None:
             for name, key in OUTPUTS:
                 if event.step_key == "__".join(key):
-                    failures[name] = event.step_failure_data.error.message.strip().splitlines()[0]
+                    failures[name] = _root_cause(event.step_failure_data.error)
     published = {name: dg.AssetKey(list(key)) in materialized for name, key in OUTPUTS}
     notes = []
     charts = materialized.get(dg.AssetKey(["outputs", "indicator_charts"]))

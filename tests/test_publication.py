@@ -1,0 +1,99 @@
+"""The build's final message is true: it names what was published (warehouse, charts, reports) and
+what was not, and never says the warehouse is unchanged when it changed. Each output folder is
+made unwritable in turn (a file where the folder should be: these tests may run as root, whom
+file modes do not stop)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import Publication
+from tests.conftest import BuiltWarehouse, make_settings, run_cli
+
+
+@pytest.fixture()
+def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
+    """The built fixture's raw folder and outputs, copied so a test may spoil them (charts whose
+    figures do not change are not drawn again, so a rebuild draws no PNG)."""
+    assert built.exit_code == 0, built.output
+    root = tmp_path / "copy"
+    shutil.copytree(built.settings.raw_dir, root / "raw")
+    shutil.copytree(built.settings.out_dir, root / "marts")
+    return make_settings(root)
+
+
+def build(settings) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_cli(settings, "build", "--force")
+    return code, out.getvalue()
+
+
+def make_unwritable(folder: Path) -> None:
+    shutil.rmtree(folder)
+    folder.write_text("not a folder\n", encoding="utf-8")
+
+
+def shows_build(settings) -> dict:
+    return json.loads((settings.out_dir / "publication.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("unwritable", "published", "not_published"), [
+    ("charts", ["warehouse"], ["charts", "reports"]),
+    ("reports", ["warehouse", "charts"], ["reports"]),
+])
+def test_an_unwritable_output_folder_is_named_and_the_rest_is_said_to_be_published(
+        copy_of_built, unwritable, published, not_published):
+    settings = copy_of_built
+    warehouse_before = settings.db_path.stat().st_mtime_ns
+    make_unwritable(settings.out_dir / unwritable)
+    code, output = build(settings)
+    assert code == 1, output
+    assert "not changed" not in output
+    assert settings.db_path.stat().st_mtime_ns != warehouse_before  # it was replaced, and is said to be
+    for name in published:
+        assert f"Published {name}:" in output
+    for name in not_published:
+        assert f"NOT published {name}:" in output
+        assert "still shows an earlier build" in output
+    assert f"{unwritable}" in output.split(f"NOT published {unwritable}:")[1].splitlines()[0]
+    marked = shows_build(settings)
+    assert marked["current"] == {name: name in published for name in ("warehouse", "charts", "reports")}
+    assert marked["shows_build"]["warehouse"] == marked["last_build"]
+
+
+def test_a_warehouse_that_cannot_be_replaced_is_said_to_be_unchanged_and_nothing_else_is_drawn(copy_of_built):
+    settings = copy_of_built
+    settings.db_path.unlink()
+    settings.db_path.mkdir()  # a folder where the warehouse file should be: it cannot be replaced
+    code, output = build(settings)
+    assert code == 1, output
+    assert "NOT published warehouse:" in output
+    assert "the published warehouse was not changed" in output
+    assert "NOT published charts:" in output and "NOT published reports:" in output
+    assert settings.db_path.is_dir()
+
+
+def test_the_message_says_so_when_the_warehouse_was_replaced_before_a_failure(tmp_path):
+    publication = Publication(built_at="2026-12-03T07:00:00+00:00",
+                              published={"warehouse": False, "charts": False, "reports": False},
+                              failures={"warehouse": "OSError: could not sync the folder"},
+                              warehouse_replaced=True, notes=[])
+    lines = publication.lines(make_settings(tmp_path))
+    assert lines[0] == ("NOT published warehouse: OSError: could not sync the folder; "
+                        "it WAS replaced by this build before the failure.")
+    assert all("not changed" not in line for line in lines)
+
+
+def test_a_complete_build_says_each_output_is_published(built):
+    assert built.exit_code == 0, built.output
+    for name in ("warehouse", "charts", "reports"):
+        assert f"Published {name}:" in built.output
+    assert "NOT published" not in built.output
+    assert shows_build(built.settings)["current"] == {"warehouse": True, "charts": True, "reports": True}
