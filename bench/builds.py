@@ -1,19 +1,22 @@
-"""`make bench`, second part: the sample build timed as the data team runs it.
+"""`make bench`, second part: the sample build timed as the data team runs it, side by side
+with the code before the framework change (issue 14), in one run.
 
-Each round, in a scratch folder with the project's sample extracts (``scorecard sample``) and a
-Dagster home configured like the project's (``.dagster_home/dagster.yaml``):
+Each round, in a scratch folder per implementation with the project's sample extracts
+(``scorecard sample``) and a Dagster home configured like the project's:
 
 1. **first build**: `scorecard build` from nothing (every asset, checks, chart PNGs, reports);
 2. **nothing changed**: `scorecard build` again, which must say that nothing changed;
 3. **one extract changed**: one figure in one partner return edited, then `scorecard build`,
    which must reload only that source.
 
-Each build is a fresh process, timed from its start to its exit (imports and all), as a person
-at the terminal waits for it. The rounds run one after another and each build is given by its
-median round, with the range: this shared machine's speed moves by the hour.
+The code before is checked out once into a git worktree (``--against``, by default the last
+commit before the change) and runs from there, in the same virtual environment. The two
+implementations take turns within each round, so an hour's slowness of this shared machine
+falls on both alike; each build is given by its median round, with the range, and by its
+ratio to the code before.
 
-    .venv/bin/python -m bench.builds              # 3 rounds, about a minute each
-    .venv/bin/python -m bench.builds --rounds 5
+    .venv/bin/python -m bench.builds              # 3 rounds, about 3 minutes
+    .venv/bin/python -m bench.builds --rounds 5 --against <commit>
 
 Results go to the terminal and to bench/build_results.md (unless --no-write). What ran and what
 was skipped in a rebuild is tested by tests/test_incremental.py; this measures how long it takes.
@@ -22,6 +25,7 @@ was skipped in a rebuild is tested by tests/test_incremental.py; this measures h
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import shutil
@@ -29,6 +33,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +44,12 @@ from bench.run import BUSY, REPO, contention, environment, machine_busy
 RESULTS = Path(__file__).resolve().parent / "build_results.md"
 DEFAULT_ROUNDS = 3
 
-# The targets of the issue.
-FIRST_BUILD_TARGET_SECONDS = 30.0
-UNCHANGED_REBUILD_TARGET_SECONDS = 8.0
+# The code before the framework change (issue 14): its last commit.
+BASELINE_COMMIT = "32305e966f27665ef57b06e7d550dbcc5beb8a0d"
+# The targets of issue 14: a first build within 1.25 times the code before's; a rebuild with
+# nothing changed under 2 s.
+MAX_FIRST_BUILD_RATIO = 1.25
+UNCHANGED_REBUILD_TARGET_SECONDS = 2.0
 
 # The extract the "one extract changed" rebuild edits (as tests/test_incremental.py does).
 CHANGED_EXTRACT = Path("childrens_social_care") / "northumberland_referrals.csv"
@@ -55,7 +64,16 @@ class Build:
     output: str
 
 
+@dataclass(frozen=True)
+class Code:
+    """One implementation: a label and the folder its code runs from."""
+
+    label: str
+    folder: Path
+
+
 KINDS = ("first build", "nothing changed", "one extract changed")
+BUILD_TIMEOUT_SECONDS = 600  # a build that takes this long has hung: the benchmark stops
 
 
 def scorecard_environment(root: Path) -> dict[str, str]:
@@ -65,25 +83,28 @@ def scorecard_environment(root: Path) -> dict[str, str]:
     return env
 
 
-def scorecard(root: Path, *args: str) -> tuple[float, str]:
-    """Run the `scorecard` command in a fresh process; (wall seconds, its output)."""
+def scorecard(code: Code, root: Path, *args: str) -> tuple[float, str]:
+    """Run the `scorecard` command of ``code`` in a fresh process; (wall seconds, its output)."""
     command = [sys.executable, "-c", "from pipelines.cli import console_main; console_main()", *args]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=scorecard_environment(root), capture_output=True, text=True)
+    # From the code's folder, so that its modules are the ones imported (the working folder comes
+    # first on the module path).
+    done = subprocess.run(command, cwd=code.folder, env=scorecard_environment(root), capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT_SECONDS)
     seconds = time.perf_counter() - started
     output = done.stdout + done.stderr
     if done.returncode != 0:
-        raise RuntimeError(f"`scorecard {' '.join(args)}` failed ({done.returncode}):\n{output}")
+        raise RuntimeError(f"{code.label}: `scorecard {' '.join(args)}` failed ({done.returncode}):\n{output}")
     return seconds, output
 
 
-def prepare(root: Path) -> None:
+def prepare(code: Code, root: Path) -> None:
     """A scratch project: the strategy files, the sample extracts, an empty Dagster home."""
     shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(REPO / "data" / "raw" / "strategies", root / "raw" / "strategies")
+    shutil.copytree(code.folder / "data" / "raw" / "strategies", root / "raw" / "strategies")
     (root / "dagster_home").mkdir(parents=True)
-    shutil.copy(REPO / ".dagster_home" / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
-    scorecard(root, "sample")
+    shutil.copy(code.folder / ".dagster_home" / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
+    scorecard(code, root, "sample")
 
 
 def reset_outputs(root: Path) -> None:
@@ -106,17 +127,31 @@ def change_one_extract(root: Path, round_number: int) -> None:
         writer.writerows(rows)
 
 
-def one_round(root: Path, round_number: int) -> list[Build]:
+def one_round(code: Code, root: Path, round_number: int) -> list[Build]:
     reset_outputs(root)
-    builds = [Build(KINDS[0], *scorecard(root, "build"))]
-    builds.append(Build(KINDS[1], *scorecard(root, "build")))
+    builds = [Build(KINDS[0], *scorecard(code, root, "build"))]
+    builds.append(Build(KINDS[1], *scorecard(code, root, "build")))
     if NOTHING_CHANGED not in builds[-1].output:
-        raise RuntimeError(f"the second build should have found nothing changed:\n{builds[-1].output}")
+        raise RuntimeError(f"{code.label}: the second build should have found nothing changed:\n{builds[-1].output}")
     change_one_extract(root, round_number)
-    builds.append(Build(KINDS[2], *scorecard(root, "build")))
+    builds.append(Build(KINDS[2], *scorecard(code, root, "build")))
     if SKIPPED_PREFIX not in builds[-1].output:
-        raise RuntimeError(f"the rebuild after one change should have skipped the other sources:\n{builds[-1].output}")
+        raise RuntimeError(f"{code.label}: the rebuild after one change should have skipped the other sources:\n"
+                           f"{builds[-1].output}")
     return builds
+
+
+@contextmanager
+def checked_out(commit: str, folder: Path) -> Iterator[Path]:
+    """``commit`` of this repository as a worktree in ``folder``, removed afterwards."""
+    git = ["git", "-C", str(REPO)]
+    subprocess.run([*git, "worktree", "remove", "--force", str(folder)], capture_output=True, timeout=120)
+    subprocess.run([*git, "worktree", "add", "--detach", "--force", str(folder), commit], check=True,
+                   capture_output=True, timeout=120)
+    try:
+        yield folder
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(folder)], capture_output=True, timeout=120)
 
 
 def skipped_sources(output: str) -> list[str]:
@@ -126,42 +161,60 @@ def skipped_sources(output: str) -> list[str]:
     return []
 
 
-def report(rounds: list[list[Build]]) -> str:
-    by_kind = {kind: [build for one in rounds for build in one if build.kind == kind] for kind in KINDS}
-    medians = {kind: statistics.median(b.seconds for b in builds) for kind, builds in by_kind.items()}
+def medians_of(rounds: list[list[Build]]) -> dict[str, float]:
+    return {kind: statistics.median(b.seconds for one in rounds for b in one if b.kind == kind) for kind in KINDS}
+
+
+def report(rounds: dict[str, list[list[Build]]], before: str | None = None) -> str:
+    """The timings of each implementation (``rounds`` by label, the current code first), each
+    build's ratio to the code labelled ``before``, and the targets."""
+    current = next(iter(rounds))
+    medians = {label: medians_of(its_rounds) for label, its_rounds in rounds.items()}
     rows = []
-    for kind, builds in by_kind.items():
-        seconds = [b.seconds for b in builds]
-        rows.append(f"| {kind} | {medians[kind]:.1f} | {min(seconds):.1f}–{max(seconds):.1f} | "
-                    + ", ".join(f"{s:.1f}" for s in seconds) + " |")
-    skipped = skipped_sources(by_kind[KINDS[2]][-1].output)
+    for kind in KINDS:
+        for label, its_rounds in rounds.items():
+            seconds = [b.seconds for one in its_rounds for b in one if b.kind == kind]
+            ratio = (f"{medians[label][kind] / medians[before][kind]:.2f}" if before and label != before else "")
+            rows.append(f"| {kind} | {label} | {medians[label][kind]:.1f} | {min(seconds):.1f}–{max(seconds):.1f} | "
+                        + ", ".join(f"{s:.1f}" for s in seconds) + f" | {ratio} |")
+    changed = [b for b in rounds[current][-1] if b.kind == KINDS[2]]
+    skipped = skipped_sources(changed[-1].output) if changed else []
 
     def verdict(ok: bool) -> str:
         return "**met**" if ok else "**not met**"
 
-    first, unchanged = medians[KINDS[0]], medians[KINDS[1]]
+    first, unchanged = medians[current][KINDS[0]], medians[current][KINDS[1]]
+    targets = []
+    if before:
+        ratio = first / medians[before][KINDS[0]]
+        targets.append(f"- the first build within {MAX_FIRST_BUILD_RATIO} times the code before's: {first:.1f} s "
+                       f"against {medians[before][KINDS[0]]:.1f} s, {ratio:.2f} times — "
+                       f"{verdict(ratio <= MAX_FIRST_BUILD_RATIO)}")
+    targets += [
+        f"- a second build with no input changed under {UNCHANGED_REBUILD_TARGET_SECONDS:.0f} s, recomputing nothing: "
+        f"{unchanged:.1f} s — {verdict(unchanged < UNCHANGED_REBUILD_TARGET_SECONDS)}",
+        f"- after one extract changed (`{CHANGED_EXTRACT.as_posix()}`), only its source reloaded: "
+        f"{medians[current][KINDS[2]]:.1f} s; sources skipped: {', '.join(skipped) or 'none'}",
+    ]
+    count = len(rounds[current])
     return "\n".join([
         "# Sample build timings",
         "",
         "Written by `make bench` (`.venv/bin/python -m bench.builds`); see bench/README.md for what is measured.",
         f"`scorecard build` on the project's sample extracts, each build a fresh process timed from start to exit; "
-        f"{len(rounds)} rounds, one after another; seconds are each build's median round.",
+        f"{count} rounds, the implementations in turn within each; seconds are each build's median round"
+        + (f"; the ratio is to {before}." if before else "."),
         "",
         *environment(),
         "",
-        "| build | seconds (median) | rounds' range | every round |",
-        "| --- | ---: | ---: | --- |",
+        "| build | code | seconds (median) | rounds' range | every round | ratio |",
+        "| --- | --- | ---: | ---: | --- | ---: |",
         *rows,
         "",
         *contention(),
         "## Targets",
         "",
-        f"- the whole sample build (every asset, checks and chart PNGs) under {FIRST_BUILD_TARGET_SECONDS:.0f} s: "
-        f"{first:.1f} s — {verdict(first < FIRST_BUILD_TARGET_SECONDS)}",
-        f"- a second build with no input changed under {UNCHANGED_REBUILD_TARGET_SECONDS:.0f} s, recomputing nothing: "
-        f"{unchanged:.1f} s — {verdict(unchanged < UNCHANGED_REBUILD_TARGET_SECONDS)}",
-        f"- after one extract changed (`{CHANGED_EXTRACT.as_posix()}`), only its source reloaded: "
-        f"{medians[KINDS[2]]:.1f} s; sources skipped: {', '.join(skipped) or 'none'}",
+        *targets,
         "",
     ])
 
@@ -170,21 +223,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"default {DEFAULT_ROUNDS}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scratch folder")
+    parser.add_argument("--against", default=BASELINE_COMMIT,
+                        help="the commit to time side by side (default: the code before issue 14); '' for none")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/build_results.md")
     args = parser.parse_args(argv)
 
-    root = args.out / "sample_build"
-    prepare(root)
-    if (busy := machine_busy()) is not None:
-        BUSY.append(("before", busy))
-    rounds = []
-    for round_number in range(1, args.rounds + 1):
-        print(f"round {round_number}/{args.rounds}:", end=" ", flush=True)
-        rounds.append(one_round(root, round_number))
-        print(", ".join(f"{b.kind} {b.seconds:.1f} s" for b in rounds[-1]), flush=True)
-    if (busy := machine_busy()) is not None:
-        BUSY.append(("after", busy))
-    text = report(rounds)
+    with contextlib.ExitStack() as stack:
+        codes = [Code("this code", REPO)]
+        before = None
+        if args.against:
+            before = f"before ({args.against[:7]})"
+            codes.append(Code(before, stack.enter_context(checked_out(args.against, args.out / "code_before"))))
+        roots = {code.label: args.out / f"sample_build_{index}" for index, code in enumerate(codes)}
+        for code in codes:
+            prepare(code, roots[code.label])
+        if (busy := machine_busy()) is not None:
+            BUSY.append(("before", busy))
+        rounds: dict[str, list[list[Build]]] = {code.label: [] for code in codes}
+        for round_number in range(1, args.rounds + 1):
+            for code in codes:
+                print(f"round {round_number}/{args.rounds}, {code.label}:", end=" ", flush=True)
+                rounds[code.label].append(one_round(code, roots[code.label], round_number))
+                print(", ".join(f"{b.kind} {b.seconds:.1f} s" for b in rounds[code.label][-1]), flush=True)
+        if (busy := machine_busy()) is not None:
+            BUSY.append(("after", busy))
+    text = report(rounds, before)
     print()
     print(text)
     if not args.no_write:

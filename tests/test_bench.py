@@ -105,19 +105,24 @@ def test_each_implementation_is_given_by_its_median_round_and_largest_peak():
     assert "| 14.00 | 13.00–19.50 |" in row and row.endswith("| 1.40 | 6.0 |")
 
 
-def test_the_sample_build_timings_give_each_build_its_median_and_say_whether_targets_are_met():
+def test_the_sample_build_timings_give_each_build_its_median_its_ratio_and_whether_targets_are_met():
     from bench.builds import KINDS, SKIPPED_PREFIX, Build, report
 
     def round_of(first: float, unchanged: float, changed: float) -> list[Build]:
         return [Build(KINDS[0], first, ""), Build(KINDS[1], unchanged, "Nothing changed"),
                 Build(KINDS[2], changed, f"{SKIPPED_PREFIX}raw/cpp_by_category, raw/hub_referrals\n")]
 
-    text = report([round_of(31.0, 1.2, 9.0), round_of(27.5, 1.5, 8.0), round_of(29.0, 9.5, 7.0)])
-    assert "| first build | 29.0 | 27.5–31.0 | 31.0, 27.5, 29.0 |" in text
-    assert "under 30 s: 29.0 s — **met**" in text
-    assert "under 8 s, recomputing nothing: 1.5 s — **met**" in text
+    rounds = {"this code": [round_of(31.0, 1.2, 9.0), round_of(27.5, 1.5, 8.0), round_of(29.0, 9.5, 7.0)],
+              "before": [round_of(25.0, 0.9, 8.0), round_of(24.0, 0.8, 9.0), round_of(26.0, 1.0, 7.5)]}
+    text = report(rounds, before="before")
+    assert "| first build | this code | 29.0 | 27.5–31.0 | 31.0, 27.5, 29.0 | 1.16 |" in text
+    assert "| first build | before | 25.0 | 24.0–26.0 | 25.0, 24.0, 26.0 |  |" in text
+    assert "within 1.25 times the code before's: 29.0 s against 25.0 s, 1.16 times — **met**" in text
+    assert "under 2 s, recomputing nothing: 1.5 s — **met**" in text
     assert "sources skipped: raw/cpp_by_category, raw/hub_referrals" in text
-    assert "under 30 s: 32.0 s — **not met**" in report([round_of(32.0, 1.0, 8.0)])
+    slower = {"this code": [round_of(32.0, 2.5, 8.0)], "before": [round_of(25.0, 0.9, 8.0)]}
+    assert "1.28 times — **not met**" in report(slower, before="before")
+    assert "2.5 s — **not met**" in report(slower, before="before")
 
 
 def test_the_sample_build_timings_change_one_figure_of_one_extract(tmp_path):
