@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines import siphash
+from scorecard.ingest import siphash
 from scorecard.ingest.siphash import siphash24, siphash24_scalar
 
 KEY = bytes(range(16))
