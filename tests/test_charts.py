@@ -16,9 +16,11 @@ import duckdb
 import pytest
 from plotly.io.json import to_json_plotly
 
+from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.publish import charts, png_renderer
 from scorecard.publish.charts import ChartFile, write_charts
-from scorecard.model.contract import MARTS_BY_NAME
+from scorecard.publish.disclosure import Disclosure
+from scorecard.publish.marts import read_marts, table_columns
 
 NORTHUMBERLAND, HARTLEPOOL = "E06000057", "E06000001"
 NOTE = "A rise is expected at first as recognition of neglect improves."
@@ -355,7 +357,7 @@ def test_the_build_starts_the_browser_with_the_run_only_when_every_chart_will_be
         assert renderer is not None
         with make_marts(tmp_path / "warehouse.duckdb") as conn:
             files = write_charts(conn, charts_dir, renderer=renderer)
-            series = charts.load_series(conn)[0]
+            series = charts.chart_series(read_marts(conn), Disclosure())[0]
         assert files and all(f.png.read_bytes().startswith(b"\x89PNG") for f in files)
         renderer.draw([(charts.build_figure(series), tmp_path / "still_open.png")])  # not closed by write_charts
         assert (tmp_path / "still_open.png").is_file()
@@ -517,24 +519,22 @@ def drawn_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Cha
     return root / "charts", files
 
 
-def test_figures_built_without_plotlys_checks_are_the_checked_figures(tmp_path: Path, monkeypatch) -> None:
-    """Figures skip plotly's property checks for speed (``VALIDATE_FIGURES``): built with them
-    on, every figure (confidence bands, benchmarks, SPC too) is the same, and a misspelt
-    property fails."""
+def test_every_figure_passes_plotlys_checks(tmp_path: Path) -> None:
+    """Figures are built as plain dicts (plotly's own objects check every property as it is set,
+    which was most of the charts step's time): passed through ``plotly.graph_objects.Figure``,
+    which checks them, every figure (confidence bands, benchmarks, SPC too) is accepted and
+    unchanged, and a misspelt property fails."""
+    import plotly.graph_objects as go
+
     with make_full_marts(tmp_path / "warehouse.duckdb") as conn:
-        all_series = charts.load_series(conn)
-
-    def figures() -> list[dict]:
-        built = [charts.build_figure(series) for series in all_series]
-        built += [charts.build_spc_figure(series) for series in all_series if series.spc]
-        return [json.loads(figure.to_json()) for figure in built]
-
-    unchecked = figures()
-    assert len(unchecked) > len(all_series)  # SPC charts among them
-    monkeypatch.setattr(charts, "VALIDATE_FIGURES", True)
-    assert figures() == unchecked
+        all_series = charts.chart_series(read_marts(conn), Disclosure())
+    figures = [charts.build_figure(series) for series in all_series]
+    figures += [charts.build_spc_figure(series) for series in all_series if series.spc]
+    assert len(figures) > len(all_series)  # SPC charts among them
+    for figure in figures:
+        assert json.loads(go.Figure(figure).to_json()) == json.loads(to_json_plotly(figure))
     with pytest.raises(ValueError, match="nmae"):
-        charts._scatter(x=[1], y=[2], nmae="a misspelt name")
+        go.Figure(charts.figure([charts.scatter(x=[1], y=[2], nmae="a misspelt name")], {}))
 
 
 def test_new_fixture_rows_use_contract_columns() -> None:
@@ -639,7 +639,7 @@ def test_a_warehouse_without_the_new_columns_and_marts_still_draws(tmp_path: Pat
         for column in ("ci95_low", "ci95_high", "ci998_low", "ci998_high"):
             sql = sql.replace(f", {column} double", "")
         conn.execute(sql)
-    assert "ci95_low" not in charts.table_columns(conn, "marts", "indicator_values")
+    assert "ci95_low" not in table_columns(conn, "marts", "indicator_values")
     insert(conn, "marts.indicators", INDICATORS)
     insert(conn, "marts.indicator_values", indicator_values())
     insert(conn, "marts.targets", TARGETS)
@@ -660,15 +660,13 @@ def test_values_are_rounded_half_up(value, unit, shown) -> None:
 
 
 def test_values_made_from_counts_of_one_to_five_are_not_drawn_under_disclosure_control(marts) -> None:
-    from scorecard.publish.charts import load_series
-
     # Hartlepool 2015/16 re-referrals: 3 of 40 would reveal a count of 3.
     marts.execute("update marts.indicator_values set numerator = 3, denominator = 40 "
                   "where area_code = ? and indicator_id = 'rereferral_pct' and period_label = '2015/16'",
                   [HARTLEPOOL])
 
     def drawn_value(disclosure_control: bool):
-        series = next(s for s in load_series(marts, disclosure_control)
+        series = next(s for s in charts.chart_series(read_marts(marts), Disclosure(disclosure_control))
                       if s.area_code == HARTLEPOOL and s.indicator.indicator_id == "rereferral_pct")
         return next(p.value for p in series.points if p.label == "2015/16")
 

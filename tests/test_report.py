@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import io
 import json
 import os
 import re
@@ -13,18 +14,19 @@ import shutil
 import struct
 import subprocess
 import time
-import zlib
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+from PIL import Image
 
-from scorecard.publish import report
-from scorecard.publish.charts import write_charts
 from scorecard.model.contract import MARTS_BY_NAME
-from scorecard.publish.report import Disclosure, write_reports
+from scorecard.publish import images
+from scorecard.publish.charts import write_charts
+from scorecard.publish.disclosure import Disclosure
+from scorecard.publish.report import write_reports
 from tests.test_charts import create_table_sql, has_chromium, indicator, insert
 from tests.test_charts import target as chart_target
 
@@ -559,50 +561,75 @@ def test_text_from_the_marts_is_escaped(tmp_path: Path) -> None:
                      "where area_code = ? and indicator_id = 'rereferral_pct'", [NORTHUMBERLAND])
         path = write_reports(conn, tmp_path / "reports", tmp_path / "charts")[1]
     text = path.read_text(encoding="utf-8")
-    assert "<b>Rise</b>" not in text and "&lt;b&gt;Rise&lt;/b&gt; &amp; &quot;expected&quot;" in text
+    assert "<b>Rise</b>" not in text and "&lt;b&gt;Rise&lt;/b&gt; &amp; &#34;expected&#34;" in text
 
 
-def encode_png(pixels: np.ndarray, filter_type: int = 2) -> bytes:
-    """A PNG of ``pixels`` (height x width x 3 or 4, uint8), every row filtered with
-    ``filter_type`` (0 None, 1 Sub, 2 Up)."""
-    height, width, channels = pixels.shape
-    flat = pixels.reshape(height, width * channels)
-    if filter_type == 2:
-        flat = np.vstack([flat[:1], flat[1:] - flat[:-1]])
-    elif filter_type == 1:
-        flat = np.hstack([flat[:, :channels], flat[:, channels:] - flat[:, :-channels]])
-    raw = np.hstack([np.full((height, 1), filter_type, np.uint8), flat]).tobytes()
-    header = struct.pack(">IIBBBBB", width, height, 8, {3: 2, 4: 6}[channels], 0, 0, 0)
-    return (report.PNG_SIGNATURE + report._png_chunk(b"IHDR", header)
-            + report._png_chunk(b"IDAT", zlib.compress(raw)) + report._png_chunk(b"IEND", b""))
+def test_names_from_the_marts_are_escaped_in_the_report_and_the_index(tmp_path: Path) -> None:
+    """Autoescaping: a partnership, area or indicator name is text, never markup."""
+    evil = "<script>alert(1)</script>"
+    with make_marts(tmp_path / "w.duckdb") as conn:
+        conn.execute("update core.partnership_areas set partnership_name = ? where partnership = 'northumberland'",
+                     [f"North {evil} & Co"])
+        for table in ("marts.scorecard", "marts.indicator_values"):
+            conn.execute(f"update {table} set area_name = ? where area_code = ?", [f"Hartle{evil}pool", HARTLEPOOL])
+        conn.execute("update marts.indicators set name = ? where indicator_id = 'lac_count'", [f"Looked {evil} after"])
+        write_charts(conn, tmp_path / "charts", png=False)
+        paths = write_reports(conn, tmp_path / "reports", tmp_path / "charts")
+    for text in [path.read_text(encoding="utf-8") for path in paths] + [
+            (tmp_path / "charts" / "index.html").read_text(encoding="utf-8")]:
+        assert "<script" not in text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    northumberland = paths[1].read_text(encoding="utf-8")
+    assert "<title>North &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co: neglect scorecard</title>" in northumberland
+    assert "Looked <script>alert(1)</script> after" in text_of(northumberland)
+    assert "Hartle<script>alert(1)</script>pool" in text_of(paths[0].read_text(encoding="utf-8"))
 
 
-def decode_up_png(data: bytes) -> np.ndarray:
-    chunks = dict(report._png_chunks(data))
-    width, height, _, colour, *_ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
-    channels = {2: 3, 6: 4}[colour]
-    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, -1)
-    assert (rows[:, 0] == 2).all()
-    return np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8).reshape(height, width, channels)
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("transparent_pixel", [False, True])
-def test_wide_chart_pngs_are_halved_to_embed(transparent_pixel) -> None:
+def test_wide_chart_pngs_are_shrunk_to_embed(transparent_pixel) -> None:
     rng = np.random.default_rng(7)
-    pixels = rng.integers(0, 256, (6, 1400, 4), dtype=np.uint8)
+    pixels = rng.integers(0, 256, (1120, 2000, 4), dtype=np.uint8)
     pixels[..., 3] = 255
+    if transparent_pixel:
+        pixels[:2, :2] = (0, 0, 0, 0)  # laid over white paper
+    small = Image.open(io.BytesIO(images.embeddable_png(png_bytes(Image.fromarray(pixels, "RGBA")))))
+    assert small.format == "PNG" and small.mode == "RGB"
+    assert small.size == (images.EMBED_MAX_WIDTH, 560)
+    # Exactly halved: each pixel the mean of its 2 x 2 block (a see-through one counts as white).
     rgb = pixels[..., :3].astype(int)
     if transparent_pixel:
-        pixels[0, 0, 3] = 0  # laid over white
-        rgb[0, 0] = 255
-    small = decode_up_png(report.embeddable_png(encode_png(pixels)))
-    assert small.shape == (3, 700, 3)
-    expected = (rgb[0::2, 0::2] + rgb[1::2, 0::2] + rgb[0::2, 1::2] + rgb[1::2, 1::2] + 2) // 4
-    assert (small.astype(int) == expected).all()
-    # Anything but the plain case is embedded as it is.
-    for unchanged in (encode_png(pixels, filter_type=1), encode_png(pixels[:, :1000]),
-                      b"not a png"):
-        assert report.embeddable_png(unchanged) == unchanged
+        rgb[:2, :2] = 255
+    expected = (rgb[0::2, 0::2] + rgb[1::2, 0::2] + rgb[0::2, 1::2] + rgb[1::2, 1::2]) / 4
+    assert np.abs(np.asarray(small).astype(int) - expected).max() <= 1
+    # A chart no wider than that is embedded as it is.
+    narrow = png_bytes(Image.fromarray(pixels[:100, :images.EMBED_MAX_WIDTH], "RGBA"))
+    assert images.embeddable_png(narrow) == narrow
+
+
+def test_a_damaged_chart_png_is_reported_missing_and_the_build_goes_on(tmp_path: Path) -> None:
+    charts_dir = tmp_path / "charts"
+    (charts_dir / NORTHUMBERLAND).mkdir(parents=True)
+    good = png_bytes(Image.new("RGB", (2000, 1120), "white"))
+    (charts_dir / NORTHUMBERLAND / "lac_count.png").write_bytes(good)
+    (charts_dir / NORTHUMBERLAND / "rereferral_pct.png").write_bytes(good[:len(good) // 2])  # cut short
+    (charts_dir / NORTHUMBERLAND / "rereferral_pct_spc.png").write_bytes(b"not a png at all")
+    with make_marts(tmp_path / "w.duckdb") as conn:
+        path = write_reports(conn, tmp_path / "reports", charts_dir)[1]
+    text = path.read_text(encoding="utf-8")
+    rereferrals = text_of(section(text, NORTHUMBERLAND, "rereferral_pct"))
+    assert f"the chart file {NORTHUMBERLAND}/rereferral_pct.png could not be read" in rereferrals
+    assert f"the chart file {NORTHUMBERLAND}/rereferral_pct_spc.png could not be read" in rereferrals
+    assert "data:image/png" not in section(text, NORTHUMBERLAND, "rereferral_pct")
+    # The good one is embedded, shrunk to the embedding width.
+    lac = section(text, NORTHUMBERLAND, "lac_count")
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', lac)[1])
+    assert struct.unpack(">II", png[16:24]) == (images.EMBED_MAX_WIDTH, 560)
 
 
 # --- a real browser ------------------------------------------------------------------------

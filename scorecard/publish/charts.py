@@ -33,6 +33,7 @@ from urllib.parse import quote
 import duckdb
 import plotly.io as pio
 from plotly.io.json import to_json_plotly
+from plotly.io.json import to_json_plotly
 from markupsafe import Markup
 
 from scorecard.model.catalogue import INDICATORS
@@ -40,7 +41,7 @@ from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
 from scorecard.publish.marts import (BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target,
                                      read_marts)
-from scorecard.publish.pages import first_upper, render
+from scorecard.publish.pages import render
 from scorecard.publish.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.

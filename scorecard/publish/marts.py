@@ -158,6 +158,12 @@ class Marts:
     # area_code -> [(period_label, factors)], latest period first; England under "england".
     factors: dict[str, list[tuple[str, list[Factor]]]]
 
+    def month_counts(self, key: Key, label: str) -> tuple[float | None, float | None]:
+        """(numerator, denominator) of the area's month ``label`` (an SPC point's counts)."""
+        values = self.series.get(key)
+        point = values.months.get(label) if values is not None else None
+        return (point.numerator, point.denominator) if point is not None else (None, None)
+
 
 def read_marts(conn: duckdb.DuckDBPyConnection) -> Marts:
     return Marts(read_indicators(conn), read_series(conn), read_targets(conn),
