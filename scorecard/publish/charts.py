@@ -32,15 +32,13 @@ from urllib.parse import quote
 
 import duckdb
 import plotly.io as pio
-from plotly.io.json import to_json_plotly
-from plotly.io.json import to_json_plotly
 from markupsafe import Markup
+from plotly.io.json import to_json_plotly
 
 from scorecard.model.catalogue import INDICATORS
 from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
-from scorecard.publish.marts import (BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target,
-                                     read_marts)
+from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
 from scorecard.publish.pages import render
 from scorecard.publish.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
 
@@ -284,7 +282,6 @@ def runs(items: list, present) -> list[list]:
 def ci_band_trace(series: Series) -> dict | None:
     """The 95% confidence interval as a faint band: one closed shape per unbroken run of
     periods with both limits (a lone period shows as a thin vertical whisker)."""
-    unit = series.indicator.unit
     bands = runs(list(series.points), lambda p: p.ci_low is not None and p.ci_high is not None)
     if not bands:
         return None

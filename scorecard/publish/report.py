@@ -33,8 +33,15 @@ from pathlib import Path
 import duckdb
 
 from scorecard.model.catalogue import INDICATORS
-from scorecard.publish.charts import (BLUE, RAG_COLOURS, SPC_COMMON, SPC_CONCERN, SPC_IMPROVEMENT,
-                                      SPC_NEITHER, VERMILLION)
+from scorecard.publish.charts import (
+    BLUE,
+    RAG_COLOURS,
+    SPC_COMMON,
+    SPC_CONCERN,
+    SPC_IMPROVEMENT,
+    SPC_NEITHER,
+    VERMILLION,
+)
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
 from scorecard.publish.formatting import format_value, percent_text, period_label_for, period_text
 from scorecard.publish.images import png_data_uri
