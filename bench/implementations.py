@@ -81,7 +81,7 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 def file_refs(dataset: Dataset) -> dict[str, list]:
     """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
     sha256, size): what the ``extract_files`` asset hands the record-level asset."""
-    from scorecard.load.ledger import FileRef
+    from scorecard.load.file_refs import FileRef
     from scorecard.ingest.files import sha256_of_files
 
     refs: dict[str, list] = {}
@@ -100,9 +100,9 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     ledger rows, a batch of files per transaction), then ``monthly_measures``."""
     import duckdb
 
-    import assets.raw.record_level as raw_asset
+    import scorecard.load.record_level as record_level_loading
     from scorecard.load.ledger import READ_THREADS
-    from scorecard.ingest.record_level import monthly_measures
+    from scorecard.transform.record_level_measures import monthly_measures
     from pipelines.settings import load_settings
     from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
@@ -119,7 +119,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
 
     def read(refs, kind):
         tick = time.perf_counter()
-        results = raw_asset.read_record_files(dataset.root, refs, kind, BENCH_KEY)
+        results = record_level_loading.read_record_files(dataset.root, refs, kind, BENCH_KEY)
         read_seconds.append(time.perf_counter() - tick)
         return results
 
@@ -130,7 +130,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     conn.execute("create schema if not exists raw")
     problems = 0
     for kind in RECORD_LEVEL_TABLES:
-        outcome = raw_asset.sync_record_level(conn, kind, refs.get(kind, []), lambda refs, kind=kind: read(refs, kind),
+        outcome = record_level_loading.sync_record_level(conn, kind, refs.get(kind, []), lambda refs, kind=kind: read(refs, kind),
                                               BENCH_KEY, out_dir, workdir / "record_level")
         problems += len(outcome.problems)
     if problems:
@@ -150,7 +150,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
 
 
 def _sql_text(name: str) -> str:
-    from scorecard.ingest.record_level import sql_path
+    from scorecard.transform.record_level_measures import sql_path
 
     return sql_path(name).read_text(encoding="utf-8")
 

@@ -79,8 +79,8 @@ def child(implementation: str, root: Path, result: Path, workdir: Path, settings
 
     from bench import implementations
 
-    if implementation == "project":  # the asset modules (and dagster) imported before the clock starts
-        import assets.raw.record_level  # noqa: F401
+    if implementation == "project":  # the loading modules imported before the clock starts
+        import scorecard.load.record_level  # noqa: F401
 
     manifest = json.loads((root / "manifest.json").read_text())
     dataset = Dataset(root, Params(**manifest["params"]), manifest["rows"], manifest["areas"])

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from scorecard.load.ledger import MAX_MESSAGES_IN_METADATA, SyncOutcome, quarantine_report_path, write_outcome_report
+from scorecard.load.file_refs import SyncOutcome
+from scorecard.load.ledger import MAX_MESSAGES_IN_METADATA, quarantine_report_path, write_outcome_report
 
 
 def outcome_check(outcome: SyncOutcome, out_dir: Path, asset_key: list[str] | None = None) -> dg.AssetCheckResult:

@@ -23,22 +23,20 @@ from scorecard.ingest.record_level import (
     AGENCY_BY_CODE,
     CATEGORY_ALIASES,
     MAX_PROBLEMS_PER_RULE,
-    RECORD_LEVEL_SQL,
     SCHEMAS,
     SOURCES,
     PseudonymKeyMissing,
     RecordTable,
     annex_a_list_number,
-    load_raw,
-    monthly_measures,
     parse_value,
     pseudonymise,
     read_record_level,
     read_record_levels,
     recognise_record_level,
-    sql_path,
 )
 from scorecard.ingest.siphash import siphash24_scalar
+from scorecard.load.record_level import load_raw
+from scorecard.transform.record_level_measures import RECORD_LEVEL_SQL, monthly_measures, sql_path
 
 KEY = "test-key-not-a-secret"
 NORTHUMBERLAND, DURHAM = "E06000057", "E06000047"

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from scorecard.load.ledger import FileRead, FileRef
-from assets.raw.record_level import BATCH_BYTES, raw_table_frame, sync_record_level
+from scorecard.load.file_refs import FileRead, FileRef
+from scorecard.load.record_level import BATCH_BYTES, raw_table_frame, sync_record_level
 from tests.conftest import STRATEGIES, make_settings, run_cli
 
 KEY = "a-test-key-that-is-not-a-secret"

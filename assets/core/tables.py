@@ -5,9 +5,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.sql_tables import keys_of, sql_table_asset
-from scorecard.ingest.record_level import RECORD_LEVEL_SQL, monthly_measures, sql_path
-from scorecard.load.warehouse import preview_markdown, replace_table, tables_read
+from scorecard.load.warehouse import preview_markdown, replace_table
 from scorecard.transform.indicator_series import build_indicator_series, indicator_sql_tables_read
+from scorecard.transform.record_level_measures import monthly_measures, record_level_tables_read
 
 sources = sql_table_asset(
     "core", "sources",
@@ -21,11 +21,7 @@ statistical_neighbours = sql_table_asset(
     "core", "statistical_neighbours",
     description="Each authority's ten statistical neighbours, by ONS code (newest DfE model supplied).")
 
-RECORD_LEVEL_TABLES_READ = set().union(*(tables_read(sql_path(name).read_text(encoding="utf-8"))
-                                         for name in RECORD_LEVEL_SQL))
-
-
-@dg.asset(key=["core", "record_level_measures"], deps=keys_of(RECORD_LEVEL_TABLES_READ), group_name="core",
+@dg.asset(key=["core", "record_level_measures"], deps=keys_of(record_level_tables_read()), group_name="core",
           description="Monthly measures per area from the record-level tables, by sql/record_level/*.sql "
                       "(docs/record_level.md gives the counting rules).")
 def record_level_measures(duckdb: DuckDBResource) -> dg.MaterializeResult:

@@ -1,86 +1,17 @@
 """Raw layer: record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, the
-front-door log), pseudonymised and stripped of personal data as they are read.
-
-A record-level file belongs to the local authority whose ONS code names a folder it sits
-in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log
-names its authority in its own ``la_code`` column. Each kind of table is loaded file by file,
-like the partner returns (``scorecard.load.ledger``), its rows kept as Parquet files beside the
-build database (``Settings.record_level_dir``) with ``raw.<kind>`` a view over them. These
-hold pseudonymous keys, so they are never published (``scorecard.load.warehouse.publish``).
-"""
-
-import dataclasses
-import re
-from collections.abc import Callable, Sequence
-from pathlib import Path
+front-door log), pseudonymised and stripped of personal data as they are read
+(``scorecard.load.record_level``); one table per kind, never published."""
 
 import dagster as dg
-import duckdb
-import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.raw.partner_returns import extract_files
 from pipelines.checks import load_result
-from scorecard.load.ledger import FileRead, FileRef, SyncOutcome, sync_files
-from assets.raw.partner_returns import extract_files, files_of
-from expectations.partner_returns import Problem
-from scorecard.ingest.record_level import SCHEMAS, PseudonymKeyMissing, empty_frame, pseudonym_check, read_record_levels
 from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
+from scorecard.ingest.record_level import PseudonymKeyMissing
+from scorecard.load.record_level import sync_every_kind
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES
-
-_AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
-
-
-def area_from_folders(relative_path: str) -> str | None:
-    """The ONS code naming one of the folders a file sits in, nearest first."""
-    for folder in reversed(Path(relative_path).parts[:-1]):
-        if match := _AREA_FOLDER.match(folder):
-            return match.group(1)
-    return None
-
-
-# Consecutive files are read together up to this size: the typing of a table costs a few
-# milliseconds whatever its size, which a national run's hundreds of small files would feel,
-# and this bounds what the reading threads hold (a few hundred thousand rows a batch).
-BATCH_BYTES = 16_000_000
-
-
-def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None) -> list[FileRead]:
-    """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
-    the files are read together (``read_record_levels``)."""
-    area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
-    placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
-    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key)))
-    results = []
-    for ref in refs:
-        if ref.path not in tables_in:
-            results.append(FileRead(empty_frame(kind), 0, [Problem(
-                ref.path, ref.sheet, None, None, None,
-                "a record-level file carries no local authority, so it must sit in a folder named after the "
-                f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")]))
-            continue
-        tables = [t for t in tables_in[ref.path] if t.kind == kind and t.sheet == ref.sheet]
-        frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
-        problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
-        results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
-    return results
-
-
-def raw_table_frame(kind: str) -> pl.DataFrame:
-    """The empty frame ``raw.<kind>`` is created from: the kind's columns and where each row came from."""
-    return empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
-                                          source_sheet=pl.lit(None, dtype=pl.String))
-
-
-def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
-                      read: Callable[[Sequence[FileRef]], list[FileRead]], key: str | None, out_dir: Path,
-                      record_level_dir: Path) -> SyncOutcome:
-    """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
-    file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
-    keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
-    return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
-                      empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
-                      version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
 
 
 @dg.multi_asset(
@@ -96,30 +27,13 @@ def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequenc
 def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource):
     """Every record-level file, loaded file by file into ``raw.<kind>`` (a view over Parquet files)."""
     settings = paths.settings
-    key = pseudonym_key()
-    outcomes: dict[str, SyncOutcome] = {}
     with duckdb.get_connection() as conn:
-        all_files = files_of(conn, "record_level")
-        if all_files and key is None:
-            raise dg.Failure(description=(
-                "SCORECARD_PSEUDONYM_KEY is not set, and record-level files are present ("
-                + ", ".join(sorted({f.path for f in all_files})[:5])
-                + "). Set it to a long secret kept outside the repository: child identifiers are "
-                  "replaced by a keyed hash as they are read, and the same key must be used every time."))
-        loaded = {}
-        for kind in RECORD_LEVEL_TABLES:
-            try:
-                outcome = sync_record_level(
-                    conn, kind, files_of(conn, "record_level", kind),
-                    lambda refs, kind=kind: read_record_files(settings.raw_dir, refs, kind, key),
-                    key, settings.out_dir, settings.record_level_dir)
-            except PseudonymKeyMissing as missing:
-                raise dg.Failure(description=str(missing)) from None
-            outcomes[kind] = outcome
-            loaded[kind] = conn.execute(f"select count(*) from raw.{kind}").fetchone()[0]
+        try:
+            outcomes = sync_every_kind(conn, settings.raw_dir, pseudonym_key(), settings.out_dir,
+                                       settings.record_level_dir)
+        except PseudonymKeyMissing as missing:
+            raise dg.Failure(description=str(missing)) from None
+        rows = {kind: conn.execute(f"select count(*) from raw.{kind}").fetchone()[0] for kind in outcomes}
     for kind, outcome in outcomes.items():
         yield load_result(context, settings.out_dir, f"record_level_{kind}", f"Record-level extracts ({kind})",
-                          outcome, {"dagster/row_count": loaded[kind]}, asset_key=["raw", kind])
-
-
-assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
+                          outcome, {"dagster/row_count": rows[kind]}, asset_key=["raw", kind])

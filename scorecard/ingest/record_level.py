@@ -42,9 +42,7 @@ import polars as pl
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
 from expectations.partner_returns import Problem
 from scorecard.model.periods import parse_date
-from scorecard.paths import SQL_DIR
 from scorecard.ingest.siphash import MASK64, siphash24
-from scorecard.load.warehouse import execute_with_frame
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
                "ssda903_episodes", "ssda903_header", "hub_log"]
@@ -60,7 +58,6 @@ MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one 
 # Each file is a handful of polars queries over thousands of rows: polars' in-memory engine
 # starts them faster than the default one (20-30% of the reading time of small files).
 ENGINE = "in-memory"
-RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly")
 
 
 class PseudonymKeyMissing(RuntimeError):
@@ -928,34 +925,3 @@ def read_record_level(path: Path, key: str | bytes | None, area_code: str | None
     return read_record_levels([(path, area_code)], key)[0]
 
 
-# ---------------------------------------------------------------------------------------------
-# The monthly measures
-
-
-def sql_path(name: str) -> Path:
-    """``sql/record_level/<name>.sql``."""
-    return SQL_DIR / "record_level" / f"{name}.sql"
-
-
-def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> dict[str, int]:
-    """Create ``raw.<kind>`` for every kind the SQL reads, from the tables' frames (empty if none).
-
-    Returns the rows loaded per kind.
-    """
-    frames: dict[str, list[pl.DataFrame]] = {kind: [] for kind in SCHEMAS}
-    for table in tables:
-        if table.kind in frames:
-            frames[table.kind].append(table.frame)
-    conn.execute("create schema if not exists raw")
-    counts = {}
-    for kind, parts in frames.items():
-        frame = pl.concat(parts) if parts else empty_frame(kind)
-        execute_with_frame(conn, frame, f"create or replace table raw.{kind} as select * from _frame")
-        counts[kind] = frame.height
-    return counts
-
-
-def monthly_measures(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every measure of every ``sql/record_level/*.sql`` file: area_code, month, measure, breakdown, count."""
-    parts = [conn.execute(sql_path(name).read_text(encoding="utf-8")).pl() for name in RECORD_LEVEL_SQL]
-    return pl.concat(parts).sort("area_code", "measure", "breakdown", "month")

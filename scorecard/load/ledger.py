@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
@@ -33,6 +32,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.row_stores import ParquetRows, RowStore, TableRows
 from expectations.partner_returns import Problem
 from scorecard.load.warehouse import append_rows
@@ -54,42 +54,6 @@ create table if not exists raw.load_ledger (
     source varchar, layout varchar, status varchar, rows_read bigint, rows_accepted bigint,
     problems bigint, detail varchar)
 """
-
-
-@dataclass(frozen=True)
-class FileRef:
-    path: str
-    sheet: str | None
-    sha256: str
-    size_bytes: int
-
-    @property
-    def where(self) -> str:
-        return self.path + (f", sheet '{self.sheet}'" if self.sheet else "")
-
-
-@dataclass(frozen=True)
-class FileRead:
-    """One file's rows, typed (meaningful only without problems), and how many rows were read.
-
-    The rows may leave out ``source_file`` and ``source_sheet``: ``sync_files`` writes them from
-    the file's ref (a reader whose messages name them keeps its own)."""
-
-    rows: pl.DataFrame
-    rows_read: int
-    problems: list[Problem]
-
-
-@dataclass
-class SyncOutcome:
-    loaded: list[FileRef] = field(default_factory=list)
-    unchanged: list[FileRef] = field(default_factory=list)
-    quarantined: dict[FileRef, list[Problem]] = field(default_factory=dict)
-    retired: list[tuple[str, str | None, int]] = field(default_factory=list)
-
-    @property
-    def problems(self) -> list[Problem]:
-        return [p for problems in self.quarantined.values() for p in problems]
 
 
 _LEDGER_SCHEMA = {"recorded_at": pl.Datetime("us", "UTC"), "path": pl.String, "sheet": pl.String, "sha256": pl.String,
@@ -330,3 +294,11 @@ def ledger_summary(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             qualify row_number() over (partition by path, sheet, layout order by recorded_at desc) = 1)
         group by status order by status
     """).fetchall())
+
+
+def files_of(conn: duckdb.DuckDBPyConnection, source: str, layout: str | None = None) -> list[FileRef]:
+    """The files (and sheets) under the raw folder now recognised as ``source`` (and ``layout``)."""
+    query = ("select path, sheet, sha256, size_bytes from raw.extract_files where source = ? "
+             + ("and layout = ? " if layout else "") + "order by path, sheet")
+    rows = conn.execute(query, [source, layout] if layout else [source]).fetchall()
+    return [FileRef(*row) for row in rows]

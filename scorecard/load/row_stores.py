@@ -29,7 +29,7 @@ import polars as pl
 from scorecard.load.warehouse import append_rows, execute_with_frame, parquet_store_tables
 
 if TYPE_CHECKING:
-    from scorecard.load.ledger import FileRef
+    from scorecard.load.file_refs import FileRef
 
 PROVENANCE = ("source_file", "source_sheet", "source_sha256")
 # A file's rows: its path and sheet (None for a CSV) as the two parameters.

@@ -1,0 +1,66 @@
+"""The inventory of the raw folder: every data file (and sheet) in it, and what it was recognised as.
+
+A file is recognised by its content, in this order: the DfE's statistical-neighbour models, DfE
+open data (EES), record-level extracts (whose other sheets hold nothing used), then the
+partner-return layouts. A file that matches nothing is listed with the reason, not loaded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from scorecard.ingest.ees import recognise_ees
+from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
+from scorecard.ingest.neighbours import recognise_neighbours
+from scorecard.ingest.record_level import recognise_record_level
+
+INVENTORY_SCHEMA = {"path": pl.String, "sheet": pl.String, "source": pl.String, "layout": pl.String,
+                    "recognition": pl.String, "size_bytes": pl.Int64, "sha256": pl.String,
+                    "seen_at": pl.Datetime("us", "UTC")}
+
+
+def raw_relative(path: Path, raw_dir: Path) -> str:
+    """A file's identity: its path under the raw folder, so the warehouse survives the folder moving."""
+    return path.relative_to(raw_dir).as_posix()
+
+
+def recognitions(path: Path) -> list[dict]:
+    """What one file (each of its sheets) is: source, layout (None if nothing matched) and why."""
+    if recognise_neighbours(path):
+        return [{"sheet": None, "source": "dfe_reference", "layout": "statistical_neighbours",
+                 "recognition": "DfE statistical neighbours"}]
+    if (dataset := recognise_ees(path)) is not None:
+        return [{"sheet": None, "source": "dfe_published", "layout": dataset,
+                 "recognition": f"DfE open data (EES), dataset '{dataset}'"}]
+    record_level = recognise_record_level(path)
+    found = [{"sheet": sheet, "source": "record_level", "layout": kind,
+              "recognition": f"record-level extract '{kind}'"} for kind, sheet in record_level]
+    record_sheets = {sheet for _, sheet in record_level}
+    for recognition in recognise_file(path):
+        if record_level and recognition.sheet in record_sheets:
+            continue
+        if record_level and recognition.layout is None:
+            continue  # other sheets of an Annex A workbook (lists 1, 4, 5...) hold nothing we use
+        found.append({"sheet": recognition.sheet, "source": "partner_return",
+                      "layout": recognition.layout.name if recognition.layout else None,
+                      "recognition": recognition.reason})
+    return found
+
+
+def inventory(raw_dir: Path) -> pl.DataFrame:
+    """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
+    seen_at = datetime.now(timezone.utc).replace(microsecond=0)
+    found = discover_files(raw_dir)
+    rows = [{"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
+             "seen_at": seen_at, **recognition}
+            for path, sha256 in zip(found, sha256_of_files(found)) for recognition in recognitions(path)]
+    return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
+
+
+def unrecognised(files: pl.DataFrame) -> list[str]:
+    """A line for each file (or sheet) of the inventory that matched nothing, with the reason."""
+    return [f"{r['path']}" + (f", sheet '{r['sheet']}'" if r["sheet"] else "") + f": not loaded, {r['recognition']}"
+            for r in files.filter(pl.col("layout").is_null()).iter_rows(named=True)]

@@ -1,0 +1,126 @@
+"""Loading record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, the front-door
+log), pseudonymised and stripped of personal data as they are read.
+
+A record-level file belongs to the local authority whose ONS code names a folder it sits
+in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log
+names its authority in its own ``la_code`` column. Each kind of table is loaded file by file,
+like the partner returns (``scorecard.load.ledger``), its rows kept as Parquet files beside the
+build database with ``raw.<kind>`` a view over them. These hold pseudonymous keys, so they are
+never published (``scorecard.load.warehouse.publish``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from expectations.partner_returns import Problem
+from scorecard.ingest.record_level import (
+    SCHEMAS,
+    PseudonymKeyMissing,
+    RecordTable,
+    empty_frame,
+    pseudonym_check,
+    read_record_levels,
+)
+from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
+from scorecard.load.ledger import files_of, sync_files
+from scorecard.load.warehouse import RECORD_LEVEL_TABLES, execute_with_frame
+
+assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
+
+_AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
+
+
+def area_from_folders(relative_path: str) -> str | None:
+    """The ONS code naming one of the folders a file sits in, nearest first."""
+    for folder in reversed(Path(relative_path).parts[:-1]):
+        if match := _AREA_FOLDER.match(folder):
+            return match.group(1)
+    return None
+
+
+# Consecutive files are read together up to this size: the typing of a table costs a few
+# milliseconds whatever its size, which a national run's hundreds of small files would feel,
+# and this bounds what the reading threads hold (a few hundred thousand rows a batch).
+BATCH_BYTES = 16_000_000
+
+
+def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None) -> list[FileRead]:
+    """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
+    the files are read together (``read_record_levels``)."""
+    area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
+    placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
+    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key)))
+    results = []
+    for ref in refs:
+        if ref.path not in tables_in:
+            results.append(FileRead(empty_frame(kind), 0, [Problem(
+                ref.path, ref.sheet, None, None, None,
+                "a record-level file carries no local authority, so it must sit in a folder named after the "
+                f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")]))
+            continue
+        tables = [t for t in tables_in[ref.path] if t.kind == kind and t.sheet == ref.sheet]
+        frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
+        problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
+        results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
+    return results
+
+
+def raw_table_frame(kind: str) -> pl.DataFrame:
+    """The empty frame ``raw.<kind>`` is created from: the kind's columns and where each row came from."""
+    return empty_frame(kind).with_columns(source_file=pl.lit(None, dtype=pl.String),
+                                          source_sheet=pl.lit(None, dtype=pl.String))
+
+
+def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
+                      read: Callable[[Sequence[FileRef]], list[FileRead]], key: str | None, out_dir: Path,
+                      record_level_dir: Path) -> SyncOutcome:
+    """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
+    file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
+    keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
+    return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
+                      empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
+                      version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
+
+
+def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | None, out_dir: Path,
+                    record_level_dir: Path) -> dict[str, SyncOutcome]:
+    """Bring every ``raw.<kind>`` in line with the record-level files now under the raw folder.
+
+    Raises ``PseudonymKeyMissing`` when there are record-level files and no key to hash their
+    child identifiers with."""
+    all_files = files_of(conn, "record_level")
+    if all_files and key is None:
+        raise PseudonymKeyMissing(
+            "SCORECARD_PSEUDONYM_KEY is not set, and record-level files are present ("
+            + ", ".join(sorted({f.path for f in all_files})[:5])
+            + "). Set it to a long secret kept outside the repository: child identifiers are "
+              "replaced by a keyed hash as they are read, and the same key must be used every time.")
+    return {kind: sync_record_level(conn, kind, files_of(conn, "record_level", kind),
+                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key),
+                                    key, out_dir, record_level_dir)
+            for kind in RECORD_LEVEL_TABLES}
+
+
+def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> dict[str, int]:
+    """Create ``raw.<kind>`` for every kind the SQL reads, from the tables' frames (empty if none).
+
+    Returns the rows loaded per kind.
+    """
+    frames: dict[str, list[pl.DataFrame]] = {kind: [] for kind in SCHEMAS}
+    for table in tables:
+        if table.kind in frames:
+            frames[table.kind].append(table.frame)
+    conn.execute("create schema if not exists raw")
+    counts = {}
+    for kind, parts in frames.items():
+        frame = pl.concat(parts) if parts else empty_frame(kind)
+        execute_with_frame(conn, frame, f"create or replace table raw.{kind} as select * from _frame")
+        counts[kind] = frame.height
+    return counts
