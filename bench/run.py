@@ -97,6 +97,25 @@ def child(implementation: str, root: Path, result: Path, workdir: Path, settings
                                   "peak_bytes_self": peak}))
 
 
+# One implementation on the largest dataset takes minutes; one that runs this long has hung.
+CHILD_TIMEOUT_SECONDS = 1800
+
+
+def wait_with_usage(process: subprocess.Popen, timeout: float) -> tuple[int, resource.struct_rusage]:
+    """Wait for ``process`` at most ``timeout`` seconds (killing it then); its exit status and its
+    resource usage (peak memory), which only ``os.wait4`` reports."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid == process.pid:
+            return status, usage
+        if time.monotonic() > deadline:
+            process.kill()
+            _, status, usage = os.wait4(process.pid, 0)  # (killed: it ends at once)
+            raise RuntimeError(f"{' '.join(process.args[3:5])} gave no answer within {timeout:.0f} s and was stopped")
+        time.sleep(0.1)
+
+
 def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, settings: tuple[str, ...] = ()) -> Run:
     scratch.mkdir(parents=True, exist_ok=True)
     result = scratch / f"{implementation}.json"
@@ -105,7 +124,7 @@ def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, sett
                "--result", str(result), "--workdir", str(scratch),
                *(arg for setting in settings for arg in ("--project-setting", setting))]
     process = subprocess.Popen(command, cwd=REPO)
-    _, status, usage = os.wait4(process.pid, 0)
+    status, usage = wait_with_usage(process, CHILD_TIMEOUT_SECONDS)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{implementation} failed (exit {process.returncode}) on {dataset.root}")

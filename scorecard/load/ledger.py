@@ -24,6 +24,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,6 +47,9 @@ ROWS_PER_TRANSACTION = 1_000_000
 # leave a core idle that a third fills (raw tables ~8% faster at 10M referrals than with two).
 READ_THREADS = 3
 READ_AHEAD = 3  # batches of files read but not yet written, at most
+# A batch is at most 16 MB of files (or one larger file): reading one takes seconds. A reader
+# that has not answered in this long is stuck, and the build says so rather than wait for ever.
+READ_BATCH_TIMEOUT_SECONDS = 900
 BATCH_FILES = 32  # files read together, at most (``sync_files``'s batch_bytes)
 
 LEDGER_DDL = """
@@ -118,6 +122,10 @@ def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, ro
             for row, other_file, other_row in clashes]
 
 
+class ReadTimeout(RuntimeError):
+    """A batch of files whose reading gave no answer within READ_BATCH_TIMEOUT_SECONDS."""
+
+
 @contextmanager
 def _transaction(conn: duckdb.DuckDBPyConnection, store: RowStore) -> Iterator[None]:
     """One transaction over a table's rows and their ledger rows, with the store's own work
@@ -149,8 +157,8 @@ def _batches(refs: Sequence[FileRef], batch_bytes: int) -> Iterator[list[FileRef
         yield batch
 
 
-def _read_ahead(read: Callable[[Sequence[FileRef]], Sequence[T]], refs: Sequence[FileRef],
-                batch_bytes: int) -> Iterator[tuple[FileRef, T]]:
+def read_ahead(read: Callable[[Sequence[FileRef]], Sequence[T]], refs: Sequence[FileRef], batch_bytes: int,
+               timeout: float = READ_BATCH_TIMEOUT_SECONDS) -> Iterator[tuple[FileRef, T]]:
     """(ref, what ``read`` gave for it) in order, the next batches of files read on worker threads
     while the caller writes this one: polars, numpy and DuckDB release the GIL for most of their
     work, so they overlap on two cores. At most READ_AHEAD batches wait in memory."""
@@ -158,14 +166,25 @@ def _read_ahead(read: Callable[[Sequence[FileRef]], Sequence[T]], refs: Sequence
     if len(batches) < 2:
         yield from ((ref, result) for batch in batches for ref, result in zip(batch, read(batch), strict=True))
         return
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+    pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="read-files")
+    try:
         queued = deque((batch, pool.submit(read, batch)) for batch in batches[:READ_AHEAD])
         following = iter(batches[READ_AHEAD:])
         while queued:
             batch, future = queued.popleft()
             if (next_batch := next(following, None)) is not None:
                 queued.append((next_batch, pool.submit(read, next_batch)))
-            yield from zip(batch, future.result(), strict=True)
+            try:
+                results = future.result(timeout=timeout)
+            except FuturesTimeout:
+                raise ReadTimeout(
+                    f"Reading {', '.join(ref.where for ref in batch[:3])}"
+                    + (f" and {len(batch) - 3} more files" if len(batch) > 3 else "")
+                    + f" gave no answer within {timeout:g} s; nothing of them was loaded") from None
+            yield from zip(batch, results, strict=True)
+    finally:
+        # Not waiting for a reader that never answers: its thread is left to end on its own.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def file_by_file(read: Callable[[FileRef], FileRead]) -> Callable[[Sequence[FileRef]], list[FileRead]]:
@@ -243,7 +262,7 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
             outcome.unchanged.append(ref)
         else:
             changed.append(ref)
-    for ref, (result, staged) in _read_ahead(read_and_stage, changed, batch_bytes):
+    for ref, (result, staged) in read_ahead(read_and_stage, changed, batch_bytes):
         if key and not result.problems:
             write_pending()  # key conflicts are checked against every file passed before this one
         problems = result.problems or _key_conflicts(conn, table, ref, result.rows, key)
