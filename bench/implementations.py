@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -56,26 +55,7 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
 def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = None,
             settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """The raw asset's file-by-file load, then monthly_measures (see ``_project``)."""
-    import scorecard.ingest.record_level as record_level
-
-    timings = {} if timings is None else timings
-    timings.update(keyed_hashing=0.0, identifiers=0)
-    keyed_hashes = record_level.keyed_hashes
-    adding = threading.Lock()  # files are read on worker threads
-
-    def timed_hashes(values, key):  # to report how much of the reading is hashing
-        tick = time.perf_counter()
-        digests = keyed_hashes(values, key)
-        with adding:
-            timings["keyed_hashing"] += time.perf_counter() - tick
-            timings["identifiers"] += len(digests)
-        return digests
-
-    record_level.keyed_hashes = timed_hashes
-    try:
-        return _project(dataset, workdir, timings, settings)
-    finally:
-        record_level.keyed_hashes = keyed_hashes
+    return _project(dataset, workdir, {} if timings is None else timings, settings)
 
 
 def file_refs(dataset: Dataset) -> dict[str, list]:

@@ -206,8 +206,7 @@ def breakdown(runs: list[Run]) -> list[str]:
         parts = [f"files hashed (sha256) {d.get('file_hashing', 0):.2f} s",
                  f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked, pseudonymised and written to "
                  f"Parquet on {d.get('read_threads', 2):.0f} worker threads, {d.get('read', 0):.2f} thread-seconds "
-                 f"reading, of which keyed hashing {d.get('keyed_hashing', 0):.2f} s for {d.get('identifiers', 0):,.0f} identifiers; listed "
-                 "by the main thread a batch per transaction)",
+                 "reading; listed by the main thread a batch per transaction)",
                  f"monthly_measures {d.get('measures', 0):.2f} s"]
         lines.append(f"- {size_label(r.size)}: " + "; ".join(parts))
     return lines
