@@ -68,7 +68,7 @@ hub_referrals as (
 ),
 
 -- DfE open data: which published figures are which measures. Filters are matched on the
--- file's filter columns, written "name=value" in name order (pipelines/ees.py).
+-- file's filter columns, written "name=value" in name order (scorecard/ingest/ees.py).
 dfe_published as (
     select published.area_code, mapping.measure, mapping.measure_kind, mapping.breakdown,
         published.period_type, published.period_label, published.period_start, published.period_end,
