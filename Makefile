@@ -33,7 +33,9 @@ sample: setup
 build: setup
 	$(VENV)/bin/scorecard build
 
+# Lint first (seconds), then the suite.
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # Not part of `make test` (bench/README.md): national-scale record-level extracts timed side by side,
