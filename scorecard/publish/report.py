@@ -26,6 +26,7 @@ import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,8 @@ from scorecard.publish.pages import render
 INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
 MAX_FACTORS = 15  # bars per area in the contributory factors chart
 REPORTS_MANIFEST = ".reports.json"
+# Writing every report takes seconds; a writer that takes this long is stuck (a hung disk).
+REPORTS_TIMEOUT_SECONDS = 600
 SMALL_COUNTS = f"{SMALL_COUNT_MIN} to {SMALL_COUNT_MAX}"  # as the report words the rule
 
 SOURCES = {"partner_return": "partner return", "record_level": "record-level extracts",
@@ -586,8 +589,14 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
         return path
 
     # Two at a time: shrinking the chart PNGs is most of the work, and Pillow releases the GIL.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        written = list(pool.map(write, partnerships(marts).values()))
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="write-reports")
+    try:
+        written = list(pool.map(write, partnerships(marts).values(), timeout=REPORTS_TIMEOUT_SECONDS))
+    except FuturesTimeout:
+        raise TimeoutError(f"The reports were not all written within {REPORTS_TIMEOUT_SECONDS} s; "
+                           f"those in {reports_dir} may be from an earlier build") from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # (never waits on a writer that does not answer)
     manifest = reports_dir / REPORTS_MANIFEST
     try:
         earlier = json.loads(manifest.read_text(encoding="utf-8"))
