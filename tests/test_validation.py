@@ -1,11 +1,17 @@
 """Recognising layouts and validating partner returns: every rule, with the message a person gets."""
 
+import csv
+from pathlib import Path
+
+import openpyxl
 import polars as pl
 import pytest
 
 from expectations.layouts import LAYOUTS, LAYOUTS_BY_NAME, normalise_header
 from expectations.partner_returns import validate_layout
 from scorecard.ingest.files import recognise
+from scorecard.load.file_refs import FileRef
+from scorecard.load.partner_returns import read_layout_file
 
 AREAS = frozenset({"E06000057", "E06000001"})
 REFERRALS = LAYOUTS_BY_NAME["referrals"]
@@ -93,3 +99,77 @@ def test_every_problem_in_a_file_is_listed_not_just_the_first():
     _, problems = validate_layout(REFERRALS, referral_rows(*rows), AREAS)
     assert [(p.row, p.column) for p in problems] == [
         (3, "referrals"), (4, "area_code"), (5, "rereferrals_within_12_months")]
+
+
+# --- a file read as a build reads it (scorecard.load.partner_returns.read_layout_file) ---
+
+NORTHUMBERLAND = frozenset({"E06000057"})
+REFERRAL_FILE = [("E06000057", f"2017-{month:02d}", str(200 + month), "40", "30") for month in range(1, 11)]
+CPP_FILE = [("E06000057", "2016/17", "Open at period end", "Neglect", "121"),
+            ("E06000057", "2016/17", "Open at period end", "Emotional abuse", "91"),
+            ("E06000057", "2016/17", "Started in period", "Neglect", "80")]
+
+
+def write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_file(raw_dir: Path, relative: str, layout_name: str, sheet: str | None = None):
+    ref = FileRef(relative, sheet, "0" * 64, (raw_dir / relative).stat().st_size)
+    return read_layout_file(LAYOUTS_BY_NAME[layout_name], raw_dir, ref, NORTHUMBERLAND)
+
+
+@pytest.mark.parametrize(("layout", "row", "column", "value", "rule"), [
+    ("referrals", 5, "referrals", "-12", "a count must be a whole number of 0 or more"),
+    ("referrals", 6, "referrals", "lots", "a count must be a whole number of 0 or more"),
+    ("referrals", 7, "rereferrals_within_12_months", "99999",
+     "rereferrals_within_12_months may not be more than referrals on the same row"),
+    ("referrals", 8, "area_code", "E06000099", "the area must be the ONS code of a local authority"),
+    ("referrals", 9, "period", "Sep 2014", 'the period must be a month written "2017-09"'),
+    ("referrals", 10, "referrals_neglect", "", "every cell in this column must be filled in"),
+    ("cpp_by_category", 3, "category", "Domestic abuse", "it must be one of: Neglect, Emotional abuse"),
+    ("cpp_by_category", 4, "plan_status", "Closed", "it must be one of: Open at period end, Started in period"),
+])
+def test_a_bad_cell_in_a_file_is_named_by_file_row_column_value_and_rule(tmp_path, layout, row, column, value, rule):
+    spec = LAYOUTS_BY_NAME[layout]
+    rows = [list(r) for r in (REFERRAL_FILE if layout == "referrals" else CPP_FILE)]
+    rows[row - 2][spec.column_names.index(column)] = value
+    relative = f"childrens_social_care/northumberland_{layout}.csv"
+    write_csv(tmp_path / relative, spec.column_names, rows)
+    read = read_file(tmp_path, relative, layout)
+    shown = "a blank cell" if value == "" else f"the value '{value}'"
+    [message] = [p.message() for p in read.problems]
+    assert message.startswith(f"{relative}, row {row}, column '{column}': {shown} is refused because {rule}")
+    assert read.rows_read == len(rows)
+
+
+def test_a_duplicated_row_in_a_file_names_both_rows(tmp_path):
+    relative = "childrens_social_care/northumberland_referrals.csv"
+    write_csv(tmp_path / relative, REFERRALS.column_names, [*REFERRAL_FILE, REFERRAL_FILE[0]])
+    messages = [p.message() for p in read_file(tmp_path, relative, "referrals").problems]
+    last = len(REFERRAL_FILE) + 2
+    assert [m.split(":")[0] for m in messages] == [f"{relative}, row 2", f"{relative}, row {last}"]
+    assert all("refused because another row already gives area_code E06000057" in m for m in messages)
+
+
+def test_a_bad_workbook_cell_is_named_by_sheet_and_the_row_excel_shows(tmp_path):
+    layout = LAYOUTS_BY_NAME["early_help_assessments"]
+    relative = "early_help/northumberland_early_help_assessments.xlsx"
+    (tmp_path / "early_help").mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Assessments"
+    sheet.append(list(layout.column_names))
+    for month in range(1, 13):
+        sheet.append(["E06000057", f"2017-{month:02d}", "School", month + 20, 5])
+    sheet.cell(row=12, column=layout.column_names.index("assessments_started") + 1, value=-3)
+    book.save(tmp_path / relative)
+    read = read_file(tmp_path, relative, "early_help_assessments", sheet="Assessments")
+    assert [p.message() for p in read.problems] == [
+        f"{relative}, sheet 'Assessments', row 12, column 'assessments_started': the value '-3' is refused "
+        "because a count must be a whole number of 0 or more."]
