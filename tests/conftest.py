@@ -71,6 +71,27 @@ def build_without_drawing(settings: Settings) -> None:
     assert result.success, failures
 
 
+def build_tables(settings: Settings, *tables: str) -> None:
+    """Build ``tables`` ("schema.table") and everything upstream of them into the build database
+    (``settings.build_db_path``), in process, with every loader: nothing else, nothing published,
+    nothing drawn."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    wanted = dg.AssetSelection.assets(*(dg.AssetKey(table.split(".")) for table in tables))
+    selection = wanted.upstream() | dg.AssetSelection.groups("raw")
+    keys = selection.required_multi_asset_neighbors().resolve(defs.resolve_asset_graph())
+    job = defs.resolve_job_def("build_scorecard")
+    with contextlib.redirect_stderr(io.StringIO()):
+        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=list(keys),
+                                        raise_on_error=False)
+    failures = [str(e.step_failure_data.error.cause or e.step_failure_data.error.message)
+                for e in result.all_events if e.is_step_failure]
+    assert result.success, failures
+
+
 @dataclass(frozen=True)
 class BuiltWarehouse:
     settings: Settings

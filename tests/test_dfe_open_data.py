@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from scorecard.ingest.ees import read_ees, recognise_ees
-from tests.conftest import STRATEGIES, build_without_drawing, make_settings, shared_reference
+from tests.conftest import STRATEGIES, build_tables, make_settings, shared_reference
 
 C1_HEADER = ("time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"
              "old_la_code,new_la_code,la_name,category,referral_count,rereferral_count,rereferral_percent")
@@ -93,8 +93,8 @@ def test_a_partner_return_takes_precedence_and_disagreements_are_listed(tmp_path
         c1_row("2017", "Local authority", "E06000057", "Northumberland", "3296", "700", "21.2"),
         c1_row("2016", "National", "", "", "621470", "138540", "22.3"),
     ])
-    build_without_drawing(settings)
-    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+    build_tables(settings, "marts.indicator_values", "marts.indicator_values_by_source", "marts.source_disagreements")
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
         shown = conn.execute("select period_label, source, round(value, 1) from marts.indicator_values "
                              "where indicator_id = 'rereferral_pct' and area_code = 'E06000057' "
                              "order by period_label").fetchall()
@@ -113,15 +113,15 @@ def test_a_partner_return_takes_precedence_and_disagreements_are_listed(tmp_path
 
 @pytest.fixture(scope="module")
 def published_only(tmp_path_factory):
-    """A build fed only the DfE's real files and the strategy files."""
+    """The tables these tests read, built from the DfE's real files and the strategy files alone."""
     reference = shared_reference()
     settings = make_settings(tmp_path_factory.mktemp("ees"))
     shutil.copytree(STRATEGIES, settings.raw_dir / "strategies")
     for path in reference.glob("*.csv"):
         (settings.raw_dir / "dfe").mkdir(exist_ok=True)
         shutil.copy(path, settings.raw_dir / "dfe" / path.name)
-    build_without_drawing(settings)
-    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+    build_tables(settings, "marts.indicator_values", "marts.published_value_checks")
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
         yield conn
 
 
