@@ -1,6 +1,12 @@
 """Publication is atomic: a build killed at any moment (SIGKILL) leaves the published warehouse
 readable and unchanged, the next build succeeds, and an analyst's open read-only connection
-neither blocks a build nor sees a mix of old and new."""
+neither blocks a build nor sees a mix of old and new.
+
+The warehouse's first state is built in process, without drawing; the builds under test are
+`scorecard build` subprocesses on one small raw folder: one that an open connection must not
+disturb, then builds taking the warehouse back to its first state, killed while they write the
+build database and while they publish (the moments that could damage the warehouse), then one
+that must succeed."""
 
 import csv
 import os
@@ -10,18 +16,21 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 
-from tests.conftest import STRATEGIES, make_settings
+from tests.conftest import STRATEGIES, build_without_drawing, make_settings
 
 REFERRALS = "childrens_social_care/northumberland_referrals.csv"
+FIGURES = ("select indicator_id, area_code, period_type, period_label, numerator, denominator, value, source "
+           "from marts.indicator_values order by all")
+BUILD_TIMEOUT = 300
 
 
 def figures(db_path) -> list:
     with duckdb.connect(str(db_path), read_only=True) as conn:
-        return conn.execute("select indicator_id, area_code, period_type, period_label, numerator, denominator, "
-                            "value, source from marts.indicator_values order by all").fetchall()
+        return conn.execute(FIGURES).fetchall()
 
 
 def environment(settings) -> dict[str, str]:
@@ -32,8 +41,47 @@ def environment(settings) -> dict[str, str]:
 
 
 def start_build(settings) -> subprocess.Popen:
+    # A session of its own, so a kill reaches the browser it may have started too.
     return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "build"], env=environment(settings),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def kill(build: subprocess.Popen) -> None:
+    """SIGKILL the build and whatever it started (its session), unless it has ended."""
+    if build.poll() is None:
+        try:
+            os.killpg(build.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    build.wait(timeout=60)
+
+
+def run_build(settings) -> int:
+    """A build's exit code; one that outlives the timeout is killed and fails the test."""
+    build = start_build(settings)
+    try:
+        return build.wait(timeout=BUILD_TIMEOUT)
+    finally:
+        kill(build)
+
+
+def written_since(path: Path, since_ns: int) -> bool:
+    try:
+        return path.stat().st_mtime_ns >= since_ns
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(path: Path, build: subprocess.Popen, since_ns: int, timeout: float = BUILD_TIMEOUT) -> bool:
+    """Wait until the build writes ``path`` (a killed build may have left one behind); False if
+    the build ended first."""
+    deadline = time.monotonic() + timeout
+    while not written_since(path, since_ns):
+        if build.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.002)
+    return True
 
 
 def small_raw_folder(raw_dir) -> None:
@@ -44,56 +92,48 @@ def small_raw_folder(raw_dir) -> None:
     write_sample(raw_dir, partnerships=["northumberland"], first_year=2019, last_year=2021)
 
 
-def change_referrals(raw_dir) -> None:
+def change_referrals(raw_dir, by: int) -> None:
     path = raw_dir / REFERRALS
     rows = list(csv.DictReader(path.open(newline="")))
-    rows[0]["referrals"] = str(int(rows[0]["referrals"]) + 100)
+    rows[0]["referrals"] = str(int(rows[0]["referrals"]) + by)
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 
 
-def test_killed_builds_never_damage_the_published_warehouse(tmp_path):
-    settings = make_settings(tmp_path / "live")
-    small_raw_folder(settings.raw_dir)
-    assert start_build(settings).wait(timeout=300) == 0
-    old = figures(settings.db_path)
+def test_open_connections_and_killed_builds_never_disturb_the_published_warehouse(tmp_path):
+    live = make_settings(tmp_path)
+    small_raw_folder(live.raw_dir)
+    build_without_drawing(live)  # (in process, and nothing drawn)
+    old = figures(live.db_path)
 
-    # What the warehouse must hold once the change below is published, built apart.
-    reference = make_settings(tmp_path / "reference")
-    shutil.copytree(settings.raw_dir, reference.raw_dir)
-    change_referrals(reference.raw_dir)
-    assert start_build(reference).wait(timeout=300) == 0
-    new = figures(reference.db_path)
-    assert new != old
-
-    change_referrals(settings.raw_dir)
-    moments = random.Random(20261122)
-    for _ in range(6):
-        build = start_build(settings)
-        time.sleep(moments.uniform(0.5, 12.0))
-        build.send_signal(signal.SIGKILL)
-        build.wait()
-        assert figures(settings.db_path) in (old, new)  # readable, and one whole state or the other
-
-    assert start_build(settings).wait(timeout=300) == 0
-    assert figures(settings.db_path) == new
-
-
-def test_an_open_read_only_connection_neither_blocks_a_build_nor_sees_a_mix(tmp_path):
-    settings = make_settings(tmp_path)
-    small_raw_folder(settings.raw_dir)
-    assert start_build(settings).wait(timeout=300) == 0
-    old = figures(settings.db_path)
-
-    analyst = duckdb.connect(str(settings.db_path), read_only=True)
+    # An analyst's open connection neither blocks a build nor sees a mix.
+    analyst = duckdb.connect(str(live.db_path), read_only=True)
     try:
-        change_referrals(settings.raw_dir)
-        assert start_build(settings).wait(timeout=300) == 0
-        held = analyst.execute("select indicator_id, area_code, period_type, period_label, numerator, denominator, "
-                               "value, source from marts.indicator_values order by all").fetchall()
-        assert held == old  # the analyst's connection keeps the warehouse it opened
+        change_referrals(live.raw_dir, by=100)
+        assert run_build(live) == 0
+        assert analyst.execute(FIGURES).fetchall() == old  # the connection keeps the warehouse it opened
     finally:
         analyst.close()
-    assert figures(settings.db_path) != old  # a new connection sees the new build
+    new = figures(live.db_path)
+    assert new != old  # a new connection sees the new build
+
+    # Builds that would publish the old figures again, killed: once while writing the build
+    # database, then twice while publishing. The warehouse is each time one whole state or the other.
+    change_referrals(live.raw_dir, by=-100)
+    moments = random.Random(20261122)
+    staging = live.db_path.with_name(f".{live.db_path.name}.publishing")
+    for waiting_for, within in ((live.build_db_path.with_name(live.build_db_path.name + ".wal"), 2.0),
+                                (staging, 0.3), (staging, 0.3)):
+        started_ns = time.time_ns()
+        build = start_build(live)
+        try:
+            if wait_for(waiting_for, build, started_ns):
+                time.sleep(moments.uniform(0, within))
+        finally:
+            kill(build)
+        assert figures(live.db_path) in (old, new)
+
+    assert run_build(live) == 0
+    assert figures(live.db_path) == old
