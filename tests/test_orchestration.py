@@ -49,7 +49,14 @@ def test_a_monthly_schedule_runs_the_build_job():
 
 
 def test_definitions_load_with_every_layer_and_in_process_execution(tmp_path: Path):
+    """The one test of the whole Definitions: as `dagster definitions validate -m pipelines.definitions`
+    loads them (the module's one Definitions object), and as the build makes them."""
+    import pipelines.definitions as module
+
+    assert [name for name, value in vars(module).items() if isinstance(value, dg.Definitions)] == ["defs"]
+    dg.Definitions.validate_loadable(module.defs)
     defs = build_definitions(make_settings(tmp_path))
+    dg.Definitions.validate_loadable(defs)
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
     assert {"raw/referrals", "core/observations", "marts/scorecard", "outputs/indicator_charts"} <= keys
     job = defs.resolve_job_def("build_scorecard")
