@@ -75,3 +75,16 @@ def test_one_changed_extract_reloads_only_its_source_and_redraws_only_its_charts
     assert redrawn, "the referral charts should have been drawn again"
     assert all(p.parent.name == "E06000057" and p.stem.startswith(("rereferral", "referral_neglect"))
                for p in redrawn), sorted(str(p) for p in redrawn)
+
+
+@pytest.mark.parametrize("folder", ["pipelines", "assets", "sql", "expectations", "scorecard"])
+def test_a_change_to_any_of_the_code_a_build_runs_changes_its_fingerprint(tmp_path, folder):
+    """Otherwise `scorecard build` would say nothing changed and keep figures made by the old code."""
+    from pipelines.fingerprint import code_digest
+
+    for name in ("pipelines", "assets", "sql", "expectations", "scorecard"):
+        (tmp_path / name / "stage").mkdir(parents=True)
+        (tmp_path / name / "stage" / "step.py").write_text("STEP = 1\n")
+    before = code_digest(tmp_path)
+    (tmp_path / folder / "stage" / "step.py").write_text("STEP = 2\n")
+    assert code_digest(tmp_path) != before
