@@ -8,6 +8,7 @@ disturb, then builds taking the warehouse back to its first state, killed while 
 build database and while they publish (the moments that could damage the warehouse), then one
 that must succeed."""
 
+import contextlib
 import csv
 import os
 import random
@@ -49,10 +50,8 @@ def start_build(settings) -> subprocess.Popen:
 def kill(build: subprocess.Popen) -> None:
     """SIGKILL the build and whatever it started (its session), unless it has ended."""
     if build.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(build.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     build.wait(timeout=60)
 
 

@@ -40,7 +40,8 @@ def test_figures_keep_their_geography_period_and_suppression_reason(tmp_path):
     assert frame.select("area_code", "area_name", "geographic_level", "period_label", "period_end", "value",
                         "value_note").rows() == [
         ("E92000001", "England", "National", "2014/15", __import__("datetime").date(2015, 3, 31), 635600.0, None),
-        ("E06000057", "Northumberland", "Local authority", "2014/15", __import__("datetime").date(2015, 3, 31), 5882.0, None),
+        ("E06000057", "Northumberland", "Local authority", "2014/15", __import__("datetime").date(2015, 3, 31), 5882.0,
+         None),
         ("E06000057", "Northumberland", "Local authority", "2015/16", __import__("datetime").date(2016, 3, 31), None,
          "c: confidential (1 to 5, suppressed)"),
     ]

@@ -12,7 +12,8 @@ FIXTURE_AREAS = {"E06000057", "E06000001", "E06000004"}
 def test_build_succeeds_and_says_where_everything_is(built: BuiltWarehouse):
     assert built.exit_code == 0, built.output
     settings = built.settings
-    for line in (f"Published warehouse:  {settings.db_path}", f"Published charts:     {settings.charts_dir / 'index.html'}",
+    for line in (f"Published warehouse:  {settings.db_path}",
+                 f"Published charts:     {settings.charts_dir / 'index.html'}",
                  f"Published reports:    {settings.reports_dir}", f"Validation reports: {settings.validation_dir}"):
         assert line in built.output
     assert "NOT published" not in built.output
@@ -94,11 +95,13 @@ def test_every_extract_was_recognised_and_accepted(built: BuiltWarehouse, wareho
 
     recognised = warehouse.execute("select source, layout from raw.extract_files").fetchall()
     assert all(layout is not None for _, layout in recognised)
-    assert {layout for source, layout in recognised if source == "partner_return"} == {l.name for l in LAYOUTS}
+    layouts = {layout.name for layout in LAYOUTS}
+    assert {layout for source, layout in recognised if source == "partner_return"} == layouts
     reports = sorted(built.settings.validation_dir.glob("*.json"))
-    assert {r.stem for r in reports} >= {l.name for l in LAYOUTS} | {"dfe_open_data"}
+    assert {r.stem for r in reports} >= layouts | {"dfe_open_data"}
     assert all('"status": "accepted"' in r.read_text() for r in reports)
-    assert not (built.settings.out_dir / "quarantine").exists() or not any((built.settings.out_dir / "quarantine").iterdir())
+    quarantine = built.settings.out_dir / "quarantine"
+    assert not quarantine.exists() or not any(quarantine.iterdir())
 
 
 def test_charts_exist_for_every_indicator_and_area(built: BuiltWarehouse):

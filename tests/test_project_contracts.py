@@ -4,8 +4,8 @@ from pathlib import Path
 
 from expectations.layouts import LAYOUTS
 from expectations.marts import load_suite_spec
-from scorecard.model.catalogue import INDICATORS_BY_ID
 from pipelines.settings import SQL_DIR
+from scorecard.model.catalogue import INDICATORS_BY_ID
 
 
 def sql_files(folder: str) -> set[str]:

@@ -132,9 +132,9 @@ def test_no_child_identifier_name_birth_date_postcode_or_worker_leaves_the_build
 def test_record_level_tables_are_not_published(record_build):
     settings, _, _ = record_build
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
-        published = {t for (t,) in conn.execute("select table_name from duckdb_tables() where schema_name = 'raw' "
-                                                "union all select view_name from duckdb_views() where schema_name = 'raw'"
-                                                ).fetchall()}
+        published = {t for (t,) in conn.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw' "
+            "union all select view_name from duckdb_views() where schema_name = 'raw'").fetchall()}
     assert published and not {t for t in published if t.startswith(("annex_a", "ssda903", "hub_log"))}
     with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
         keys = conn.execute("select child_key from raw.annex_a_list3").fetchall()

@@ -16,9 +16,9 @@ import pytest
 from expectations.layouts import CPP_CATEGORIES, LAYOUTS, LAYOUTS_BY_NAME, Layout
 from scorecard.ingest.ees import read_ees, recognise_ees
 from scorecard.ingest.neighbours import read_neighbours, recognise_neighbours
+from scorecard.ingest.strategies import load_strategies
 from scorecard.model.periods import parse_period
 from scorecard.sample import allocate, published_count, published_ratio, write_sample
-from scorecard.ingest.strategies import load_strategies
 from tests.conftest import shared_reference
 
 STRATEGIES = Path(__file__).resolve().parents[1] / "data" / "raw" / "strategies"

@@ -45,7 +45,8 @@ def test_an_unknown_header_is_explained_by_the_closest_layout():
 
 
 def test_good_rows_are_typed_and_thousands_separators_accepted():
-    typed, problems = validate_layout(REFERRALS, referral_rows(GOOD, ("e06000057", "2016/17", "5,882", "1,765", "600")), AREAS)
+    rows = referral_rows(GOOD, ("e06000057", "2016/17", "5,882", "1,765", "600"))
+    typed, problems = validate_layout(REFERRALS, rows, AREAS)
     assert problems == []
     assert typed.select("area_code", "period_type", "period_label", "referrals").rows() == [
         ("E06000057", "month", "2017-08", 250), ("E06000057", "financial_year", "2016/17", 5882)]
