@@ -3,19 +3,36 @@
 Kept apart from ``scorecard.publish.charts`` (which imports plotly and scipy) so that `scorecard build`
 can start the browser before it imports the pipeline: its start-up (~3 s, most of it in
 Chromium's own processes) then uses the core the imports leave idle.
+
+Never stuck (issue 14): every wait on the browser is bounded, on the browser's own thread
+(start-up, each figure, closing) and again where the caller waits on that thread. When a bound
+runs out the renderer stops waiting, kills Chromium's processes and reports which PNGs were not
+drawn and why (``PngOutcome``); the caller goes on without them. Only kaleido's and
+choreographer's public API is used: ``kaleido.Kaleido`` (its ``path``, ``n``, ``timeout`` and
+``mathjax`` arguments, ``open``, ``write_fig_from_object`` and ``close``) and the browser's
+``subprocess`` (choreographer's documented ``Popen`` of the browser).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+_log = logging.getLogger(__name__)
 
 # PNG size in layout pixels (scale 2 keeps it sharp in Word at ~16 cm wide).
 PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
@@ -23,6 +40,22 @@ PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
 # The charts folder's manifest, which ``scorecard.publish.charts.write_charts`` keeps: the figure each
 # chart was drawn from. Without one, every chart will be drawn (see ``browser_wanted_at_start``).
 MANIFEST = ".manifest.json"
+
+# Figures drawn at once: one browser tab each. Kaleido reloads a tab after every figure (about
+# half the time of a PNG), so a tab more than the two cores keeps Chromium busy while tabs
+# reload: 40 chart PNGs took a median 10.8 s with 3 tabs, 15.4 s with 2, 12.1 s with 4 (each
+# tab also costs ~1 s of start-up).
+PNG_TABS = 3
+
+# Bounds on every wait, in seconds (each can be set per renderer; tests use small ones).
+STARTUP_TIMEOUT = 60.0  # Chromium started and its tabs ready (~3 s when well)
+PNG_TIMEOUT = 60.0  # one figure drawn, written and its tab ready again (~0.5 s when well)
+CLOSE_TIMEOUT = 15.0  # kaleido's close (it waits up to ~9 s itself for a browser to exit)
+KILL_TIMEOUT = 5.0  # after SIGKILL: for the browser's process to be reaped and kaleido to tidy up
+LOOP_GRACE = 10.0  # beyond the bounds above, before the caller stops waiting on the renderer's thread
+
+# Names Chrome and Chromium go by on PATH (Debian's package installs `chromium`).
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 
 def read_manifest(charts_dir: Path) -> dict[str, str]:
@@ -39,127 +72,382 @@ def browser_wanted_at_start(charts_dir: Path) -> bool:
     return not read_manifest(charts_dir) and find_browser() is not None
 
 
-def find_browser() -> str | None:
-    """The Chrome/Chromium kaleido will use (BROWSER_PATH, PATH, or kaleido's own copy)."""
-    from choreographer.browsers.chromium import Chromium
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
-    return Chromium.find_browser(skip_local=False)
+
+def find_browser() -> str | None:
+    """The Chrome/Chromium to draw with: ``BROWSER_PATH`` when set (kaleido and choreographer
+    honour it too), else the first of BROWSER_NAMES on PATH. The renderer hands this path to
+    kaleido, so the browser found is the browser used."""
+    configured = os.environ.get("BROWSER_PATH")
+    if configured:
+        return configured if _executable(configured) else None
+    for name in BROWSER_NAMES:
+        if (path := shutil.which(name)) is not None:
+            return path
+    return None
 
 
 def require_browser() -> None:
     if find_browser() is None:
+        configured = os.environ.get("BROWSER_PATH")
+        found = f"BROWSER_PATH={configured!r} is not an executable file" if configured else "none was found"
         raise RuntimeError(
-            "PNG export needs Chrome or Chromium and none was found. Install Debian's "
+            f"PNG export needs Chrome or Chromium and {found}. Install Debian's "
             "`chromium` package (`apt-get install -y chromium`, as the project's Makefile does) "
             "or set BROWSER_PATH to a Chromium binary; or write the charts with png=False.")
 
 
-# Figures drawn in one tab before it is reloaded (see ``_png_renderer``).
-FIGURES_PER_TAB_RELOAD = 50
-PNG_TABS = 2  # figures drawn at once: one browser tab each
+def _seconds(bound: float) -> str:
+    return f"{bound:g} s"
 
 
-def _png_renderer():
-    """kaleido's ``Kaleido``, reloading each tab only every FIGURES_PER_TAB_RELOAD figures.
+@dataclass(frozen=True)
+class MissingPng:
+    """A PNG that was not drawn: its chart ("<area>/<chart>"), where it would have gone, and why."""
 
-    Kaleido reloads a tab after every figure, and the reload (parsing plotly.js again) is half
-    the time of a PNG. Each figure is drawn afresh on the page either way, and the PNGs are byte
-    for byte the same (tests/test_charts.py); the occasional reload bounds what a tab holds.
-    Falls back to the stock class if a kaleido release changes what this relies on.
-    """
-    import kaleido
+    name: str
+    path: Path
+    reason: str
 
-    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab"):
-        return kaleido.Kaleido
 
-    class TabReusingKaleido(kaleido.Kaleido):
-        async def _return_kaleido_tab(self, tab) -> None:
-            drawn = getattr(tab, "_figures_since_reload", 0) + 1
-            if drawn >= FIGURES_PER_TAB_RELOAD:
-                await super()._return_kaleido_tab(tab)  # reloads, then returns it
-                drawn = 0
-            else:
-                await self.tabs_ready.put(tab)
-            tab._figures_since_reload = drawn
+@dataclass(frozen=True)
+class PngOutcome:
+    """What became of the figures handed to a ``PngRenderer`` since the last ``collect``.
 
-    return TabReusingKaleido
+    ``stalled`` says what gave no answer within its bound, when something did (the figure
+    drawing then, or Chromium starting); each missing PNG's ``reason`` says why it is missing."""
+
+    added: int
+    drawn: tuple[Path, ...]
+    missing: tuple[MissingPng, ...]
+    stalled: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def message(self, published: str | None = None) -> str | None:
+        """One plain sentence for the build's log, or None when every PNG was drawn, e.g. "PNG
+        export: Chromium gave no answer within 60 s for E06000057/cpp_neglect_pct; the warehouse and
+        the HTML charts are published; 3 PNGs are missing". ``published``: what the caller did
+        publish, to say so in the middle."""
+        if not self.missing:
+            return None
+        first = self.missing[0]
+        cause = self.stalled or f"{len(self.missing)} of {self.added} PNG charts failed ({first.name}: {first.reason})"
+        count = len(self.missing)
+        parts = [f"PNG export: {cause}", *([published] if published else []),
+                 f"{count} PNG{'s are' if count != 1 else ' is'} missing"]
+        return "; ".join(parts)
+
+
+class PngExportError(RuntimeError):
+    """Some PNGs were not drawn (``PngRenderer.finish``); ``outcome`` says which and why."""
+
+    def __init__(self, outcome: PngOutcome) -> None:
+        super().__init__(outcome.message())
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class _Figure:
+    name: str
+    path: Path
+    # Resolves to None once the PNG is drawn, or to the reason it was not.
+    result: concurrent.futures.Future
 
 
 class PngRenderer:
-    """One headless browser (PNG_TABS tabs) that draws PNGs, reporting failures (which
-    ``plotly.io.write_images`` drops silently); a browser per image would cost ~2.5 s each.
+    """One headless browser (``tabs`` tabs) that draws PNGs and reports those it could not draw
+    (which ``plotly.io.write_images`` drops silently); a browser per image would cost ~2.5 s each.
 
     It starts on a thread of its own, with its own event loop, as soon as it is made, so its
     ~3 s start-up can overlap the caller's work. Figures handed to ``add`` are drawn at once,
     while the caller builds the next ones (Chromium works in processes of its own, so the two
-    share the cores); ``finish`` waits for the last and reports failures. Use it as a context
-    manager: leaving it closes the browser.
+    share the cores); ``collect`` waits for them and says which were drawn (``finish`` raises
+    instead if any was not). Use it as a context manager: leaving it closes the browser.
+
+    Every wait is bounded: Chromium has ``startup_timeout`` seconds to start and ``png_timeout``
+    for each figure (from when a tab takes it), and ``close_timeout`` to close. When one runs
+    out, Chromium's processes are killed, the figures not yet drawn are reported as missing
+    (``PngOutcome``), and figures added afterwards are reported at once without a browser.
     """
 
-    def __init__(self, reuse_tabs: bool = True) -> None:
-        import kaleido
-
+    def __init__(self, *, tabs: int = PNG_TABS, startup_timeout: float = STARTUP_TIMEOUT,
+                 png_timeout: float = PNG_TIMEOUT, close_timeout: float = CLOSE_TIMEOUT,
+                 browser_path: str | None = None) -> None:
+        self.tabs, self.startup_timeout, self.png_timeout, self.close_timeout = (
+            tabs, startup_timeout, png_timeout, close_timeout)
+        self._browser_path = browser_path or find_browser()
+        self._lock = threading.Lock()
+        self._added: list[_Figure] = []  # figures added and not yet collected
+        self._failure: str | None = None  # once set: why the browser is gone, and nothing more is drawn
+        self._stalled: str | None = None  # what gave no answer within its bound, the first time one did
+        self._process: subprocess.Popen | None = None  # the browser's, once started (choreographer's Popen)
+        self._browser = None  # kaleido.Kaleido, on the loop
+        # Done once the browser is given up: the caller then stops waiting for figures at once.
+        self._given_up: concurrent.futures.Future = concurrent.futures.Future()
+        self._no_answer: set[Path] = set()  # the PNGs whose figure ran out of time
+        self._closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="png-renderer", daemon=True)
         self._thread.start()
-        # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
-        self._browser = (_png_renderer() if reuse_tabs else kaleido.Kaleido)(mathjax=False, n=PNG_TABS)
-        self._started = self._run(self._browser.__aenter__())
-        self._queue: asyncio.Queue | None = None  # figures added and not yet taken, while drawing
-        self._drawing: concurrent.futures.Future | None = None
-        self._added = 0
+        self._started = self._run(self._start())
+
+    # --- on the renderer's thread ----------------------------------------------------------
 
     def _run(self, coroutine) -> concurrent.futures.Future:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
-    async def _draw_queued(self, queue: asyncio.Queue) -> tuple[Exception, ...]:
-        async def specs():
-            while (spec := await queue.get()) is not None:
-                yield spec
-
-        await asyncio.wrap_future(self._started)
-        return await self._browser.write_fig_from_object(specs(), cancel_on_error=False)
-
-    def add(self, figure: go.Figure | dict, path: Path) -> None:
-        """Draw ``figure`` (or its dict, ``Figure.to_dict``) to ``path`` (its folder must exist),
-        starting now."""
-        if self._queue is None:
-            async def new_queue() -> asyncio.Queue:
-                return asyncio.Queue()
-
-            self._queue = self._run(new_queue()).result()
-            self._drawing = self._run(self._draw_queued(self._queue))
-        spec = {"fig": figure, "path": path,
-                "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, spec)
-        self._added += 1
-
-    def finish(self) -> None:
-        """Wait until every figure added is drawn; raise if any failed."""
-        if self._queue is None:
+    async def _start(self) -> None:
+        """Open Chromium and its tabs, within ``startup_timeout``; never raises (a failure is
+        kept in ``_failure`` and every figure reports it)."""
+        self._gone = asyncio.get_running_loop().create_future()  # done once the browser is given up
+        self._slots = asyncio.Semaphore(self.tabs)
+        self._waiting_for_start: list[str] = []  # names of the figures added while Chromium starts
+        if self._browser_path is None:
+            self._give_up("no Chrome or Chromium was found")
             return
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
-        errors, added = self._drawing.result(), self._added
-        self._queue, self._drawing, self._added = None, None, 0
-        if errors:
-            raise RuntimeError(f"{len(errors)} of {added} PNG charts failed: {errors[0]!r}")
+        try:
+            import kaleido
 
-    def draw(self, figures: list[tuple[go.Figure, Path]]) -> None:
+            # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
+            # timeout: kaleido's own bound on drawing a figure (this class bounds the whole of it).
+            self._browser = kaleido.Kaleido(path=self._browser_path, n=self.tabs, timeout=self.png_timeout,
+                                            mathjax=False)
+            opening = asyncio.ensure_future(self._browser.open())
+            # asyncio.wait, not wait_for: wait_for waits for the cancelled task to finish, which
+            # a browser that gives no answer may never let it do.
+            done, _ = await asyncio.wait({opening}, timeout=self.startup_timeout)
+            self._process = getattr(self._browser, "subprocess", None)
+            if not done:
+                opening.cancel()
+                opening.add_done_callback(_retrieve)
+                waiting = self._waiting_for_start[0] if self._waiting_for_start else None
+                self._give_up(f"Chromium did not start within {_seconds(self.startup_timeout)}",
+                              f"Chromium gave no answer within {_seconds(self.startup_timeout)} "
+                              + (f"for {waiting} (it was starting)" if waiting else "as it started"))
+            elif (error := opening.exception()) is not None:
+                self._give_up(f"Chromium could not be started ({type(error).__name__}: {error})")
+        except Exception as error:  # noqa: BLE001 (reported as every figure's reason)
+            self._give_up(f"Chromium could not be started ({type(error).__name__}: {error})")
+
+    def _give_up(self, failure: str, stalled: str | None = None) -> None:
+        """Draw nothing more: kill Chromium's processes, then wake every figure waiting."""
+        self._kill_browser()
+        self._note_failure(failure, stalled)
+        if not self._gone.done():
+            self._gone.set_result(None)
+
+    async def _draw(self, figure: go.Figure | dict, path: Path, name: str) -> str | None:
+        """Draw one figure within ``png_timeout`` of a tab taking it; None, or why not."""
+        if not self._started.done():
+            self._waiting_for_start.append(name)
+            try:
+                await asyncio.wrap_future(self._started)
+            finally:
+                self._waiting_for_start.remove(name)
+        async with self._slots:  # one figure per tab, so the bound is on drawing, not on queueing
+            if self._failure is not None:
+                return f"not drawn: {self._failure}"
+            spec = {"fig": figure, "path": path,
+                    "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
+            drawing = asyncio.ensure_future(self._browser.write_fig_from_object(spec, cancel_on_error=True))
+            drawing.add_done_callback(_retrieve)
+            done, _ = await asyncio.wait({drawing, self._gone}, timeout=self.png_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if drawing in done:
+                error = None if drawing.cancelled() else drawing.exception()
+                if error is None and not drawing.cancelled():
+                    return None
+                if self._process is not None and self._process.poll() is not None:
+                    self._give_up(f"Chromium exited (code {self._process.returncode}) while drawing {name}")
+                if isinstance(error, asyncio.TimeoutError):  # kaleido's own bound ran out; the tab came back
+                    with self._lock:
+                        self._stalled = self._stalled or (
+                            f"Chromium gave no answer within {_seconds(self.png_timeout)} for {name}")
+                    return f"no answer within {_seconds(self.png_timeout)}"
+                if self._failure is not None:
+                    return f"not drawn: {self._failure}"
+                return f"failed ({type(error).__name__}: {error})" if error else "failed (cancelled)"
+            drawing.cancel()
+            if self._gone.done():
+                return f"not drawn: {self._failure}"
+            with self._lock:
+                self._no_answer.add(path)
+            no_answer = f"Chromium gave no answer within {_seconds(self.png_timeout)} for {name}"
+            self._give_up(f"the browser was stopped: {no_answer}", no_answer)
+            return f"no answer within {_seconds(self.png_timeout)}"
+
+    async def _shutdown(self) -> None:
+        """Close kaleido within ``close_timeout`` (killing Chromium if it does not close), then
+        end what is left on the loop."""
+        await asyncio.wait({asyncio.wrap_future(self._started)})  # bounded: _start gives up in time
+        if self._browser is not None:
+            closing = asyncio.ensure_future(self._browser.close())
+            closing.add_done_callback(_retrieve)
+            done, _ = await asyncio.wait({closing}, timeout=self.close_timeout)
+            if not done:
+                _log.warning("PNG export: Chromium did not close within %s; killing it",
+                             _seconds(self.close_timeout))
+                self._kill_browser()
+                await asyncio.wait({closing}, timeout=KILL_TIMEOUT)
+        self._kill_browser()  # whatever is left of it (nothing, when it closed)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in others:
+            task.cancel()
+        if others:
+            await asyncio.wait(others, timeout=1)
+
+    # --- on any thread ---------------------------------------------------------------------
+
+    def _note_failure(self, failure: str, stalled: str | None = None) -> None:
+        with self._lock:
+            self._failure = self._failure or failure
+            self._stalled = self._stalled or stalled
+            if not self._given_up.done():
+                self._given_up.set_result(None)
+
+    def _kill_browser(self) -> None:
+        """SIGKILL Chromium's processes: choreographer starts the browser in a session of its own,
+        so they share its process group; psutil (if installed) finds any that left the group.
+        Nothing is sent once the browser's process is reaped (its pid could be anyone's by then)."""
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        pid, descendants, psutil = process.pid, [], None
+        try:
+            import psutil
+
+            descendants = psutil.Process(pid).children(recursive=True)
+        except Exception:  # noqa: BLE001 (psutil missing, or the process already gone)
+            pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if hasattr(os, "killpg") and os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                process.kill()
+        for child in descendants:
+            with contextlib.suppress(Exception):  # (gone already)
+                child.kill()
+        try:
+            process.wait(timeout=KILL_TIMEOUT)
+            if psutil is not None and descendants:  # (gone, not just dying, when this returns)
+                psutil.wait_procs(descendants, timeout=KILL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _log.warning("PNG export: Chromium (pid %d) did not exit after SIGKILL", pid)
+
+    # --- the caller's side -----------------------------------------------------------------
+
+    @property
+    def browser_pid(self) -> int | None:
+        """The browser's process (the leader of Chromium's process group), once started."""
+        return self._process.pid if self._process is not None else None
+
+    def add(self, figure: go.Figure | dict, path: Path, name: str | None = None) -> None:
+        """Draw ``figure`` (or its dict, ``Figure.to_dict``) to ``path`` (its folder must exist),
+        starting now. ``name`` (for reports) defaults to "<folder>/<file stem>"."""
+        if self._closed:
+            raise RuntimeError("PngRenderer.add after close")
+        name = name or f"{path.parent.name}/{path.stem}"
+        if self._failure is not None:  # no browser: say so at once, not through its thread
+            result: concurrent.futures.Future = concurrent.futures.Future()
+            result.set_result(f"not drawn: {self._failure}")
+        else:
+            result = self._run(self._draw(figure, path, name))
+        with self._lock:
+            self._added.append(_Figure(name, path, result))
+
+    def collect(self) -> PngOutcome:
+        """Wait until every figure added since the last ``collect`` is drawn or given up (the
+        bounds above: this never waits for good), and say which were drawn and which were not.
+        A PNG not drawn leaves no file at its path (not an empty one, nor last run's)."""
+        with self._lock:
+            figures, self._added = self._added, []
+        waiting = {figure.result for figure in figures}
+        while waiting and not self._given_up.done():
+            # The renderer's thread resolves a figure at least this often while it is well: this
+            # only guards against that thread itself being stuck.
+            window = self.png_timeout + LOOP_GRACE + (0 if self._started.done() else self.startup_timeout)
+            done, waiting = concurrent.futures.wait(waiting | {self._given_up}, timeout=window,
+                                                    return_when=concurrent.futures.FIRST_COMPLETED)
+            waiting.discard(self._given_up)
+            if not done:
+                no_answer = f"the PNG renderer's thread gave no answer within {_seconds(window)}"
+                self._note_failure(no_answer, no_answer)
+                self._kill_browser()
+                self._loop.call_soon_threadsafe(self._wake_all)
+                break
+        drawn, missing = [], []
+        for figure in figures:
+            result = figure.result
+            if result.done() and not result.cancelled() and result.exception() is None:
+                reason = result.result()
+            elif result.done() and not result.cancelled():
+                reason = f"failed ({type(result.exception()).__name__}: {result.exception()})"
+            elif figure.path in self._no_answer:
+                reason = f"no answer within {_seconds(self.png_timeout)}"
+            else:
+                reason = f"not drawn: {self._failure}"
+            if reason is None:
+                drawn.append(figure.path)
+            else:
+                missing.append(MissingPng(figure.name, figure.path, reason))
+                figure.path.unlink(missing_ok=True)
+        return PngOutcome(len(figures), tuple(drawn), tuple(missing), self._stalled if missing else None)
+
+    def _wake_all(self) -> None:
+        if hasattr(self, "_gone") and not self._gone.done():
+            self._gone.set_result(None)
+
+    def finish(self) -> PngOutcome:
+        """``collect``, raising ``PngExportError`` (a RuntimeError) if any PNG was not drawn."""
+        outcome = self.collect()
+        if outcome.missing:
+            raise PngExportError(outcome)
+        return outcome
+
+    def draw(self, figures: list[tuple[go.Figure, Path]]) -> PngOutcome:
         for figure, path in figures:
             self.add(figure, path)
-        self.finish()
+        return self.finish()
 
-    def close(self) -> None:
+    def close(self) -> str | None:
+        """Close the browser, within bounds: kaleido's close, then a kill, then leaving the
+        renderer's thread (a daemon) behind if even that does not answer. Returns what did not
+        answer, if anything did (also logged)."""
+        if self._closed:
+            return None
+        self._closed = True
+        with self._lock:
+            uncollected, self._added = self._added, []
+            stopped_part_way = any(not figure.result.done() for figure in uncollected)
+        if stopped_part_way:
+            self._note_failure("the PNG renderer was closed")
+        self._loop.call_soon_threadsafe(self._wake_all)
+        problem = None
+        shutdown = self._run(self._shutdown())
+        bound = ((0 if self._started.done() else self.startup_timeout)
+                 + self.close_timeout + 2 * KILL_TIMEOUT + LOOP_GRACE)
         try:
-            if self._queue is not None:  # (a caller's error part way: stop drawing)
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
-                concurrent.futures.wait([self._drawing])
-            if self._started.exception() is None:  # (waits for the start-up to finish either way)
-                self._run(self._browser.__aexit__(None, None, None)).result()
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+            shutdown.result(timeout=bound)
+        except concurrent.futures.TimeoutError:
+            problem = f"the PNG renderer's thread gave no answer within {_seconds(bound)} as it closed"
+            self._kill_browser()
+        except Exception as error:  # noqa: BLE001 (closing goes on)
+            problem = f"closing the browser failed ({type(error).__name__}: {error})"
+            self._kill_browser()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=LOOP_GRACE)
+        if self._thread.is_alive():
+            problem = problem or f"the PNG renderer's thread did not stop within {_seconds(LOOP_GRACE)}"
+        else:
             self._loop.close()
+        if problem:
+            _log.warning("PNG export: %s; it was left behind", problem)
+        return problem
 
     def __enter__(self) -> PngRenderer:
         return self
@@ -168,7 +456,35 @@ class PngRenderer:
         self.close()
 
 
-def write_pngs(figures: list[tuple[go.Figure, Path]], reuse_tabs: bool = True) -> None:
-    """Render every PNG with one headless browser."""
-    with PngRenderer(reuse_tabs) as renderer:
-        renderer.draw(figures)
+def _retrieve(task: asyncio.Future) -> None:
+    """Mark a task's exception as seen (its figure reports it), so asyncio does not log it."""
+    if not task.cancelled():
+        task.exception()
+
+
+def write_pngs(figures: list[tuple[go.Figure, Path]], **options) -> PngOutcome:
+    """Render every PNG with one headless browser (``options``: ``PngRenderer``'s); raises
+    ``PngExportError`` if any was not drawn."""
+    with PngRenderer(**options) as renderer:
+        return renderer.draw(figures)
+
+
+class ChartsWritten(list):
+    """What ``scorecard.publish.charts.write_charts`` returns: its list of ``ChartFile``, with what
+    became of the PNGs (``png_outcome``: None when none was drawn this run)."""
+
+    def __init__(self, files=(), png_outcome: PngOutcome | None = None) -> None:
+        super().__init__(files)
+        self.png_outcome = png_outcome
+
+    @property
+    def missing_pngs(self) -> tuple[MissingPng, ...]:
+        """The PNGs not drawn this run (not in the manifest, so the next run draws them)."""
+        return self.png_outcome.missing if self.png_outcome is not None else ()
+
+    @property
+    def png_message(self) -> str | None:
+        """The sentence for the build's metadata and final message, or None when nothing is missing."""
+        if self.png_outcome is None:
+            return None
+        return self.png_outcome.message("the warehouse and the HTML charts are published")
