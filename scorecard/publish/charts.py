@@ -637,6 +637,12 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     is the slow part of a build. Chart files no longer backed by data are removed, so the
     folder matches the warehouse. ``renderer``: a browser the caller started (and closes),
     e.g. ``pipelines.resources.ChartBrowser``'s; otherwise one is started here if needed.
+
+    PNG export degrades rather than fails or hangs: a PNG the browser does not draw in time (or
+    at all) is left out, and so is its chart from the manifest, so the next run draws exactly
+    those; the pages and the index are written either way. Returns the charts as a list of
+    ``ChartFile`` (a ``png_renderer.ChartsWritten``) that also says which PNGs are missing
+    (``missing_pngs``) in a sentence for the build's log (``png_message``, None if none is).
     """
     if png:
         require_browser()  # before anything is removed, so a failed run leaves the last one
@@ -658,8 +664,10 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
 
 def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
                   previous: dict[str, str], png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
+    from scorecard.publish.png_renderer import ChartsWritten
+
     manifest: dict[str, str] = {}
-    pngs_handed = False
+    handed: dict[Path, str] = {}  # the PNGs started this run: path -> the chart's name in the manifest
     marts = read_marts(conn)
     all_series = chart_series(marts, Disclosure(disclosure_control))
     files = []
@@ -674,7 +682,6 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
 
     def draw(spec: dict, title: str, html_path: Path, png_path: Path | None) -> None:
         """Write the chart's page and start its PNG, unless last run drew the same figure."""
-        nonlocal pngs_handed
         name = f"{html_path.parent.name}/{html_path.stem}"
         manifest[name] = hashlib.sha256(f"{png}:{to_json_plotly(spec)}".encode()).hexdigest()
         drawn = html_path.exists() and (png_path is None or png_path.exists())
@@ -683,20 +690,22 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
         html_path.parent.mkdir(exist_ok=True)
         write_html(spec, title, html_path)
         if png_path is not None:
-            png_renderer().add(spec, png_path)
-            pngs_handed = True
+            png_renderer().add(spec, png_path, name)
+            handed[png_path] = name
 
     for series, chart in zip(all_series, files):
         draw(build_figure(series), chart_title(series), chart.html, chart.png)
         if series.spc:
             draw(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png)
-    if pngs_handed:
-        png_renderer().finish()
+    outcome = png_renderer().collect() if handed else None  # (bounded: it never waits for good)
+    for missing in outcome.missing if outcome is not None else ():
+        if missing.path in handed:
+            del manifest[handed[missing.path]]  # not recorded, so the next run draws it
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     index = render_index(all_series, files, marts.scorecard, marts.indicators,
                          built=datetime.now())
     (charts_dir / "index.html").write_text(index, encoding="utf-8")
-    return files
+    return ChartsWritten(files, outcome)
 
 
 # --- index page ----------------------------------------------------------------------------
