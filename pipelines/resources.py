@@ -36,11 +36,12 @@ class ChartBrowser(dg.ConfigurableResource):
     """
 
     charts_dir: str
+    timeout_seconds: float = 60.0  # to start, and for each PNG (Settings.browser_timeout_seconds)
     _renderer: PngRenderer | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if browser_wanted_at_start(Path(self.charts_dir)):
-            self._renderer = PngRenderer()
+            self._renderer = PngRenderer(startup_timeout=self.timeout_seconds, png_timeout=self.timeout_seconds)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._renderer is not None:
@@ -59,5 +60,6 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "paths": ScorecardPaths(raw_dir=str(settings.raw_dir), db_path=str(settings.db_path),
                                 out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control),
         "duckdb": DuckDBResource(database=str(settings.build_db_path), connection_config=settings.duckdb_config),
-        "chart_browser": ChartBrowser(charts_dir=str(settings.charts_dir)),
+        "chart_browser": ChartBrowser(charts_dir=str(settings.charts_dir),
+                                      timeout_seconds=settings.browser_timeout_seconds),
     }

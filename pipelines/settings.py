@@ -19,6 +19,9 @@ class Settings:
     # DuckDB's memory limit for the build (SCORECARD_DUCKDB_MEMORY). Past it, DuckDB spills sorts
     # and joins to disk: without one it would take up to 80% of the machine's memory.
     duckdb_memory_limit: str = "750MB"
+    # How long Chromium may take to start, and to draw each chart PNG (SCORECARD_BROWSER_TIMEOUT):
+    # past it the PNGs it owes are named as missing and drawn by the next build.
+    browser_timeout_seconds: float = 60.0
 
     @property
     def duckdb_config(self) -> dict[str, str]:
@@ -77,4 +80,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         out_dir=path("SCORECARD_OUT_DIR", "data/marts"),
         disclosure_control=(env.get("SCORECARD_DISCLOSURE") or "published").lower() != "internal",
         duckdb_memory_limit=env.get("SCORECARD_DUCKDB_MEMORY") or Settings.duckdb_memory_limit,
+        browser_timeout_seconds=float(env.get("SCORECARD_BROWSER_TIMEOUT") or Settings.browser_timeout_seconds),
     )

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,29 @@ def test_a_complete_build_says_each_output_is_published(built):
         assert f"Published {name}:" in built.output
     assert "NOT published" not in built.output
     assert shows_build(built.settings)["current"] == {"warehouse": True, "charts": True, "reports": True}
+
+
+def test_a_browser_that_never_answers_costs_its_pngs_not_the_build_and_the_next_build_draws_them(
+        copy_of_built, tmp_path, monkeypatch):
+    settings = copy_of_built
+    owed = sorted((settings.charts_dir / "E06000057").glob("*.png"))[:3]
+    for png in owed:
+        png.unlink()
+    silent = tmp_path / "silent-chromium"
+    silent.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")
+    silent.chmod(0o755)
+    monkeypatch.setenv("BROWSER_PATH", str(silent))
+    monkeypatch.setenv("SCORECARD_BROWSER_TIMEOUT", "3")
+    started = time.monotonic()
+    code, output = build(settings)
+    assert time.monotonic() - started < 120, "the build waited on the browser"
+    assert code == 1, output
+    assert "Published warehouse:" in output and "Published charts:" in output and "Published reports:" in output
+    assert "PNG export: Chromium gave no answer within 3 s" in output
+    assert "3 PNGs are missing" in output
+    assert not any(png.exists() for png in owed)
+
+    monkeypatch.delenv("BROWSER_PATH")
+    code, output = build(settings)
+    assert code == 0, output
+    assert all(png.read_bytes().startswith(b"\x89PNG") for png in owed)

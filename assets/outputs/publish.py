@@ -30,14 +30,19 @@ def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
 
 
 @dg.asset(key=["outputs", "indicator_charts"], group_name="outputs", deps=[published_warehouse],
-          description="One plotly chart per indicator and area (offline HTML and PNG) and an index page.")
-def indicator_charts(paths: ScorecardPaths, duckdb: DuckDBResource, chart_browser: ChartBrowser) -> dg.MaterializeResult:
+          description="One plotly chart per indicator and area (offline HTML and PNG) and an index page. A PNG "
+                      "the browser did not draw in time is named, and drawn by the next build.")
+def indicator_charts(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource,
+                     chart_browser: ChartBrowser) -> dg.MaterializeResult:
     charts_dir = paths.settings.charts_dir
     with duckdb.get_connection() as conn:
         charts = write_charts(conn, charts_dir, disclosure_control=paths.settings.disclosure_control,
-                              renderer=chart_browser.started)
-    return dg.MaterializeResult(metadata={
-        "charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))})
+                              renderer=chart_browser.started, browser_timeout=chart_browser.timeout_seconds)
+    metadata = {"charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))}
+    if charts.png_message:  # (the build's final message repeats it: pipelines.cli)
+        context.log.warning(charts.png_message)
+        metadata["png_export"] = charts.png_message
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key=["outputs", "partnership_reports"], group_name="outputs", deps=[published_warehouse, indicator_charts],

@@ -40,7 +40,16 @@ from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
 from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
 from scorecard.publish.pages import render
-from scorecard.publish.png_renderer import MANIFEST, PNG_HEIGHT, PNG_WIDTH, PngRenderer, read_manifest, require_browser
+from scorecard.publish.png_renderer import (
+    MANIFEST,
+    PNG_HEIGHT,
+    PNG_TIMEOUT,
+    PNG_WIDTH,
+    ChartsWritten,
+    PngRenderer,
+    read_manifest,
+    require_browser,
+)
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 BLUE, VERMILLION, GREY, TEXT = "#0072B2", "#D55E00", "#555555", "#222222"
@@ -630,13 +639,15 @@ def write_html(figure: dict, title: str, path: Path) -> None:
 
 
 def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
-                 disclosure_control: bool = True, renderer: PngRenderer | None = None) -> list[ChartFile]:
+                 disclosure_control: bool = True, renderer: PngRenderer | None = None,
+                 browser_timeout: float = PNG_TIMEOUT) -> list[ChartFile]:
     """Write one chart per (indicator, area) with headline data, and ``index.html``.
 
     A chart whose figure is the same as last run's (by digest) is not drawn again: PNG export
     is the slow part of a build. Chart files no longer backed by data are removed, so the
     folder matches the warehouse. ``renderer``: a browser the caller started (and closes),
-    e.g. ``pipelines.resources.ChartBrowser``'s; otherwise one is started here if needed.
+    e.g. ``pipelines.resources.ChartBrowser``'s; otherwise one is started here if needed, given
+    ``browser_timeout`` seconds to start and for each PNG.
 
     PNG export degrades rather than fails or hangs: a PNG the browser does not draw in time (or
     at all) is left out, and so is its chart from the manifest, so the next run draws exactly
@@ -652,7 +663,8 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
         def png_renderer() -> PngRenderer:
             nonlocal renderer
             if renderer is None:
-                renderer = started_here.enter_context(PngRenderer())
+                renderer = started_here.enter_context(
+                    PngRenderer(startup_timeout=browser_timeout, png_timeout=browser_timeout))
             return renderer
 
         if png and not previous:
@@ -664,8 +676,6 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
 
 def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
                   previous: dict[str, str], png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
-    from scorecard.publish.png_renderer import ChartsWritten
-
     manifest: dict[str, str] = {}
     handed: dict[Path, str] = {}  # the PNGs started this run: path -> the chart's name in the manifest
     marts = read_marts(conn)
