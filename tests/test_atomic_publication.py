@@ -3,13 +3,13 @@ readable and unchanged, the next build succeeds, and an analyst's open read-only
 neither blocks a build nor sees a mix of old and new.
 
 The warehouse's first state is built in process, without drawing; the builds under test are
-`scorecard build` subprocesses on one small raw folder: one that an open connection must not
-disturb, then builds taking the warehouse back to its first state, killed while they write the
-build database and while they publish (the moments that could damage the warehouse), then one
-that must succeed."""
+`scorecard build` subprocesses on one small raw folder, while an analyst in another process keeps
+a read-only connection open: one build killed while it writes the build database, one while it
+publishes (the moment that could damage the warehouse), then one that must succeed."""
 
 import contextlib
 import csv
+import hashlib
 import os
 import random
 import shutil
@@ -101,38 +101,60 @@ def change_referrals(raw_dir, by: int) -> None:
         writer.writerows(rows)
 
 
-def test_open_connections_and_killed_builds_never_disturb_the_published_warehouse(tmp_path):
+ANALYST = """
+import hashlib, sys
+import duckdb
+analyst = duckdb.connect(sys.argv[1], read_only=True)
+for _ in sys.stdin:  # one line: query the warehouse as opened, print a digest of what it shows
+    rows = analyst.execute(sys.argv[2]).fetchall()
+    print(hashlib.sha256(repr(rows).encode()).hexdigest(), flush=True)
+"""
+
+
+def digest(rows: list) -> str:
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def ask(analyst: subprocess.Popen) -> str:
+    analyst.stdin.write("query\n")
+    analyst.stdin.flush()
+    return analyst.stdout.readline().strip()
+
+
+def test_killed_builds_and_open_connections_never_disturb_the_published_warehouse(tmp_path):
     live = make_settings(tmp_path)
     small_raw_folder(live.raw_dir)
     build_without_drawing(live)  # (in process, and nothing drawn)
     old = figures(live.db_path)
-
-    # An analyst's open connection neither blocks a build nor sees a mix.
-    analyst = duckdb.connect(str(live.db_path), read_only=True)
+    # An analyst in another process, with a read-only connection open all along.
+    analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(live.db_path), FIGURES], text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
+        assert ask(analyst) == digest(old)
+
+        # Builds of a changed extract, killed: once while writing the build database, once while
+        # publishing. Each time the warehouse is readable and one whole state: the old, or
+        # the one the next complete build publishes.
         change_referrals(live.raw_dir, by=100)
-        assert run_build(live) == 0
-        assert analyst.execute(FIGURES).fetchall() == old  # the connection keeps the warehouse it opened
+        moments = random.Random(20261122)
+        staging = live.db_path.with_name(f".{live.db_path.name}.publishing")
+        seen = []
+        for waiting_for, within in ((live.build_db_path.with_name(live.build_db_path.name + ".wal"), 2.0),
+                                    (staging, 0.3)):
+            started_ns = time.time_ns()
+            build = start_build(live)
+            try:
+                if wait_for(waiting_for, build, started_ns):
+                    time.sleep(moments.uniform(0, within))
+            finally:
+                kill(build)
+            seen.append(figures(live.db_path))
+
+        assert run_build(live) == 0  # not blocked by the open connection
+        new = figures(live.db_path)
+        assert new != old
+        assert all(state in (old, new) for state in seen)
+        assert ask(analyst) == digest(old)  # the analyst's connection keeps the warehouse it opened
     finally:
-        analyst.close()
-    new = figures(live.db_path)
-    assert new != old  # a new connection sees the new build
-
-    # Builds that would publish the old figures again, killed: once while writing the build
-    # database, then twice while publishing. The warehouse is each time one whole state or the other.
-    change_referrals(live.raw_dir, by=-100)
-    moments = random.Random(20261122)
-    staging = live.db_path.with_name(f".{live.db_path.name}.publishing")
-    for waiting_for, within in ((live.build_db_path.with_name(live.build_db_path.name + ".wal"), 2.0),
-                                (staging, 0.3), (staging, 0.3)):
-        started_ns = time.time_ns()
-        build = start_build(live)
-        try:
-            if wait_for(waiting_for, build, started_ns):
-                time.sleep(moments.uniform(0, within))
-        finally:
-            kill(build)
-        assert figures(live.db_path) in (old, new)
-
-    assert run_build(live) == 0
-    assert figures(live.db_path) == old
+        analyst.stdin.close()
+        analyst.wait(timeout=60)
