@@ -15,8 +15,8 @@ from pathlib import Path
 from scorecard.ingest.files import sha256_of_files
 from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
 
-CODE_FOLDERS = ("pipelines", "assets", "sql", "expectations")
-CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml"}
+CODE_FOLDERS = ("pipelines", "assets", "scorecard", "sql", "expectations")
+CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml", ".j2", ".css"}  # (.j2 and .css: the report templates)
 
 
 def raw_folder_state(raw_dir: Path, previous: dict[str, list]) -> dict[str, list]:

@@ -61,8 +61,17 @@ def test_the_ledger_follows_every_loader():
 
 def test_tables_read_ignores_ctes_and_sees_joins_and_subqueries():
     sql = """
-        with recent as (select * from core.observations where period_end > date '2020-01-01')
+        with recent as (select * from core.observations where period_end > date '2020-01-01'),
+        referrals as (select * from raw.referrals)
         select * from recent join marts.indicators using (indicator_id)
+        join referrals using (area_code)
         where area_code in (select area_code from core.areas)
     """
-    assert tables_read(sql) == {"core.observations", "marts.indicators", "core.areas"}
+    # (a CTE called referrals does not hide raw.referrals, which it reads)
+    assert tables_read(sql) == {"core.observations", "marts.indicators", "core.areas", "raw.referrals"}
+
+
+def test_core_observations_follows_every_partner_return_loader():
+    from expectations.layouts import LAYOUTS
+
+    assert {f"raw.{layout.name}" for layout in LAYOUTS} <= upstream_of("core.observations")

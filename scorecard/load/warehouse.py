@@ -35,8 +35,9 @@ def sql_text(relative_path: str) -> str:
 
 
 def tables_read(sql: str) -> set[str]:
-    """The ``schema.table`` names a statement reads (its own CTEs and table functions aside), by
-    sqlglot's DuckDB parser: what an asset built from it depends on."""
+    """The ``schema.table`` names a statement reads, by sqlglot's DuckDB parser: what an asset
+    built from it depends on. Every table the project's SQL reads is schema-qualified, so a name
+    without a schema is one of the statement's own CTEs."""
     import sqlglot
     from sqlglot import exp
 
@@ -44,9 +45,10 @@ def tables_read(sql: str) -> set[str]:
     for statement in sqlglot.parse(sql, read="duckdb"):
         if statement is None:
             continue
-        ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
         for table in statement.find_all(exp.Table):
-            if table.name and table.db and table.name not in ctes:
+            # A CTE's name stands only for unqualified references: core.x is a table even
+            # where a CTE is called x.
+            if table.name and table.db:
                 read.add(f"{table.db}.{table.name}")
     return read
 
