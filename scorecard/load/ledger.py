@@ -192,6 +192,15 @@ def file_by_file(read: Callable[[FileRef], FileRead]) -> Callable[[Sequence[File
     return lambda refs: [read(ref) for ref in refs]
 
 
+def _latest_quarantined(conn: duckdb.DuckDBPyConnection, layout: str) -> set[tuple[str, str | None]]:
+    """The files (and sheets) of ``layout`` whose latest outcome in the ledger is a refusal."""
+    return set(conn.execute("""
+        select path, sheet from raw.load_ledger where layout = ?
+        qualify row_number() over (partition by path, sheet order by recorded_at desc) = 1
+            and status = 'quarantined'
+    """, [layout]).fetchall())
+
+
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[Sequence[FileRef]], list[FileRead]], empty: pl.DataFrame, out_dir: Path,
                key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "",
@@ -262,6 +271,15 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
             outcome.unchanged.append(ref)
         else:
             changed.append(ref)
+    refused = _latest_quarantined(conn, layout)
+    put_back = [ref for ref in outcome.unchanged if (ref.path, ref.sheet) in refused]
+    if put_back:  # the last good version of a refused file, put back: no longer refused
+        with _transaction(conn, store):
+            _record(conn, *(_ledger_row(ref, ref.path, ref.sheet, source, layout, "loaded", 0, 0, 0,
+                                        "the last good version put back: its rows were in use already")
+                            for ref in put_back))
+        for ref in put_back:
+            _clear_quarantine_report(out_dir, ref)
     for ref, (result, staged) in read_ahead(read_and_stage, changed, batch_bytes):
         if key and not result.problems:
             write_pending()  # key conflicts are checked against every file passed before this one
