@@ -301,25 +301,6 @@ def test_pngs_are_written_at_the_export_size(drawn) -> None:
 
 
 @needs_chromium
-def test_reusing_browser_tabs_draws_the_same_pngs_as_kaleido(tmp_path: Path, monkeypatch) -> None:
-    """The PNG renderer skips kaleido's tab reload after each figure (half the export time):
-    the images must be byte for byte kaleido's own, across a reload too."""
-    import plotly.graph_objects as go
-
-    monkeypatch.setattr(png_renderer, "FIGURES_PER_TAB_RELOAD", 2)
-    figures = [go.Figure(go.Scatter(x=list(range(12)), y=[(i * k) % 7 for i in range(12)], name=f"series {k}"),
-                         layout={"title": {"text": f"Figure {k}"}}) for k in range(1, 6)]
-    drawn = {}
-    for reuse in (True, False):
-        folder = tmp_path / f"reuse_{reuse}"
-        folder.mkdir()
-        png_renderer.write_pngs([(figure, folder / f"{i}.png") for i, figure in enumerate(figures)], reuse_tabs=reuse)
-        drawn[reuse] = [(folder / f"{i}.png").read_bytes() for i in range(len(figures))]
-    assert drawn[True] == drawn[False]
-    assert len(set(drawn[True])) == len(figures)  # five different images, not one drawn five times
-
-
-@needs_chromium
 def test_pngs_are_drawn_as_figures_are_added_and_failures_are_reported(tmp_path: Path) -> None:
     """Figures handed to the renderer are drawn while the caller goes on; ``finish`` waits for
     them all and says how many failed, and the renderer can be used again afterwards."""
