@@ -251,3 +251,25 @@ def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path,
         assert third.png_outcome.drawn == (missing_png,) and third.png_message is None
         assert png_size(missing_png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE
         assert set(json.loads((charts_dir / MANIFEST).read_text(encoding="utf-8"))) == set(before)
+
+
+@needs_chromium
+def test_a_tab_draws_figure_after_figure_and_starts_afresh_after_a_figure_plotly_rejects(
+        tmp_path: Path, chromium, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One tab, reloading our page every 2 figures and after a figure plotly.js cannot draw: the
+    bad figure is reported, and every other figure is drawn, before and after it."""
+    monkeypatch.setattr(png_renderer, "FIGURES_PER_RELOAD", 2)
+    paths = [tmp_path / f"{k}.png" for k in range(6)]
+    bad = tmp_path / "bad.png"
+    with PngRenderer(tabs=1, png_timeout=30) as renderer:
+        for k, path in enumerate(paths[:3]):
+            renderer.add(figure(k), path)
+        renderer.add({"data": "not a list of traces", "layout": {}}, bad)
+        for k, path in enumerate(paths[3:], start=3):
+            renderer.add(figure(k), path)
+        outcome = renderer.collect()
+        pid = renderer.browser_pid
+    assert outcome.drawn == tuple(paths) and len({path.read_bytes() for path in paths}) == len(paths)
+    [failed] = outcome.missing
+    assert failed.path == bad and failed.reason.startswith("failed (") and not bad.exists()
+    assert renderer_threads() == [] and live_group_members(pid) == []

@@ -1,4 +1,4 @@
-"""The headless browser that draws the chart PNGs: one Chromium, driven through kaleido.
+"""The headless browser that draws the chart PNGs: one Chromium, driven through choreographer.
 
 Kept apart from ``scorecard.publish.charts`` (which imports plotly and scipy) so that `scorecard build`
 can start the browser before it imports the pipeline: its start-up (~3 s, most of it in
@@ -7,15 +7,23 @@ Chromium's own processes) then uses the core the imports leave idle.
 Never stuck (issue 14): every wait on the browser is bounded, on the browser's own thread
 (start-up, each figure, closing) and again where the caller waits on that thread. When a bound
 runs out the renderer stops waiting, kills Chromium's processes and reports which PNGs were not
-drawn and why (``PngOutcome``); the caller goes on without them. Only kaleido's and
-choreographer's public API is used: ``kaleido.Kaleido`` (its ``path``, ``n``, ``timeout`` and
-``mathjax`` arguments, ``open``, ``write_fig_from_object`` and ``close``) and the browser's
-``subprocess`` (choreographer's documented ``Popen`` of the browser).
+drawn and why (``PngOutcome``); the caller goes on without them.
+
+Each tab loads a page of ours once (``PAGE``: the installed plotly.js, from
+``plotly.offline.get_plotlyjs``, and a render function of ours calling ``Plotly.toImage``) and
+then draws figure after figure on it, reloading it only every FIGURES_PER_RELOAD figures or after
+an error. (kaleido reloads its tab after every figure, re-parsing plotly.js, and has no public
+option not to: that made PNG export ~1.9x slower.) Only public APIs are used: choreographer's
+``Browser`` (``path``, ``headless``; ``open``, ``create_tab``, ``subprocess``, ``close``) and
+``Tab`` (``send_command`` of the DevTools protocol's ``Page.enable``, ``Page.navigate`` and
+``Runtime.evaluate``; ``subscribe_once("Page.loadEventFired")``), and plotly.js's ``Plotly.toImage``.
+The page fetches nothing from the network (MathJax is not loaded; these charts use no TeX).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import json
@@ -24,6 +32,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,17 +50,40 @@ PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
 # chart was drawn from. Without one, every chart will be drawn (see ``browser_wanted_at_start``).
 MANIFEST = ".manifest.json"
 
-# Figures drawn at once: one browser tab each. Kaleido reloads a tab after every figure (about
-# half the time of a PNG), so a tab more than the two cores keeps Chromium busy while tabs
-# reload: 40 chart PNGs took a median 10.8 s with 3 tabs, 15.4 s with 2, 12.1 s with 4 (each
-# tab also costs ~1 s of start-up).
+# Figures drawn at once: one browser tab each.
 PNG_TABS = 3
+
+# Figures a tab draws before it loads our page afresh (which bounds what a tab holds; a reload
+# costs ~0.15 s, re-parsing plotly.js). A tab is also reloaded after a figure that failed.
+FIGURES_PER_RELOAD = 100
+
+# The page each tab loads: plotly.js (written beside it) and our render function, which draws
+# a figure (``{"data": [...], "layout": {...}, "config"?: {...}}``) with plotly.js's public
+# ``Plotly.toImage`` and returns the PNG's base64. (``plotGlPixelRatio``: WebGL traces drawn as
+# sharp as the scale, as kaleido does.)
+PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>Neglect Scorecard PNG export</title>
+<script src="plotly.min.js" charset="utf-8"></script>
+<script>
+function scorecardPng(figure, width, height, scale) {
+  const config = Object.assign({plotGlPixelRatio: scale * 2}, figure.config || {});
+  return Plotly.toImage({data: figure.data || [], layout: figure.layout || {}, config: config},
+                        {format: "png", width: width, height: height, scale: scale, imageDataOnly: true});
+}
+</script>
+</head>
+<body style="margin: 0; padding: 0"></body>
+</html>
+"""
 
 # Bounds on every wait, in seconds (each can be set per renderer; tests use small ones).
 STARTUP_TIMEOUT = 60.0  # Chromium started and its tabs ready (~3 s when well)
 PNG_TIMEOUT = 60.0  # one figure drawn, written and its tab ready again (~0.5 s when well)
-CLOSE_TIMEOUT = 15.0  # kaleido's close (it waits up to ~9 s itself for a browser to exit)
-KILL_TIMEOUT = 5.0  # after SIGKILL: for the browser's process to be reaped and kaleido to tidy up
+CLOSE_TIMEOUT = 15.0  # choreographer's close (it waits up to ~9 s itself for a browser to exit)
+KILL_TIMEOUT = 5.0  # after SIGKILL: for the browser's process to be reaped and choreographer to tidy up
 LOOP_GRACE = 10.0  # beyond the bounds above, before the caller stops waiting on the renderer's thread
 
 # Names Chrome and Chromium go by on PATH (Debian's package installs `chromium`).
@@ -77,9 +109,9 @@ def _executable(path: str) -> bool:
 
 
 def find_browser() -> str | None:
-    """The Chrome/Chromium to draw with: ``BROWSER_PATH`` when set (kaleido and choreographer
-    honour it too), else the first of BROWSER_NAMES on PATH. The renderer hands this path to
-    kaleido, so the browser found is the browser used."""
+    """The Chrome/Chromium to draw with: ``BROWSER_PATH`` when set (choreographer honours it
+    too), else the first of BROWSER_NAMES on PATH. The renderer hands this path to choreographer,
+    so the browser found is the browser used."""
     configured = os.environ.get("BROWSER_PATH")
     if configured:
         return configured if _executable(configured) else None
@@ -159,6 +191,15 @@ class _Figure:
     result: concurrent.futures.Future
 
 
+@dataclass
+class _Tab:
+    """A browser tab with our page loaded (``choreographer.Tab``), and how it has drawn since."""
+
+    tab: object
+    drawn: int = 0  # figures since the page was loaded
+    needs_reload: bool = False  # a figure failed on it: load the page afresh before the next
+
+
 class PngRenderer:
     """One headless browser (``tabs`` tabs) that draws PNGs and reports those it could not draw
     (which ``plotly.io.write_images`` drops silently); a browser per image would cost ~2.5 s each.
@@ -186,7 +227,8 @@ class PngRenderer:
         self._failure: str | None = None  # once set: why the browser is gone, and nothing more is drawn
         self._stalled: str | None = None  # what gave no answer within its bound, the first time one did
         self._process: subprocess.Popen | None = None  # the browser's, once started (choreographer's Popen)
-        self._browser = None  # kaleido.Kaleido, on the loop
+        self._browser = None  # choreographer.Browser, on the loop
+        self._page_dir: Path | None = None  # our page and plotly.js, removed as the renderer closes
         # Done once the browser is given up: the caller then stops waiting for figures at once.
         self._given_up: concurrent.futures.Future = concurrent.futures.Future()
         self._no_answer: set[Path] = set()  # the PNGs whose figure ran out of time
@@ -202,29 +244,24 @@ class PngRenderer:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     async def _start(self) -> None:
-        """Open Chromium and its tabs, within ``startup_timeout``; never raises (a failure is
-        kept in ``_failure`` and every figure reports it)."""
+        """Open Chromium and its tabs (each with our page loaded), within ``startup_timeout``;
+        never raises (a failure is kept in ``_failure`` and every figure reports it)."""
         self._gone = asyncio.get_running_loop().create_future()  # done once the browser is given up
-        self._slots = asyncio.Semaphore(self.tabs)
+        self._ready: asyncio.Queue[_Tab] = asyncio.Queue()  # tabs with the page loaded, free to draw
         self._waiting_for_start: list[str] = []  # names of the figures added while Chromium starts
         if self._browser_path is None:
             self._give_up("no Chrome or Chromium was found")
             return
         try:
-            import kaleido
-
-            # mathjax=False: kaleido would otherwise fetch MathJax from a CDN; these charts use no TeX.
-            # timeout: kaleido's own bound on drawing a figure (this class bounds the whole of it).
-            self._browser = kaleido.Kaleido(path=self._browser_path, n=self.tabs, timeout=self.png_timeout,
-                                            mathjax=False)
-            opening = asyncio.ensure_future(self._browser.open())
+            opening = asyncio.ensure_future(self._open())
+            opening.add_done_callback(_retrieve)
             # asyncio.wait, not wait_for: wait_for waits for the cancelled task to finish, which
             # a browser that gives no answer may never let it do.
             done, _ = await asyncio.wait({opening}, timeout=self.startup_timeout)
-            self._process = getattr(self._browser, "subprocess", None)
+            if self._browser is not None and self._process is None:
+                self._process = getattr(self._browser, "subprocess", None)
             if not done:
                 opening.cancel()
-                opening.add_done_callback(_retrieve)
                 waiting = self._waiting_for_start[0] if self._waiting_for_start else None
                 self._give_up(f"Chromium did not start within {_seconds(self.startup_timeout)}",
                               f"Chromium gave no answer within {_seconds(self.startup_timeout)} "
@@ -234,12 +271,81 @@ class PngRenderer:
         except Exception as error:  # noqa: BLE001 (reported as every figure's reason)
             self._give_up(f"Chromium could not be started ({type(error).__name__}: {error})")
 
+    async def _open(self) -> None:
+        """Write our page, start Chromium (choreographer) and load the page in ``tabs`` tabs."""
+        import choreographer
+        import plotly.offline
+
+        self._page_dir = Path(tempfile.mkdtemp(prefix="scorecard-png-"))
+        (self._page_dir / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        page = self._page_dir / "index.html"
+        page.write_text(PAGE, encoding="utf-8")
+        self._page_url = page.as_uri()
+        self._browser = choreographer.Browser(path=self._browser_path, headless=True)
+        await self._browser.open()
+        self._process = self._browser.subprocess
+        first = self._browser.get_tab()  # the tab Chromium opened with, if any
+        more = self.tabs - (first is not None)
+        tabs = [first] if first is not None else []
+        tabs += await asyncio.gather(*(self._browser.create_tab("", window=True) for _ in range(more)))
+        # Drawing starts as soon as one tab has the page (each parses plotly.js, ~0.5 s of a
+        # core); the others join as they are ready, or the browser is given up if one is not
+        # within ``startup_timeout`` (this coroutine is itself bounded by it up to here).
+        loads = {asyncio.ensure_future(self._load(_Tab(tab))) for tab in tabs}
+        for load in loads:
+            load.add_done_callback(_retrieve)
+        done, pending = await asyncio.wait(loads, return_when=asyncio.FIRST_COMPLETED)
+        for load in done:
+            self._ready.put_nowait(load.result())  # (raises if it failed: Chromium could not start)
+        for load in pending:
+            joining = asyncio.ensure_future(self._join(load))
+            joining.add_done_callback(_retrieve)
+
+    async def _join(self, load: asyncio.Future) -> None:
+        """Free a tab to draw once its page is loaded, within ``startup_timeout``."""
+        done, _ = await asyncio.wait({load, self._gone}, timeout=self.startup_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if load in done and load.exception() is None:
+            self._ready.put_nowait(load.result())
+        elif not self._gone.done():
+            load.cancel()
+            failed = "gave no answer" if load not in done else f"failed ({load.exception()})"
+            no_answer = f"Chromium {failed} within {_seconds(self.startup_timeout)} loading a tab"
+            self._give_up(f"the browser was stopped: {no_answer}", no_answer)
+
+    async def _load(self, tab: _Tab) -> _Tab:
+        """(Re)load our page in ``tab`` and wait until its render function is there."""
+        loaded = tab.tab.subscribe_once("Page.loadEventFired")
+        try:
+            _checked(await tab.tab.send_command("Page.enable"))
+            _checked(await tab.tab.send_command("Page.navigate", params={"url": self._page_url}))
+            await loaded
+        finally:
+            if not loaded.done():
+                loaded.cancel()
+        response = await tab.tab.send_command(
+            "Runtime.evaluate", params={"expression": "typeof scorecardPng", "returnByValue": True})
+        if _value(response) != "function":
+            raise RuntimeError(f"the PNG page did not load ({self._page_url})")
+        tab.drawn, tab.needs_reload = 0, False
+        return tab
+
     def _give_up(self, failure: str, stalled: str | None = None) -> None:
         """Draw nothing more: kill Chromium's processes, then wake every figure waiting."""
         self._kill_browser()
         self._note_failure(failure, stalled)
         if not self._gone.done():
             self._gone.set_result(None)
+
+    async def _take_tab(self) -> _Tab | None:
+        """A tab free to draw (waiting for one, unbounded only while the browser is well), or
+        None once the browser is given up."""
+        taking = asyncio.ensure_future(self._ready.get())
+        done, _ = await asyncio.wait({taking, self._gone}, return_when=asyncio.FIRST_COMPLETED)
+        if taking in done:
+            return taking.result()
+        taking.cancel()
+        return None
 
     async def _draw(self, figure: go.Figure | dict, path: Path, name: str) -> str | None:
         """Draw one figure within ``png_timeout`` of a tab taking it; None, or why not."""
@@ -249,29 +355,24 @@ class PngRenderer:
                 await asyncio.wrap_future(self._started)
             finally:
                 self._waiting_for_start.remove(name)
-        async with self._slots:  # one figure per tab, so the bound is on drawing, not on queueing
-            if self._failure is not None:
-                return f"not drawn: {self._failure}"
-            spec = {"fig": figure, "path": path,
-                    "opts": {"format": "png", "width": PNG_WIDTH, "height": PNG_HEIGHT, "scale": PNG_SCALE}}
-            drawing = asyncio.ensure_future(self._browser.write_fig_from_object(spec, cancel_on_error=True))
-            drawing.add_done_callback(_retrieve)
-            done, _ = await asyncio.wait({drawing, self._gone}, timeout=self.png_timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if drawing in done:
-                error = None if drawing.cancelled() else drawing.exception()
-                if error is None and not drawing.cancelled():
-                    return None
-                if self._process is not None and self._process.poll() is not None:
-                    self._give_up(f"Chromium exited (code {self._process.returncode}) while drawing {name}")
-                if isinstance(error, asyncio.TimeoutError):  # kaleido's own bound ran out; the tab came back
-                    with self._lock:
-                        self._stalled = self._stalled or (
-                            f"Chromium gave no answer within {_seconds(self.png_timeout)} for {name}")
-                    return f"no answer within {_seconds(self.png_timeout)}"
-                if self._failure is not None:
-                    return f"not drawn: {self._failure}"
-                return f"failed ({type(error).__name__}: {error})" if error else "failed (cancelled)"
+        if self._failure is not None:
+            return f"not drawn: {self._failure}"
+        try:
+            import plotly.io
+
+            spec = plotly.io.to_json(figure, validate=False)
+        except Exception as error:  # noqa: BLE001 (reported as the figure's reason)
+            return f"failed ({type(error).__name__}: {error})"
+        tab = await self._take_tab()  # one figure per tab, so the bound is on drawing, not on queueing
+        if tab is None or self._failure is not None:
+            return f"not drawn: {self._failure}"
+        expression = f"scorecardPng({spec}, {PNG_WIDTH}, {PNG_HEIGHT}, {PNG_SCALE})"
+        drawing = asyncio.ensure_future(tab.tab.send_command(
+            "Runtime.evaluate", params={"expression": expression, "awaitPromise": True, "returnByValue": True}))
+        drawing.add_done_callback(_retrieve)
+        done, _ = await asyncio.wait({drawing, self._gone}, timeout=self.png_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if drawing not in done:
             drawing.cancel()
             if self._gone.done():
                 return f"not drawn: {self._failure}"
@@ -280,10 +381,52 @@ class PngRenderer:
             no_answer = f"Chromium gave no answer within {_seconds(self.png_timeout)} for {name}"
             self._give_up(f"the browser was stopped: {no_answer}", no_answer)
             return f"no answer within {_seconds(self.png_timeout)}"
+        reason = None
+        try:
+            png = base64.b64decode(_value(drawing.result()), validate=True)
+        except Exception as error:  # noqa: BLE001 (reported as the figure's reason)
+            tab.needs_reload = True  # whatever the page was left holding, it starts afresh
+            if self._process is not None and self._process.poll() is not None:
+                self._give_up(f"Chromium exited (code {self._process.returncode}) while drawing {name}")
+            if self._failure is not None:
+                return f"not drawn: {self._failure}"
+            reason = f"failed ({type(error).__name__}: {error})"
+        else:
+            try:
+                path.write_bytes(png)
+            except OSError as error:
+                reason = f"failed ({type(error).__name__}: {error})"
+        tab.drawn += 1
+        self._return_tab(tab)
+        return reason
+
+    def _return_tab(self, tab: _Tab) -> None:
+        """Free ``tab`` for the next figure, reloading our page first every FIGURES_PER_RELOAD
+        figures or after an error (bounded like a figure: a reload that does not answer gives
+        the browser up)."""
+        if not (tab.needs_reload or tab.drawn >= FIGURES_PER_RELOAD):
+            self._ready.put_nowait(tab)
+            return
+
+        async def reload() -> None:
+            loading = asyncio.ensure_future(self._load(tab))
+            loading.add_done_callback(_retrieve)
+            done, _ = await asyncio.wait({loading, self._gone}, timeout=self.png_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if loading in done and loading.exception() is None:
+                self._ready.put_nowait(tab)
+            elif not self._gone.done():
+                loading.cancel()
+                failed = "gave no answer" if loading not in done else f"failed ({loading.exception()})"
+                no_answer = f"Chromium {failed} within {_seconds(self.png_timeout)} reloading a tab"
+                self._give_up(f"the browser was stopped: {no_answer}", no_answer)
+
+        task = asyncio.ensure_future(reload())
+        task.add_done_callback(_retrieve)
 
     async def _shutdown(self) -> None:
-        """Close kaleido within ``close_timeout`` (killing Chromium if it does not close), then
-        end what is left on the loop."""
+        """Close the browser within ``close_timeout`` (killing Chromium if it does not close),
+        then end what is left on the loop."""
         await asyncio.wait({asyncio.wrap_future(self._started)})  # bounded: _start gives up in time
         if self._browser is not None:
             closing = asyncio.ensure_future(self._browser.close())
@@ -295,6 +438,8 @@ class PngRenderer:
                 self._kill_browser()
                 await asyncio.wait({closing}, timeout=KILL_TIMEOUT)
         self._kill_browser()  # whatever is left of it (nothing, when it closed)
+        if self._page_dir is not None:
+            shutil.rmtree(self._page_dir, ignore_errors=True)
         others = asyncio.all_tasks() - {asyncio.current_task()}
         for task in others:
             task.cancel()
@@ -415,7 +560,7 @@ class PngRenderer:
         return self.finish()
 
     def close(self) -> str | None:
-        """Close the browser, within bounds: kaleido's close, then a kill, then leaving the
+        """Close the browser, within bounds: choreographer's close, then a kill, then leaving the
         renderer's thread (a daemon) behind if even that does not answer. Returns what did not
         answer, if anything did (also logged)."""
         if self._closed:
@@ -460,6 +605,25 @@ def _retrieve(task: asyncio.Future) -> None:
     """Mark a task's exception as seen (its figure reports it), so asyncio does not log it."""
     if not task.cancelled():
         task.exception()
+
+
+def _checked(response: dict) -> dict:
+    """A DevTools response, or RuntimeError with the protocol's error."""
+    if "error" in response:
+        raise RuntimeError(f"DevTools: {response['error'].get('message', response['error'])}")
+    return response
+
+
+def _value(response: dict):
+    """What a ``Runtime.evaluate`` (``returnByValue``) gave back; RuntimeError if the page threw."""
+    if "error" in response:
+        raise RuntimeError(f"DevTools: {response['error'].get('message', response['error'])}")
+    result = response.get("result", {})
+    if "exceptionDetails" in result:
+        details = result["exceptionDetails"]
+        thrown = details.get("exception", {})
+        raise RuntimeError(f"plotly.js: {thrown.get('description') or thrown.get('value') or details.get('text')}")
+    return result.get("result", {}).get("value")
 
 
 def write_pngs(figures: list[tuple[go.Figure, Path]], **options) -> PngOutcome:
