@@ -117,3 +117,22 @@ def warehouse(built: BuiltWarehouse):
     assert built.exit_code == 0, built.output
     with duckdb.connect(str(built.settings.db_path), read_only=True) as conn:
         yield conn
+
+
+@pytest.fixture()
+def copy_of_built(built: BuiltWarehouse, tmp_path: Path) -> Settings:
+    """The built fixture's raw folder and outputs (warehouse, build database, charts), copied so a
+    test may spoil them; charts whose figures do not change are then not drawn again."""
+    assert built.exit_code == 0, built.output
+    root = tmp_path / "copy"
+    shutil.copytree(built.settings.raw_dir, root / "raw")
+    shutil.copytree(built.settings.out_dir, root / "marts")
+    return make_settings(root)
+
+
+def build_cli(settings: Settings, *args: str) -> tuple[int, str]:
+    """`scorecard build <args>` on ``settings``: its exit code and everything it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_cli(settings, "build", *args)
+    return code, out.getvalue()

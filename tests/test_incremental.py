@@ -1,34 +1,18 @@
 """Rebuilds: nothing changed means nothing is recomputed; one changed extract reloads only its
 source, and only the charts whose figures moved are drawn again."""
 
-import contextlib
 import csv
-import io
-import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import BuiltWarehouse, make_settings, run_cli
+from tests.conftest import build_cli
 
 REFERRALS = "childrens_social_care/northumberland_referrals.csv"
 
 
-@pytest.fixture()
-def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
-    assert built.exit_code == 0, built.output
-    root = tmp_path / "copy"
-    shutil.copytree(built.settings.raw_dir, root / "raw")
-    shutil.copytree(built.settings.out_dir, root / "marts")
-    return make_settings(root)
-
-
 def build(settings, *args) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = run_cli(settings, "build", *args)
-    return code, out.getvalue()
+    return build_cli(settings, *args)
 
 
 def test_a_build_with_nothing_changed_recomputes_nothing(copy_of_built):

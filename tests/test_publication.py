@@ -5,8 +5,6 @@ file modes do not stop)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import time
@@ -15,25 +13,11 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import Publication
-from tests.conftest import BuiltWarehouse, make_settings, run_cli
-
-
-@pytest.fixture()
-def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
-    """The built fixture's raw folder and outputs, copied so a test may spoil them (charts whose
-    figures do not change are not drawn again, so a rebuild draws no PNG)."""
-    assert built.exit_code == 0, built.output
-    root = tmp_path / "copy"
-    shutil.copytree(built.settings.raw_dir, root / "raw")
-    shutil.copytree(built.settings.out_dir, root / "marts")
-    return make_settings(root)
+from tests.conftest import build_cli, make_settings
 
 
 def build(settings) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = run_cli(settings, "build", "--force")
-    return code, out.getvalue()
+    return build_cli(settings, "--force")
 
 
 def make_unwritable(folder: Path) -> None:
@@ -121,6 +105,7 @@ def test_a_browser_that_never_answers_costs_its_pngs_not_the_build_and_the_next_
     assert not any(png.exists() for png in owed)
 
     monkeypatch.delenv("BROWSER_PATH")
+    monkeypatch.delenv("SCORECARD_BROWSER_TIMEOUT")  # (the real browser, with the default bound)
     code, output = build(settings)
     assert code == 0, output
     assert all(png.read_bytes().startswith(b"\x89PNG") for png in owed)

@@ -6,17 +6,13 @@ Each of these needs a whole `scorecard build`. The message for each rule, a dupl
 workbook's sheet and row, and a second file giving the same figures are checked without one
 (test_validation.py, test_messy_files.py, test_assets.py)."""
 
-import contextlib
 import csv
 import hashlib
-import io
-import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from tests.conftest import BuiltWarehouse, make_settings, run_cli
+from tests.conftest import build_cli
 
 REFERRALS = "childrens_social_care/northumberland_referrals.csv"
 CPP = "childrens_social_care/northumberland_cpp_by_category.csv"
@@ -48,22 +44,8 @@ def stale_reasons(settings) -> dict[tuple[str, str], str]:
         settings, "select area_code, indicator_id, stale_reason from marts.scorecard where stale_reason is not null")}
 
 
-@pytest.fixture()
-def copy_of_built(built: BuiltWarehouse, tmp_path: Path):
-    """The built fixture's raw folder and outputs (warehouse, build database, charts), copied so a
-    test may spoil them; charts whose figures do not change are then not drawn again."""
-    assert built.exit_code == 0, built.output
-    root = tmp_path / "copy"
-    shutil.copytree(built.settings.raw_dir, root / "raw")
-    shutil.copytree(built.settings.out_dir, root / "marts")
-    return make_settings(root)
-
-
 def build(settings) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = run_cli(settings, "build")
-    return code, out.getvalue()
+    return build_cli(settings)
 
 
 def edit_csv_cell(path: Path, excel_row: int, column: str, value: str) -> str:
