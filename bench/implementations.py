@@ -61,8 +61,8 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 def file_refs(dataset: Dataset) -> dict[str, list]:
     """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
     sha256, size): what the ``extract_files`` asset hands the record-level asset."""
-    from scorecard.load.file_refs import FileRef
     from scorecard.ingest.files import sha256_of_files
+    from scorecard.load.file_refs import FileRef
 
     refs: dict[str, list] = {}
     for kind in KINDS:
@@ -73,7 +73,8 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
     return refs
 
 
-def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], settings: tuple[str, ...] = ()) -> pl.DataFrame:
+def _project(dataset: Dataset, workdir: Path, timings: dict[str, float],
+             settings: tuple[str, ...] = ()) -> pl.DataFrame:
     """What the assets raw.record_level and core.record_level_measures do, minus Dagster: for every
     kind, ``sync_record_level`` with ``read_record_files`` (batches of files read, checked and
     pseudonymised together, a Parquet file written per file, on worker threads; listed with their
@@ -81,10 +82,10 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     import duckdb
 
     import scorecard.load.record_level as record_level_loading
-    from scorecard.load.ledger import READ_THREADS
-    from scorecard.transform.record_level_measures import monthly_measures
     from pipelines.settings import load_settings
+    from scorecard.load.ledger import READ_THREADS
     from scorecard.load.warehouse import RECORD_LEVEL_TABLES
+    from scorecard.transform.record_level_measures import monthly_measures
 
     hashing = time.perf_counter()
     refs = file_refs(dataset)  # the extract_files asset's work
@@ -110,8 +111,9 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float], setting
     conn.execute("create schema if not exists raw")
     problems = 0
     for kind in RECORD_LEVEL_TABLES:
-        outcome = record_level_loading.sync_record_level(conn, kind, refs.get(kind, []), lambda refs, kind=kind: read(refs, kind),
-                                              BENCH_KEY, out_dir, workdir / "record_level")
+        outcome = record_level_loading.sync_record_level(conn, kind, refs.get(kind, []),
+                                                         lambda refs, kind=kind: read(refs, kind),
+                                                         BENCH_KEY, out_dir, workdir / "record_level")
         problems += len(outcome.problems)
     if problems:
         raise AssertionError(f"the project found {problems} problems in generated files: the build would "
@@ -202,7 +204,7 @@ def bare_duckdb_sql(dataset: Dataset) -> str:
         text = _sql_text(SQL_OF_KIND[kind])
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
         source = f"with raw_{kind} as materialized ({sources[kind]}),\n"
-        body = re.sub(r"^\s*with\s", lambda _: source, body, count=1, flags=re.IGNORECASE)
+        body = re.sub(r"^\s*with\s", lambda _, source=source: source, body, count=1, flags=re.IGNORECASE)
         body = body.replace(f"raw.{kind}", f"raw_{kind}")
         if "raw." in body:
             raise ValueError(f"{SQL_OF_KIND[kind]}.sql reads another raw table")

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.generate import DEFAULT_AREAS, DEFAULT_OUT, Dataset, Params, generate, parse_size, size_label
@@ -242,9 +242,11 @@ def targets(runs: list[Run], exponents: dict[str, float]) -> list[str]:
         return "**met**" if ok else "**missed**"
 
     lines = [f"At {size_label(largest)} referrals ({p.rows_in:,} rows read):",
-             f"- project build at most {MAX_RATIO_TO_DUCKDB}× bare DuckDB: {ratio:.2f}× — {verdict(ratio <= MAX_RATIO_TO_DUCKDB)}"
+             f"- project build at most {MAX_RATIO_TO_DUCKDB}× bare DuckDB: {ratio:.2f}× — "
+             f"{verdict(ratio <= MAX_RATIO_TO_DUCKDB)}"
              + ("" if ratio <= MAX_RATIO_TO_DUCKDB else
-                f" (by {p.seconds - MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s: the target is {MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s)"),
+                f" (by {p.seconds - MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s: "
+                f"the target is {MAX_RATIO_TO_DUCKDB * d.seconds:.1f} s)"),
              f"- at least {MIN_SPEEDUP_OVER_PANDAS:g}× faster than pandas: {speedup:.1f}× — "
              f"{verdict(speedup >= MIN_SPEEDUP_OVER_PANDAS)}",
              f"- peak memory under 1.5 GB: {p.peak_bytes / 1e9:.2f} GB — {verdict(p.peak_bytes < MAX_PEAK_BYTES)}"]
@@ -287,7 +289,7 @@ def environment() -> list[str]:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return [f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
+    return [f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB; "
             f"Python {platform.python_version()}, duckdb {duckdb.__version__}, polars {polars.__version__}, "
             f"pandas {pandas.__version__}, numpy {numpy.__version__}."]
 
@@ -305,8 +307,8 @@ def report(runs: list[Run], problems: list[str], params: list[Params], rounds: i
         "",
         *environment(),
         "",
-        "Datasets: " + "; ".join(f"{size_label(p.referrals)} referrals, {p.plans:,} plans, {p.assessments:,} assessments, "
-                                 f"{p.areas} authorities" for p in params) + ".",
+        "Datasets: " + "; ".join(f"{size_label(p.referrals)} referrals, {p.plans:,} plans, "
+                                 f"{p.assessments:,} assessments, {p.areas} authorities" for p in params) + ".",
         "",
         *table(runs),
         "",
@@ -371,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         rounds: dict[str, list[Run]] = {name: [] for name in ORDER}
         for round_number in range(1, args.rounds + 1):
             for name in ORDER:
-                print(f"{size_label(size)}, round {round_number}/{args.rounds}: {LABELS[name]} ...", end=" ", flush=True)
+                print(f"{size_label(size)}, round {round_number}/{args.rounds}: {LABELS[name]} ...",
+                      end=" ", flush=True)
                 run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else ())
                 rounds[name].append(run)
                 print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)

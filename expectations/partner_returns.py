@@ -125,7 +125,8 @@ def _typed(layout: Layout, text: pl.DataFrame) -> pl.DataFrame:
     ).drop(layout.period_column)
 
 
-def validate_layout(layout: Layout, text: pl.DataFrame, area_codes: frozenset[str]) -> tuple[pl.DataFrame, list[Problem]]:
+def validate_layout(layout: Layout, text: pl.DataFrame,
+                    area_codes: frozenset[str]) -> tuple[pl.DataFrame, list[Problem]]:
     """Validate every row of a layout (all its files together) and return the typed rows and problems.
 
     ``text`` holds the layout's columns as text plus ``source_file, source_sheet, source_row``.

@@ -75,7 +75,8 @@ def warehouse_markdown() -> str:
         lines += [f"## `{mart.name}`", "", mart.description, "", "| column | meaning |", "| --- | --- |"]
         lines += [f"| `{name}` | {text} |" for name, text in mart.columns.items()]
         lines.append("")
-    lines += ["## Indicators", "", "| indicator_id | name | unit | polarity | definition |", "| --- | --- | --- | --- | --- |"]
+    lines += ["## Indicators", "", "| indicator_id | name | unit | polarity | definition |",
+              "| --- | --- | --- | --- | --- |"]
     lines += [f"| `{i.indicator_id}` | {i.name} | {i.unit} | {i.polarity} | {i.definition} |" for i in INDICATORS]
     return "\n".join(lines) + "\n"
 

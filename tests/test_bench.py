@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -98,7 +97,8 @@ def test_each_implementation_is_given_by_its_median_round_and_largest_peak():
     rounds = [Run(10, "project", seconds, peak, 100, 5, {"measures": seconds / 2})
               for seconds, peak in ((14.0, 900), (19.5, 700), (13.0, 800))]
     run = median_run(rounds)
-    assert (run.seconds, run.peak_bytes, run.detail, run.all_seconds) == (14.0, 900, {"measures": 7.0}, [14.0, 19.5, 13.0])
+    assert ((run.seconds, run.peak_bytes, run.detail, run.all_seconds)
+            == (14.0, 900, {"measures": 7.0}, [14.0, 19.5, 13.0]))
     assert median_run(rounds[:2]).seconds == 14.0  # an even count: the faster of the middle two
     row = next(line for line in table([run, Run(10, "duckdb", 10.0, 1, 100, 5), Run(10, "pandas", 84.0, 1, 100, 5)])
                if "project" in line)

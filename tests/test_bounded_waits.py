@@ -29,7 +29,7 @@ def test_a_reader_that_never_answers_is_named_once_the_bound_runs_out():
     results = []
     try:
         with pytest.raises(ReadTimeout, match=r"Reading E06000057/annex_a_1\.csv gave no answer within 0\.5 s"):
-            for ref, result in read_ahead(read, refs(4), batch_bytes=1_000, timeout=0.5):
+            for _ref, result in read_ahead(read, refs(4), batch_bytes=1_000, timeout=0.5):
                 results.append(result)
     finally:
         released.set()

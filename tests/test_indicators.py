@@ -131,14 +131,17 @@ def test_on_or_better_than_the_trajectory_is_green(marts):
     row = scorecard(marts, "rereferral_pct")
     # Baseline 30 at 31 Mar 2016, milestone 22 at 31 Mar 2018 (target 20 a year later):
     # halfway to the milestone (26) at 31 Mar 2017.
-    assert (row["period_label"], row["value"], row["trajectory_value"]) == ("2016/17", 24.0, pytest.approx(26.0, abs=0.02))
-    assert (row["previous_value"], row["change"], row["direction_of_travel"], row["rag"]) == (30.0, -6.0, "improving", "green")
+    assert ((row["period_label"], row["value"], row["trajectory_value"])
+            == ("2016/17", 24.0, pytest.approx(26.0, abs=0.02)))
+    assert ((row["previous_value"], row["change"], row["direction_of_travel"], row["rag"])
+            == (30.0, -6.0, "improving", "green"))
 
 
 def test_within_the_strategy_tolerance_is_amber(marts):
     row = scorecard(marts, "hub_neglect_handled_pct")
     # Higher is better: 70 against a trajectory of 80, within 15% of 80.
-    assert (row["value"], row["trajectory_value"], row["rag"], row["note"]) == (70.0, 80.0, "amber", "Hand-worked note.")
+    assert ((row["value"], row["trajectory_value"], row["rag"], row["note"])
+            == (70.0, 80.0, "amber", "Hand-worked note."))
     assert row["direction_of_travel"] is None  # only one year
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import contextlib
 import io
 import json
 import os
@@ -699,10 +700,8 @@ class DevTools:
             self.events.append(self.read(deadline))
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, TimeoutError, EOFError, RuntimeError):
             self.send("Browser.close", timeout=5)
-        except (OSError, TimeoutError, EOFError, RuntimeError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

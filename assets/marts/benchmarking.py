@@ -40,7 +40,8 @@ scorecard = mart_from_sql("scorecard")
 
 
 @dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",
-                description="marts.scorecard against the Great Expectations suite in expectations/scorecard_suite.json.")
+                description="marts.scorecard against the Great Expectations suite in "
+                            "expectations/scorecard_suite.json.")
 def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frame = conn.execute("select * from marts.scorecard").df()

@@ -22,7 +22,8 @@ NEIGHBOURS_KEY = ["raw", "statistical_neighbours"]
                                    description="Every row has a known geographic level, a readable "
                                                "time_period and, for local authorities, an ONS code.")],
 )
-def dfe_open_data(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def dfe_open_data(context: dg.AssetExecutionContext, paths: ScorecardPaths,
+                  duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = paths.settings
     with duckdb.get_connection() as conn:
         outcome = sync_dfe_open_data(conn, settings.raw_dir, settings.out_dir)

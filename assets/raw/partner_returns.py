@@ -23,7 +23,8 @@ from scorecard.load.warehouse import preview_markdown, replace_table
     description="Every data file under the raw folder (paths relative to it): size, sha256 and the layout "
                 "its header matched.",
 )
-def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths,
+                  duckdb: DuckDBResource) -> dg.MaterializeResult:
     files = inventory(paths.settings.raw_dir)
     messages = unrecognised(files)
     for message in messages:
@@ -54,7 +55,8 @@ def build_raw_layout_asset(layout: Layout) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec("valid", asset=key,
                                        description=f"Every {layout.name} file passes the layout's pandera schemas.")],
     )
-    def raw_layout(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def raw_layout(context: dg.AssetExecutionContext, paths: ScorecardPaths,
+                   duckdb: DuckDBResource) -> dg.MaterializeResult:
         settings = paths.settings
         with duckdb.get_connection() as conn:
             outcome = sync_layout(conn, layout, settings.raw_dir, settings.out_dir)

@@ -1,1 +1,2 @@
-"""Finding, reading and recognising extract files: partner returns, DfE open data, record-level extracts and strategy files."""
+"""Finding, reading and recognising extract files: partner returns, DfE open data, record-level extracts
+and strategy files."""

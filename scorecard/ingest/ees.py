@@ -113,7 +113,8 @@ def read_ees(path: Path, display_path: str) -> EesFile:
 
     refuse(text.filter(~pl.col("geographic_level").is_in(GEOGRAPHIC_LEVELS) | pl.col("geographic_level").is_null()),
            "geographic_level", f"it must be one of {', '.join(GEOGRAPHIC_LEVELS)}")
-    periods = {tp: _period(tp or "", ti or "") for tp, ti in text.select("time_period", "time_identifier").unique().iter_rows()}
+    periods = {tp: _period(tp or "", ti or "")
+               for tp, ti in text.select("time_period", "time_identifier").unique().iter_rows()}
     refuse(text.filter(pl.col("time_period").map_elements(lambda v: periods.get(v) is None, return_dtype=pl.Boolean)),
            "time_period", "it must be 4 digits (2015: the year to 31 March 2015) or 6 (201516: 2015/16)")
     refuse(text.filter((pl.col("geographic_level") == "Local authority") & pl.col("new_la_code").is_null()),

@@ -22,6 +22,7 @@ title, blank and header rows, so a message can send a person straight to the cel
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
@@ -243,10 +244,8 @@ def _delimiter(sample: str) -> tuple[str, int]:
     best: tuple[int, str] = (0, DELIMITERS[0])
     for delimiter in DELIMITERS:
         rows: list[list[str]] = []
-        try:
+        with contextlib.suppress(csv.Error):  # a sample cut inside a quoted cell: the rows before it are enough
             rows.extend(islice(csv.reader(io.StringIO(sample), delimiter=delimiter), HEADER_SEARCH_ROWS))
-        except csv.Error:
-            pass  # a sample cut inside a quoted cell: the rows before it are enough
         width = max((len(row) for row in rows), default=0)
         if _header_index(rows)[1]:
             return delimiter, width

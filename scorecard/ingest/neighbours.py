@@ -111,7 +111,8 @@ def read_neighbours(path: Path, display_path: str | None = None) -> NeighboursFi
     for row_number, raw in enumerate(rows[1:], start=2):  # the header is row 1
         cells = [c.strip() for c in raw] + [""] * (len(headers) - len(raw))
 
-        def refuse(position: int, rule: str) -> None:
+        # (called in this iteration only: the defaults bind this row's number and cells)
+        def refuse(position: int, rule: str, *, row_number: int = row_number, cells: list[str] = cells) -> None:
             problems.append(Problem(where, None, row_number, headers[position], cells[position] or None, rule))
 
         code = cells[layout.code]

@@ -34,15 +34,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import fastexcel
 import numpy as np
 import polars as pl
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
 from expectations.partner_returns import Problem
-from scorecard.model.periods import parse_date
 from scorecard.ingest.siphash import MASK64, siphash24
+from scorecard.model.periods import parse_date
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
                "ssda903_episodes", "ssda903_header", "hub_log"]
@@ -526,7 +525,8 @@ class _Header:
     written: dict[str, str]  # field name -> header as written in the file
 
 
-def _match(source: Source, row: list[str], normalised: list[str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
+def _match(source: Source, row: list[str],
+           normalised: list[str] | None = None) -> tuple[dict[str, int], dict[str, str]]:
     if normalised is None:
         normalised = [normalise_header(cell) for cell in row]
     columns: dict[str, int] = {}
@@ -840,7 +840,8 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.Da
         if item.need == "row":
             keep += [~blank[item.name], ~invalid[item.name]]
     # (child_key is already the keyed hash: _read_cells)
-    typed = (cells.lazy().filter(*keep) if keep else cells.lazy()).select(_PART, "source_row", *(f.name for f in fields))
+    typed = ((cells.lazy().filter(*keep) if keep else cells.lazy())
+             .select(_PART, "source_row", *(f.name for f in fields)))
     if neglect := [c for c in ("neglect_flag", "neglect_factors") if c in blank]:
         typed = typed.with_columns(pl.coalesce(pl.col(c) for c in neglect).alias("neglect"))
     if "area_code" not in blank:

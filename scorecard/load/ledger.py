@@ -26,16 +26,16 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 import polars as pl
 
+from expectations.partner_returns import Problem
 from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.row_stores import ParquetRows, RowStore, TableRows
-from expectations.partner_returns import Problem
 from scorecard.load.warehouse import append_rows
 
 T = TypeVar("T")
@@ -67,7 +67,7 @@ _LEDGER_SCHEMA = {"recorded_at": pl.Datetime("us", "UTC"), "path": pl.String, "s
 
 def _ledger_row(ref: FileRef | None, path: str, sheet: str | None, source: str, layout: str, status: str,
                 rows_read: int, rows_accepted: int, problems: int, detail: str) -> tuple:
-    return (datetime.now(timezone.utc), path, sheet, ref.sha256 if ref else None, ref.size_bytes if ref else None,
+    return (datetime.now(UTC), path, sheet, ref.sha256 if ref else None, ref.size_bytes if ref else None,
             source, layout, status, rows_read, rows_accepted, problems, detail)
 
 
@@ -201,6 +201,35 @@ def _latest_quarantined(conn: duckdb.DuckDBPyConnection, layout: str) -> set[tup
     """, [layout]).fetchall())
 
 
+def _split_by_change(files: Sequence[FileRef], held: dict[tuple[str, str | None], str]
+                     ) -> tuple[list[FileRef], list[FileRef]]:
+    """``files`` split, in their order, into those whose version the table holds already (unchanged)
+    and the rest (changed or new)."""
+    unchanged: list[FileRef] = []
+    changed: list[FileRef] = []
+    for ref in files:
+        if held.get((ref.path, ref.sheet)) == ref.sha256:
+            unchanged.append(ref)
+        else:
+            changed.append(ref)
+    return unchanged, changed
+
+
+def _end_quarantine_of_put_back(conn: duckdb.DuckDBPyConnection, store: RowStore, out_dir: Path, source: str,
+                                layout: str, unchanged: Sequence[FileRef]) -> None:
+    """Of the ``unchanged`` files, those refused last time are the last good version put back: no
+    longer refused (a ledger row says so, in one transaction, and the quarantine report goes)."""
+    refused = _latest_quarantined(conn, layout)
+    put_back = [ref for ref in unchanged if (ref.path, ref.sheet) in refused]
+    if put_back:  # the last good version of a refused file, put back: no longer refused
+        with _transaction(conn, store):
+            _record(conn, *(_ledger_row(ref, ref.path, ref.sheet, source, layout, "loaded", 0, 0, 0,
+                                        "the last good version put back: its rows were in use already")
+                            for ref in put_back))
+        for ref in put_back:
+            _clear_quarantine_report(out_dir, ref)
+
+
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[Sequence[FileRef]], list[FileRead]], empty: pl.DataFrame, out_dir: Path,
                key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "",
@@ -265,21 +294,9 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
         return [(result, None if result.problems else store.stage(ref, result.rows))
                 for ref, result in zip(refs, read(refs), strict=True)]
 
-    changed = []
-    for ref in files:
-        if held.get((ref.path, ref.sheet)) == ref.sha256:
-            outcome.unchanged.append(ref)
-        else:
-            changed.append(ref)
-    refused = _latest_quarantined(conn, layout)
-    put_back = [ref for ref in outcome.unchanged if (ref.path, ref.sheet) in refused]
-    if put_back:  # the last good version of a refused file, put back: no longer refused
-        with _transaction(conn, store):
-            _record(conn, *(_ledger_row(ref, ref.path, ref.sheet, source, layout, "loaded", 0, 0, 0,
-                                        "the last good version put back: its rows were in use already")
-                            for ref in put_back))
-        for ref in put_back:
-            _clear_quarantine_report(out_dir, ref)
+    unchanged, changed = _split_by_change(files, held)
+    outcome.unchanged.extend(unchanged)
+    _end_quarantine_of_put_back(conn, store, out_dir, source, layout, outcome.unchanged)
     for ref, (result, staged) in read_ahead(read_and_stage, changed, batch_bytes):
         if key and not result.problems:
             write_pending()  # key conflicts are checked against every file passed before this one

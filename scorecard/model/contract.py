@@ -141,7 +141,8 @@ MARTS: tuple[MartTable, ...] = (
         "assurance": "SPC assurance against the target: consistently pass, consistently fail, hit and miss; "
                      "null without a target or series",
         "england_value": "England's value for the same period",
-        "vs_england": "Fingertips method 1: better, similar or worse than England (by the area's 95% CI), or not compared",
+        "vs_england": "Fingertips method 1: better, similar or worse than England (by the area's 95% CI), "
+                      "or not compared",
         "neighbours_median": "Median of the statistical neighbours' values for the same period",
         "vs_neighbours": "better, similar or worse than the neighbours' median, or not compared",
     }),
@@ -162,7 +163,8 @@ MARTS: tuple[MartTable, ...] = (
                   "region_value": "The region's value",
                   "neighbours_median": "Median of the neighbours' values (those with a value)",
                   "neighbours_with_value": "How many of the ten neighbours have a value",
-                  "rank_among_neighbours": "The area's rank among itself and its neighbours with a value, 1 = best by polarity",
+                  "rank_among_neighbours": "The area's rank among itself and its neighbours with a value, "
+                                           "1 = best by polarity",
                   "vs_england": "better, similar, worse or not compared",
                   "vs_region": "better, similar, worse or not compared",
                   "vs_neighbours": "better, similar, worse or not compared (against the neighbours' median)",

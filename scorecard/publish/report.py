@@ -111,9 +111,9 @@ def _start_point(score: Score, points: tuple[Point, ...]) -> tuple[str, float | 
     latest_end = latest.end if latest is not None else score.period_end
     if score.baseline_period and score.baseline_value is not None:
         baseline = _point_for(points, score.baseline_period)
-        if baseline is None or latest_end is None or baseline.end < latest_end:
-            if baseline is None or baseline.end != latest_end:
-                return score.baseline_period, score.baseline_value, baseline is not None
+        if ((baseline is None or latest_end is None or baseline.end < latest_end)
+                and (baseline is None or baseline.end != latest_end)):
+            return score.baseline_period, score.baseline_value, baseline is not None
     first = next((p for p in points if p.value is not None), None)
     if first is not None and first.label != score.period_label:
         return first.label, first.value, True

@@ -48,7 +48,8 @@ def build_spc(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             pl.col("mean", "lower_limit", "upper_limit").fill_nan(None)))
         summaries.append({"indicator_id": indicator_id, "area_code": area_code,
                           "variation": result.variation, "assurance": result.assurance})
-    frame = pl.concat(points) if points else pl.DataFrame(schema={c: pl.String for c in MARTS_BY_NAME["marts.spc"].columns})
+    frame = (pl.concat(points) if points
+             else pl.DataFrame(schema={c: pl.String for c in MARTS_BY_NAME["marts.spc"].columns}))
     summary = pl.DataFrame(summaries, schema={"indicator_id": pl.String, "area_code": pl.String,
                                               "variation": pl.String, "assurance": pl.String})
     return {"marts.spc": write_mart(conn, "marts.spc", frame),
