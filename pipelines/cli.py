@@ -12,14 +12,14 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from scorecard.ingest.files import discover_files
 from pipelines.settings import Settings, load_settings
+from scorecard.ingest.files import discover_files
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 
 def _sample(settings: Settings, if_empty: bool) -> int:
-    from scorecard.sample import write_sample
     from scorecard.ingest.strategies import StrategyFileError
+    from scorecard.sample import write_sample
 
     existing = discover_files(settings.raw_dir) if settings.raw_dir.exists() else []
     if if_empty and existing:
@@ -220,7 +220,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     warehouse_before = _file_identity(settings.db_path)
-    built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     with instance:  # (leaving it closes the instance's storage)
         result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                         asset_selection=selection)

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from scorecard.ingest.files import sha256_of_files
 from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
+from scorecard.ingest.files import sha256_of_files
 
 CODE_FOLDERS = ("pipelines", "assets", "scorecard", "sql", "expectations")
 CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml", ".j2", ".css"}  # (.j2 and .css: the report templates)
@@ -72,7 +72,7 @@ class Fingerprint:
     # the key): a new key must rebuild the record-level tables even when no file changed.
     pseudonym: str = ""
 
-    def same_build(self, other: "Fingerprint") -> bool:
+    def same_build(self, other: Fingerprint) -> bool:
         return ((self.inputs, self.code, self.disclosure_control, self.pseudonym)
                 == (other.inputs, other.code, other.disclosure_control, other.pseudonym))
 

@@ -9,8 +9,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from scorecard.publish.png_renderer import PngRenderer, browser_wanted_at_start
 from pipelines.settings import Settings
+from scorecard.publish.png_renderer import PngRenderer, browser_wanted_at_start
 
 
 class ScorecardPaths(dg.ConfigurableResource):

@@ -47,8 +47,8 @@ import polars as pl
 import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, LAYOUTS_BY_NAME, Layout
-from scorecard.model.periods import academic_year, month
 from scorecard.ingest.strategies import Area, load_strategies
+from scorecard.model.periods import academic_year, month
 
 Anchors = tuple[tuple[float, float], ...]
 OTHER_CATEGORIES = CPP_CATEGORIES[1:]  # everything but Neglect

@@ -8,8 +8,13 @@ import polars as pl
 import pytest
 
 from expectations.partner_returns import Problem
-from scorecard.ingest.neighbours import (GROUPINGS_2021, MODEL_2025, NEIGHBOUR_COLUMNS, read_neighbours,
-                                  recognise_neighbours)
+from scorecard.ingest.neighbours import (
+    GROUPINGS_2021,
+    MODEL_2025,
+    NEIGHBOUR_COLUMNS,
+    read_neighbours,
+    recognise_neighbours,
+)
 from tests.conftest import shared_reference
 
 MODEL_2025_FILE = "sn_model_2025_wide.csv"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.model.catalogue import INDICATORS_BY_ID
 from scorecard.ingest.strategies import StrategyFileError, load_strategies, load_strategy
+from scorecard.model.catalogue import INDICATORS_BY_ID
 from tests.conftest import STRATEGIES
 
 VALID = """\

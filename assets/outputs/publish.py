@@ -6,7 +6,8 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core import strategies as core_strategies
 from assets.core import tables as core_tables
-from assets.marts import benchmarking, tables as mart_tables
+from assets.marts import benchmarking
+from assets.marts import tables as mart_tables
 from assets.raw import dfe_open_data, ledger, partner_returns, record_level
 from pipelines.resources import ChartBrowser, ScorecardPaths
 from scorecard.load.warehouse import publish

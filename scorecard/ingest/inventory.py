@@ -7,7 +7,7 @@ partner-return layouts. A file that matches nothing is listed with the reason, n
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -52,7 +52,7 @@ def recognitions(path: Path) -> list[dict]:
 
 def inventory(raw_dir: Path) -> pl.DataFrame:
     """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
-    seen_at = datetime.now(timezone.utc).replace(microsecond=0)
+    seen_at = datetime.now(UTC).replace(microsecond=0)
     found = discover_files(raw_dir)
     rows = [{"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
              "seen_at": seen_at, **recognition}
