@@ -82,6 +82,7 @@ function scorecardPng(figure, width, height, scale) {
 # Bounds on every wait, in seconds (each can be set per renderer; tests use small ones).
 STARTUP_TIMEOUT = 60.0  # Chromium started and its tabs ready (~3 s when well)
 PNG_TIMEOUT = 60.0  # one figure drawn, written and its tab ready again (~0.5 s when well)
+PAGE_READY_CHECKS, PAGE_READY_INTERVAL = 100, 0.05  # (up to 5 s, within the start-up bound)
 CLOSE_TIMEOUT = 15.0  # choreographer's close (it waits up to ~9 s itself for a browser to exit)
 KILL_TIMEOUT = 5.0  # after SIGKILL: for the browser's process to be reaped and choreographer to tidy up
 LOOP_GRACE = 10.0  # beyond the bounds above, before the caller stops waiting on the renderer's thread
@@ -323,12 +324,16 @@ class PngRenderer:
         finally:
             if not loaded.done():
                 loaded.cancel()
-        response = await tab.tab.send_command(
-            "Runtime.evaluate", params={"expression": "typeof scorecardPng", "returnByValue": True})
-        if _value(response) != "function":
-            raise RuntimeError(f"the PNG page did not load ({self._page_url})")
-        tab.drawn, tab.needs_reload = 0, False
-        return tab
+        # The load event heard may be the blank page's a new tab starts with, so the render
+        # function is looked for a few times before the page is said not to have loaded.
+        for _ in range(PAGE_READY_CHECKS):
+            response = await tab.tab.send_command(
+                "Runtime.evaluate", params={"expression": "typeof scorecardPng", "returnByValue": True})
+            if _value(response) == "function":
+                tab.drawn, tab.needs_reload = 0, False
+                return tab
+            await asyncio.sleep(PAGE_READY_INTERVAL)
+        raise RuntimeError(f"the PNG page did not load ({self._page_url})")
 
     def _give_up(self, failure: str, stalled: str | None = None) -> None:
         """Draw nothing more: kill Chromium's processes, then wake every figure waiting."""
