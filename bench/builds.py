@@ -76,10 +76,13 @@ KINDS = ("first build", "nothing changed", "one extract changed")
 BUILD_TIMEOUT_SECONDS = 600  # a build that takes this long has hung: the benchmark stops
 
 
-def scorecard_environment(root: Path) -> dict[str, str]:
+def scorecard_environment(code: Code, root: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SCORECARD_")}
     env.update(SCORECARD_RAW_DIR=str(root / "raw"), SCORECARD_DB=str(root / "marts" / "warehouse.duckdb"),
-               SCORECARD_OUT_DIR=str(root / "marts"), DAGSTER_HOME=str(root / "dagster_home"))
+               SCORECARD_OUT_DIR=str(root / "marts"), DAGSTER_HOME=str(root / "dagster_home"),
+               # The code's own modules first, in every process it starts too (the code before ran
+               # Great Expectations in a process of its own).
+               PYTHONPATH=str(code.folder))
     return env
 
 
@@ -87,10 +90,9 @@ def scorecard(code: Code, root: Path, *args: str) -> tuple[float, str]:
     """Run the `scorecard` command of ``code`` in a fresh process; (wall seconds, its output)."""
     command = [sys.executable, "-c", "from pipelines.cli import console_main; console_main()", *args]
     started = time.perf_counter()
-    # From the code's folder, so that its modules are the ones imported (the working folder comes
-    # first on the module path).
-    done = subprocess.run(command, cwd=code.folder, env=scorecard_environment(root), capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT_SECONDS)
+    # From the code's folder, so that its modules are the ones imported.
+    done = subprocess.run(command, cwd=code.folder, env=scorecard_environment(code, root), capture_output=True,
+                          text=True, timeout=BUILD_TIMEOUT_SECONDS)
     seconds = time.perf_counter() - started
     output = done.stdout + done.stderr
     if done.returncode != 0:

@@ -23,9 +23,10 @@ EVERY_TABLE = sorted({key for asset in dg.load_assets_from_modules(TABLE_MODULES
 
 @dg.asset(key=["outputs", "published_warehouse"], group_name="outputs", deps=EVERY_TABLE,
           description="Copies the checked build over the warehouse analysts query, in one atomic rename.")
-def published_warehouse(paths: ScorecardPaths) -> dg.MaterializeResult:
+def published_warehouse(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = paths.settings
-    publish(settings.build_db_path, settings.db_path)
+    with duckdb.get_connection() as build:
+        publish(build, settings.build_db_path, settings.db_path)
     return dg.MaterializeResult(metadata={"warehouse": dg.MetadataValue.path(str(settings.db_path)),
                                           "size_bytes": settings.db_path.stat().st_size})
 

@@ -106,15 +106,15 @@ def preview_markdown(conn: duckdb.DuckDBPyConnection, table: str, limit: int = 5
     return "\n".join([header, rule, *body])
 
 
-def publish(build_db: Path, published_db: Path) -> None:
+def publish(build: duckdb.DuckDBPyConnection, build_db: Path, published_db: Path) -> None:
     """Make the build the published warehouse atomically (a rename), durable before it returns.
 
-    The copy is made beside the warehouse, the record-level tables are dropped from it, and
-    only then does it replace the warehouse: a reader sees the old file or the new, never a mix,
-    and a build killed at any moment leaves the old one as it was.
+    ``build`` is a connection to the build database, ``build_db``: it is checkpointed first, so
+    the file holds everything written. The copy is made beside the warehouse, the record-level
+    tables are dropped from it, and only then does it replace the warehouse: a reader sees the
+    old file or the new, never a mix, and a build killed at any moment leaves the old one as it was.
     """
-    with duckdb.connect(str(build_db)) as conn:
-        conn.execute("checkpoint")
+    build.execute("checkpoint")
     published_db.parent.mkdir(parents=True, exist_ok=True)
     staging = published_db.with_name(f".{published_db.name}.publishing")
     staging.unlink(missing_ok=True)
