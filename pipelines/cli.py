@@ -16,17 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import dagster as dg
-
 from pipelines.settings import Settings, load_settings
-from scorecard.ingest.files import discover_files
-from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
+# Dagster, polars and DuckDB are imported where a command needs them: a build that finds nothing
+# changed answers without them.
 if TYPE_CHECKING:
+    import dagster as dg
+
     from pipelines.fingerprint import Fingerprint
 
 
 def _sample(settings: Settings, if_empty: bool) -> int:
+    from scorecard.ingest.files import discover_files
     from scorecard.ingest.strategies import StrategyFileError
     from scorecard.sample import write_sample
 
@@ -47,6 +48,8 @@ def _sample(settings: Settings, if_empty: bool) -> int:
 
 def _problems(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
     """(errors, warnings) a person should read, from a finished run."""
+    import dagster as dg
+
     errors, warnings = [], []
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
@@ -69,9 +72,12 @@ def _problems(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-# The loader assets for each kind of source in raw.extract_files (partner returns: one per layout).
-_LOADERS = {"dfe_published": [["raw", "dfe_open_data"]], "dfe_reference": [["raw", "statistical_neighbours"]],
-            "record_level": [["raw", kind] for kind in RECORD_LEVEL_TABLES]}
+def _loaders(source: str) -> list[list[str]]:
+    """The loader assets of a kind of source in raw.extract_files (partner returns: one per layout)."""
+    from scorecard.load.warehouse import RECORD_LEVEL_TABLES
+
+    return {"dfe_published": [["raw", "dfe_open_data"]], "dfe_reference": [["raw", "statistical_neighbours"]],
+            "record_level": [["raw", kind] for kind in RECORD_LEVEL_TABLES]}.get(source, [])
 
 
 def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] | None:
@@ -91,9 +97,10 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     by_path = {path: (source, layout) for path, source, layout in known}
     if any(path not in by_path for path in changed):
         return None
-    every_loader = [["raw", layout.name] for layout in LAYOUTS] + [key for keys in _LOADERS.values() for key in keys]
+    every_loader = [["raw", layout.name] for layout in LAYOUTS] + [
+        key for source in ("dfe_published", "dfe_reference", "record_level") for key in _loaders(source)]
     touched = [key for source, layout in (by_path[path] for path in changed)
-               for key in ([["raw", layout]] if source == "partner_return" else _LOADERS.get(source, []))]
+               for key in ([["raw", layout]] if source == "partner_return" else _loaders(source))]
     return [key for key in every_loader if key not in touched]
 
 
@@ -188,6 +195,8 @@ def _root_cause(error) -> str:
 
 def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at: str,
                  warehouse_before: tuple | None) -> Publication:
+    import dagster as dg
+
     materialized = {event.asset_key: event for event in result.get_asset_materialization_events()}
     failures = {}
     for event in result.all_events:
@@ -208,6 +217,8 @@ def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at
 
 def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] | None) -> int:
     """Run the job (only the loaders not in ``skip``); record ``current`` if it succeeds."""
+    import dagster as dg
+
     from pipelines.definitions import build_definitions
     from pipelines.fingerprint import write_fingerprint
 
