@@ -297,7 +297,7 @@ class PngRenderer:
             load.add_done_callback(_retrieve)
         done, pending = await asyncio.wait(loads, return_when=asyncio.FIRST_COMPLETED)
         for load in done:
-            self._ready.put_nowait(load.result())  # (raises if it failed: Chromium could not start)
+            self._ready.put_nowait(await load)  # (done already; raises if it failed: Chromium could not start)
         for load in pending:
             joining = asyncio.ensure_future(self._join(load))
             joining.add_done_callback(_retrieve)
@@ -307,7 +307,7 @@ class PngRenderer:
         done, _ = await asyncio.wait({load, self._gone}, timeout=self.startup_timeout,
                                      return_when=asyncio.FIRST_COMPLETED)
         if load in done and load.exception() is None:
-            self._ready.put_nowait(load.result())
+            self._ready.put_nowait(await load)  # (done already)
         elif not self._gone.done():
             load.cancel()
             failed = "gave no answer" if load not in done else f"failed ({load.exception()})"
@@ -348,7 +348,7 @@ class PngRenderer:
         taking = asyncio.ensure_future(self._ready.get())
         done, _ = await asyncio.wait({taking, self._gone}, return_when=asyncio.FIRST_COMPLETED)
         if taking in done:
-            return taking.result()
+            return await taking  # (done already)
         taking.cancel()
         return None
 
@@ -388,7 +388,7 @@ class PngRenderer:
             return f"no answer within {_seconds(self.png_timeout)}"
         reason = None
         try:
-            png = base64.b64decode(_value(drawing.result()), validate=True)
+            png = base64.b64decode(_value(await drawing), validate=True)  # (done already)
         except Exception as error:  # noqa: BLE001 (reported as the figure's reason)
             tab.needs_reload = True  # whatever the page was left holding, it starts afresh
             if self._process is not None and self._process.poll() is not None:
@@ -534,7 +534,7 @@ class PngRenderer:
         for figure in figures:
             result = figure.result
             if result.done() and not result.cancelled() and result.exception() is None:
-                reason = result.result()
+                reason = result.result(timeout=0)  # (done already)
             elif result.done() and not result.cancelled():
                 reason = f"failed ({type(result.exception()).__name__}: {result.exception()})"
             elif figure.path in self._no_answer:
