@@ -75,6 +75,12 @@ class ChartBrowser(dg.ConfigurableResource):
         """The browser started for this run, if it was."""
         return self._renderer
 
+    def renderer(self) -> PngRenderer:
+        """The browser for this run, started now if it was not yet."""
+        if self._renderer is None:
+            self._renderer = PngRenderer(startup_timeout=self.timeout_seconds, png_timeout=self.timeout_seconds)
+        return self._renderer
+
 
 def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ def build_without_drawing(settings: Settings) -> None:
     from pipelines.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("build_scorecard")
-    drawing = {dg.AssetKey(["outputs", "indicator_charts"]), dg.AssetKey(["outputs", "partnership_reports"])}
+    drawing = {dg.AssetKey(["outputs", name]) for name in ("chart_images", "indicator_charts", "partnership_reports")}
     selection = [k for k in job.asset_layer.asset_graph.get_all_asset_keys() if k not in drawing]
     with contextlib.redirect_stderr(io.StringIO()):
         result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=selection,

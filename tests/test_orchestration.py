@@ -82,3 +82,22 @@ def test_the_build_database_has_a_memory_limit_the_environment_can_raise(tmp_pat
         with resources_for(settings)["duckdb"].get_connection() as conn:
             limit = conn.execute("select current_setting('memory_limit')").fetchone()[0]
         assert limit == shown(expected) != shown("2GB")
+
+
+
+def test_chart_pngs_start_before_the_warehouse_is_checked(tmp_path: Path):
+    """outputs/chart_images (which hands Chromium the PNGs) needs nothing the Great Expectations
+    check guards, and goes first among the steps ready with it, so Chromium draws while the check
+    and the publication run; the charts step, after the publication, waits for the PNGs."""
+    graph = build_definitions(make_settings(tmp_path)).resolve_asset_graph()
+    images = dg.AssetKey(["outputs", "chart_images"])
+    ancestors, todo = set(), [images]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys - ancestors:
+            ancestors.add(parent)
+            todo.append(parent)
+    assert dg.AssetKey(["marts", "scorecard"]) not in ancestors
+    assert {dg.AssetKey(["marts", "indicator_values"]), dg.AssetKey(["marts", "spc"])} <= ancestors
+    assert int(graph.get(images).assets_def.op.tags["dagster/priority"]) > 0
+    charts = graph.get(dg.AssetKey(["outputs", "indicator_charts"])).parent_keys
+    assert charts == {images, dg.AssetKey(["outputs", "published_warehouse"])}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scorecard.publish import png_renderer
-from scorecard.publish.charts import write_charts
+from scorecard.publish.charts import png_staging_dir, start_pngs, write_charts
 from scorecard.publish.png_renderer import MANIFEST, PngExportError, PngRenderer, read_manifest
 from tests.test_charts import EXPECTED, HARTLEPOOL, NORTHUMBERLAND, make_marts
 
@@ -253,6 +253,40 @@ def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path,
         assert third.png_outcome.drawn == (missing_png,) and third.png_message is None
         assert png_size(missing_png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE
         assert set(json.loads((charts_dir / MANIFEST).read_text(encoding="utf-8"))) == set(before)
+
+
+@needs_chromium
+def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_path: Path, chromium) -> None:
+    """outputs/chart_images starts the PNGs (start_pngs) while the warehouse is checked; the charts
+    step then finds them drawn in the staging folder and moves them into place, drawing none again."""
+    charts_dir = tmp_path / "charts"
+    staging = png_staging_dir(charts_dir)
+    with make_marts(tmp_path / "warehouse.duckdb") as conn, PngRenderer() as renderer:
+        started = start_pngs(conn, charts_dir, lambda: renderer)
+        assert started == len(EXPECTED) and staging.is_dir() and not charts_dir.exists()
+        files = write_charts(conn, charts_dir, renderer=renderer)
+    assert files.png_message is None and len(files.png_outcome.drawn) == len(EXPECTED)
+    assert all(png_size(f.png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE for f in files)
+    assert not staging.exists()  # nothing left half-way between the two steps
+    assert set(read_manifest(charts_dir)) == png_names(files)
+
+
+@needs_chromium
+def test_a_png_left_in_the_staging_folder_by_another_run_is_not_published(tmp_path: Path, chromium) -> None:
+    charts_dir = tmp_path / "charts"
+    with make_marts(tmp_path / "warehouse.duckdb") as conn:
+        with PngRenderer() as renderer:  # a run stopped after starting its PNGs: the files stay
+            start_pngs(conn, charts_dir, lambda: renderer)
+            renderer.collect()
+        leftovers = sorted(png_staging_dir(charts_dir).glob("*.png"))
+        assert len(leftovers) == len(EXPECTED)
+        for leftover in leftovers:
+            leftover.write_bytes(b"not this run's drawing")
+        with PngRenderer() as renderer:
+            files = write_charts(conn, charts_dir, renderer=renderer)  # this run started none early
+    assert files.png_message is None and len(files.png_outcome.drawn) == len(EXPECTED)
+    assert all(png_size(f.png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE for f in files)
+    assert not png_staging_dir(charts_dir).exists()
 
 
 @needs_chromium

@@ -11,7 +11,7 @@ from assets.marts import tables as mart_tables
 from assets.raw import dfe_open_data, ledger, partner_returns, record_level
 from pipelines.resources import ChartBrowser, ScorecardPaths
 from scorecard.load.warehouse import publish
-from scorecard.publish.charts import write_charts
+from scorecard.publish.charts import start_pngs, write_charts
 from scorecard.publish.report import write_reports
 
 TABLE_MODULES = [partner_returns, dfe_open_data, record_level, ledger, core_strategies, core_tables, mart_tables,
@@ -31,7 +31,27 @@ def published_warehouse(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Mat
                                           "size_bytes": settings.db_path.stat().st_size})
 
 
-@dg.asset(key=["outputs", "indicator_charts"], group_name="outputs", deps=[published_warehouse],
+# The marts a chart's figure shows (scorecard.publish.marts.read_marts without marts.scorecard).
+CHART_MARTS = [dg.AssetKey(["marts", name]) for name in (
+    "indicators", "indicator_values", "targets", "benchmarks", "spc", "contributory_factors")] + [
+    dg.AssetKey(["core", "partnership_areas"])]
+
+
+# Runs as soon as the marts it draws are built, ahead of the warehouse's checks ("dagster/priority"
+# orders the steps that are ready), so Chromium draws in its own processes while they run.
+@dg.asset(key=["outputs", "chart_images"], group_name="outputs", deps=CHART_MARTS,
+          op_tags={"dagster/priority": "1"},
+          description="Starts drawing the PNG of every chart whose figure changed, into a staging folder beside "
+                      "the charts, while the warehouse is checked and published; outputs/indicator_charts waits "
+                      "for them and moves them into place.")
+def chart_images(paths: ScorecardPaths, duckdb: DuckDBResource, chart_browser: ChartBrowser) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        started = start_pngs(conn, paths.settings.charts_dir, chart_browser.renderer,
+                             disclosure_control=paths.settings.disclosure_control)
+    return dg.MaterializeResult(metadata={"pngs_started": started})
+
+
+@dg.asset(key=["outputs", "indicator_charts"], group_name="outputs", deps=[published_warehouse, chart_images],
           description="One plotly chart per indicator and area (offline HTML and PNG) and an index page. A PNG "
                       "the browser did not draw in time is named, and drawn by the next build.")
 def indicator_charts(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckdb: DuckDBResource,

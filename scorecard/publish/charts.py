@@ -22,6 +22,8 @@ import functools
 import hashlib
 import html
 import json
+import os
+import shutil
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable
@@ -46,7 +48,9 @@ from scorecard.publish.png_renderer import (
     PNG_TIMEOUT,
     PNG_WIDTH,
     ChartsWritten,
+    PngOutcome,
     PngRenderer,
+    find_browser,
     read_manifest,
     require_browser,
 )
@@ -638,6 +642,78 @@ def write_html(figure: dict, title: str, path: Path) -> None:
     path.write_text(render("chart.html.j2", title=title, plot=Markup(plot)), encoding="utf-8")
 
 
+def png_staging_dir(charts_dir: Path) -> Path:
+    """Where ``start_pngs`` has Chromium draw, beside the charts folder (not in it, so nothing
+    half-done is ever published): ``write_charts`` moves each PNG into place."""
+    return charts_dir.with_name(f".{charts_dir.name}_drawing")
+
+
+@dataclass(frozen=True)
+class ChartDrawing:
+    """One chart as it is drawn: the figure (plotly's figure format), its title and files, and its
+    name and digest in the manifest (a figure with last run's digest is not drawn again)."""
+    figure: dict
+    title: str
+    html: Path
+    png: Path | None
+    name: str  # "<area>/<file stem>"
+    digest: str
+
+    def unchanged_since(self, previous: dict[str, str]) -> bool:
+        """Last run drew this very figure, and its files are still there."""
+        return (previous.get(self.name) == self.digest and self.html.exists()
+                and (self.png is None or self.png.exists()))
+
+    def staged_png(self, charts_dir: Path) -> Path:
+        return png_staging_dir(charts_dir) / f"{self.digest}.png"
+
+
+def chart_files(charts_dir: Path, all_series: list[Series], png: bool) -> list[ChartFile]:
+    files = []
+    for series in all_series:
+        folder, name = charts_dir / series.area_code, series.indicator.indicator_id
+        spc = [folder / f"{name}_spc.html", folder / f"{name}_spc.png" if png else None] if series.spc else [None, None]
+        files.append(ChartFile(name, series.area_code, folder / f"{name}.html",
+                               folder / f"{name}.png" if png else None, *spc))
+    return files
+
+
+def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool) -> list[ChartDrawing]:
+    def drawing(figure: dict, title: str, html_path: Path, png_path: Path | None) -> ChartDrawing:
+        digest = hashlib.sha256(f"{png}:{to_json_plotly(figure)}".encode()).hexdigest()
+        return ChartDrawing(figure, title, html_path, png_path, f"{html_path.parent.name}/{html_path.stem}", digest)
+
+    drawings = []
+    for series, chart in zip(all_series, files):
+        drawings.append(drawing(build_figure(series), chart_title(series), chart.html, chart.png))
+        if series.spc:
+            drawings.append(drawing(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png))
+    return drawings
+
+
+def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Callable[[], PngRenderer],
+               disclosure_control: bool = True) -> int:
+    """Hand ``renderer()`` the PNG of every chart whose figure changed, drawn into the staging
+    folder (``png_staging_dir``), and return at once with how many: Chromium then draws them in
+    its own processes while the build goes on (the warehouse's checks and its publication), and
+    ``write_charts``, given the same renderer, moves them into place. Reads every mart a chart
+    is drawn from but ``marts.scorecard`` (which only the index shows). Without a browser it
+    starts nothing: ``write_charts`` says why."""
+    if find_browser() is None:
+        return 0
+    staging = png_staging_dir(charts_dir)
+    shutil.rmtree(staging, ignore_errors=True)  # (what a stopped run left)
+    previous = read_manifest(charts_dir)
+    all_series = chart_series(read_marts(conn, with_scorecard=False), Disclosure(disclosure_control))
+    changed = [d for d in chart_drawings(all_series, chart_files(charts_dir, all_series, png=True), png=True)
+               if not d.unchanged_since(previous)]
+    if changed:
+        staging.mkdir(parents=True, exist_ok=True)
+    for drawing in changed:
+        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name)
+    return len(changed)
+
+
 def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
                  disclosure_control: bool = True, renderer: PngRenderer | None = None,
                  browser_timeout: float = PNG_TIMEOUT) -> list[ChartFile]:
@@ -646,8 +722,9 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     A chart whose figure is the same as last run's (by digest) is not drawn again: PNG export
     is the slow part of a build. Chart files no longer backed by data are removed, so the
     folder matches the warehouse. ``renderer``: a browser the caller started (and closes),
-    e.g. ``pipelines.resources.ChartBrowser``'s; otherwise one is started here if needed, given
-    ``browser_timeout`` seconds to start and for each PNG.
+    e.g. ``pipelines.resources.ChartBrowser``'s, which may be drawing this build's PNGs already
+    (``start_pngs``); otherwise one is started here if needed, given ``browser_timeout``
+    seconds to start and for each PNG.
 
     PNG export degrades rather than fails or hangs: a PNG the browser does not draw in time (or
     at all) is left out, and so is its chart from the manifest, so the next run draws exactly
@@ -660,6 +737,8 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     charts_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(charts_dir)
     with contextlib.ExitStack() as started_here:
+        started = renderer
+
         def png_renderer() -> PngRenderer:
             nonlocal renderer
             if renderer is None:
@@ -671,51 +750,58 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
             # Nothing drawn before, so every chart will be: start the browser now, while the
             # data is read (otherwise at the first chart that changed).
             png_renderer()
-        return _write_charts(conn, charts_dir, png, disclosure_control, previous, png_renderer)
+        return _write_charts(conn, charts_dir, png, disclosure_control, previous, started, png_renderer)
 
 
 def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
-                  previous: dict[str, str], png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
+                  previous: dict[str, str], started: PngRenderer | None,
+                  png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
     manifest: dict[str, str] = {}
-    handed: dict[Path, str] = {}  # the PNGs started this run: path -> the chart's name in the manifest
     marts = read_marts(conn)
     all_series = chart_series(marts, Disclosure(disclosure_control))
-    files = []
-    for series in all_series:
-        folder, name = charts_dir / series.area_code, series.indicator.indicator_id
-        spc = [folder / f"{name}_spc.html", folder / f"{name}_spc.png" if png else None] if series.spc else [None, None]
-        files.append(ChartFile(name, series.area_code, folder / f"{name}.html",
-                               folder / f"{name}.png" if png else None, *spc))
+    files = chart_files(charts_dir, all_series, png)
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
-
-    def draw(spec: dict, title: str, html_path: Path, png_path: Path | None) -> None:
-        """Write the chart's page and start its PNG, unless last run drew the same figure."""
-        name = f"{html_path.parent.name}/{html_path.stem}"
-        manifest[name] = hashlib.sha256(f"{png}:{to_json_plotly(spec)}".encode()).hexdigest()
-        drawn = html_path.exists() and (png_path is None or png_path.exists())
-        if previous.get(name) == manifest[name] and drawn:
-            return
-        html_path.parent.mkdir(exist_ok=True)
-        write_html(spec, title, html_path)
-        if png_path is not None:
-            png_renderer().add(spec, png_path, name)
-            handed[png_path] = name
-
-    for series, chart in zip(all_series, files):
-        draw(build_figure(series), chart_title(series), chart.html, chart.png)
-        if series.spc:
-            draw(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png)
-    outcome = png_renderer().collect() if handed else None  # (bounded: it never waits for good)
+    wanted = []  # the charts whose PNG is drawn this run
+    for drawing in chart_drawings(all_series, files, png):
+        manifest[drawing.name] = drawing.digest
+        if drawing.unchanged_since(previous):
+            continue
+        drawing.html.parent.mkdir(exist_ok=True)
+        write_html(drawing.figure, drawing.title, drawing.html)
+        if drawing.png is not None:
+            wanted.append(drawing)
+    outcome = place_pngs(wanted, charts_dir, started, png_renderer) if wanted else None
     for missing in outcome.missing if outcome is not None else ():
-        if missing.path in handed:
-            del manifest[handed[missing.path]]  # not recorded, so the next run draws it
+        manifest.pop(missing.name, None)  # not recorded, so the next run draws it
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     index = render_index(all_series, files, marts.scorecard, marts.indicators,
                          built=datetime.now())
     (charts_dir / "index.html").write_text(index, encoding="utf-8")
     return ChartsWritten(files, outcome)
+
+
+def place_pngs(wanted: list[ChartDrawing], charts_dir: Path, started: PngRenderer | None,
+               png_renderer: Callable[[], PngRenderer]) -> PngOutcome:
+    """Put each wanted PNG in place: moved from the staging folder when ``started`` (the
+    renderer ``start_pngs`` was given) drew it there this run, else drawn now. (Bounded: the
+    renderer never waits for good.)"""
+    drawn_early = set(started.collect().drawn) if started is not None else set()
+    moved, late = [], []
+    for drawing in wanted:
+        staged = drawing.staged_png(charts_dir)
+        if staged in drawn_early and staged.is_file():
+            os.replace(staged, drawing.png)
+            moved.append(drawing.png)
+        else:
+            png_renderer().add(drawing.figure, drawing.png, drawing.name)
+            late.append(drawing)
+    outcome = png_renderer().collect() if late else None
+    shutil.rmtree(png_staging_dir(charts_dir), ignore_errors=True)
+    if outcome is None:
+        return PngOutcome(len(wanted), tuple(moved), ())
+    return PngOutcome(len(wanted), (*moved, *outcome.drawn), outcome.missing, outcome.stalled)
 
 
 # --- index page ----------------------------------------------------------------------------

@@ -165,9 +165,11 @@ class Marts:
         return (point.numerator, point.denominator) if point is not None else (None, None)
 
 
-def read_marts(conn: duckdb.DuckDBPyConnection) -> Marts:
+def read_marts(conn: duckdb.DuckDBPyConnection, with_scorecard: bool = True) -> Marts:
+    """Every mart the outputs show; without ``marts.scorecard`` when ``with_scorecard`` is False
+    (chart figures do not show it, and may be drawn before its checks have run)."""
     return Marts(read_indicators(conn), read_series(conn), read_targets(conn),
-                 read_benchmarks(conn), read_spc(conn), read_scorecard(conn),
+                 read_benchmarks(conn), read_spc(conn), read_scorecard(conn) if with_scorecard else (),
                  read_partnership_names(conn), read_factors(conn))
 
 
