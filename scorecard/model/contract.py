@@ -22,8 +22,11 @@ _AREA = {
     "partnership": "Safeguarding children partnership id, as in data/raw/strategies/<id>.yaml",
 }
 _PERIOD = {
-    "period_type": "month, financial_year (April-March) or academic_year (September-August)",
-    "period_label": 'The period as people write it: "2017-09", "2016/17"',
+    "period_type": "month, financial_year (April-March), academic_year (September-August), quarter "
+                   "(of the financial year), year_to_date (April to the month named), rolling_12_months "
+                   "or rolling_6_months (the months to the one named)",
+    "period_label": 'The period as people write it: "2017-09", "2016/17", "2025/26 Q2", "2025/26 Apr-Sep", '
+                    '"12 months to Sep 2025"',
     "period_start": "First day of the period",
     "period_end": "Last day of the period (the snapshot date for counts at period end)",
 }
