@@ -104,3 +104,26 @@ def test_a_ratio_is_recomputed_from_the_summed_counts_not_averaged(periods):
                           "core.ratio_indicator('rereferrals', 'All', 'referrals', 'All', 100.0) "
                           "where area_code = 'A' and period_label = '2017/18 Q2'").fetchone()
     assert row == (9, 54, round(100 * 9 / 54, 2))  # 16.67%, not the mean of the months' 17.6%
+
+
+NORTHUMBERLAND = "E06000057"
+
+
+@pytest.mark.parametrize(("indicator_id", "period_type", "label", "numerator", "denominator", "shown"), [
+    ("rereferral_pct", "year_to_date", "2017/18 Apr-Sep", 229, 1569, 14.6),
+    ("cpp_repeat_neglect_pct", "year_to_date", "2017/18 Apr-Sep", 16, 216, 7.4),
+    ("hub_referrals_count", "rolling_6_months", "6 months to Mar 2017", 1147, None, 1147.0),
+])
+def test_the_seeds_period_figures_are_rows_of_indicator_values(warehouse, indicator_id, period_type, label,
+                                                               numerator, denominator, shown):
+    row = warehouse.execute(
+        "select numerator, denominator, round(value, 1), ci95_low < value and value < ci95_high "
+        "from marts.indicator_values where indicator_id = ? and area_code = ? and period_type = ? "
+        "and period_label = ?", [indicator_id, NORTHUMBERLAND, period_type, label]).fetchone()
+    assert row == (numerator, denominator, shown, True)
+
+
+def test_every_committee_period_type_reaches_indicator_values(warehouse):
+    types = {t for (t,) in warehouse.execute(
+        "select distinct period_type from marts.indicator_values where indicator_id = 'rereferral_pct'").fetchall()}
+    assert {"quarter", "year_to_date", "rolling_12_months", "rolling_6_months"} <= types

@@ -140,6 +140,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "Partner return hub_referrals",
         measures=('hub_neglect_referrals', 'hub_neglect_handled'),
     ),
+    Indicator(
+        "hub_referrals_count", "Hub referrals", "hub referrals", "referrals", "higher_is_better",
+        "Referrals received by the early help hubs / front door in the period, whatever the "
+        "concern (a flow: a period's figure is the sum of its months).",
+        "Partner return hub_all_referrals; hub log",
+        measures=('hub_referrals',),
+    ),
 )
 
 INDICATORS_BY_ID = {indicator.indicator_id: indicator for indicator in INDICATORS}
