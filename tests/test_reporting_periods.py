@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from scorecard.load.warehouse import sql_text
-from scorecard.model.periods import month_end
+from scorecard.model.periods import month_end, parse_period
 
 
 def months_between(first: date, last: date) -> list[date]:
@@ -92,6 +92,15 @@ def test_quarters_end_only_in_june_september_december_and_march(periods):
     assert labels == ["2016/17 Q1", "2016/17 Q2", "2016/17 Q3", "2016/17 Q4", "2017/18 Q1", "2017/18 Q2"]
 
 
+def test_python_reads_every_label_the_sql_writes_as_the_same_period(periods):
+    rows = periods.execute("select distinct period_type, period_label, period_start, period_end "
+                           "from core.observation_periods where period_type <> 'month'").fetchall()
+    assert len(rows) > 20
+    for period_type, label, start, end in rows:
+        period = parse_period(label, (period_type,))
+        assert (period.period_type, period.label, period.start, period.end) == (period_type, label, start, end)
+
+
 def test_a_ratio_is_recomputed_from_the_summed_counts_not_averaged(periods):
     # Re-referrals: 9 of July's 17 referrals, 0 of August's 18, 0 of September's 19 (53%, 0%, 0%).
     periods.execute("""insert into core.observations
@@ -127,3 +136,31 @@ def test_every_committee_period_type_reaches_indicator_values(warehouse):
     types = {t for (t,) in warehouse.execute(
         "select distinct period_type from marts.indicator_values where indicator_id = 'rereferral_pct'").fetchall()}
     assert {"quarter", "year_to_date", "rolling_12_months", "rolling_6_months"} <= types
+
+
+def test_a_milestone_on_a_period_is_judged_on_that_periods_figure(warehouse):
+    row = warehouse.execute(
+        "select period_type, milestone_value, value, status from marts.milestones "
+        "where area_code = ? and indicator_id = 'hub_referrals_count' and period_label = '6 months to Dec 2018'",
+        [NORTHUMBERLAND]).fetchone()
+    (months_total,) = warehouse.execute(
+        "select sum(value) from marts.indicator_values where area_code = ? and indicator_id = 'hub_referrals_count' "
+        "and period_type = 'month' and period_label between '2018-07' and '2018-12'", [NORTHUMBERLAND]).fetchone()
+    assert row == ("rolling_6_months", 1375.0, months_total, "met" if months_total >= 1375 else "missed")
+
+
+@pytest.mark.parametrize(("polarity", "value", "status"), [
+    ("higher_is_better", 1375.0, "met"), ("higher_is_better", 1374.0, "missed"),
+    ("lower_is_better", 1374.0, "met"), ("lower_is_better", 1376.0, "missed"), ("higher_is_better", None, "no data"),
+])
+def test_milestones_are_met_by_polarity(polarity, value, status):
+    conn = duckdb.connect()
+    conn.execute("create schema core; create schema marts")
+    conn.execute("create table core.strategy_period_milestones as select 'p' as partnership, 'A' as area_code, "
+                 "'x' as indicator_id, 'rolling_6_months' as period_type, '6 months to Dec 2018' as period_label, "
+                 "date '2018-12-31' as period_end, 1375.0 as value")
+    conn.execute("create table marts.indicators as select 'x' as indicator_id, ? as polarity", [polarity])
+    conn.execute("create table marts.indicator_values as select 'x' as indicator_id, 'A' as area_code, "
+                 "'rolling_6_months' as period_type, '6 months to Dec 2018' as period_label, ?::double as value",
+                 [value])
+    assert conn.execute(sql_text("marts/milestones.sql")).fetchone()[-1] == status

@@ -117,6 +117,18 @@ MARTS: tuple[MartTable, ...] = (
                   "value": "Value the strategy sets for that date",
                   "point": "baseline, milestone or target",
               }),
+    MartTable("marts.milestones",
+              "Each milestone a strategy sets on a named period, judged on that period's figure.", {
+                  "partnership": _AREA["partnership"],
+                  "area_code": _AREA["area_code"],
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "period_type": _PERIOD["period_type"],
+                  "period_label": _PERIOD["period_label"],
+                  "period_end": _PERIOD["period_end"],
+                  "milestone_value": "The value the strategy sets for the period (at least, or at most, by polarity)",
+                  "value": "The indicator's value for the period; null when it has none",
+                  "status": "met, missed, or no data",
+              }),
     MartTable("marts.scorecard", "The latest position per partnership, area and indicator.", {
         "partnership": _AREA["partnership"],
         "area_code": _AREA["area_code"],
