@@ -185,21 +185,29 @@ MARTS: tuple[MartTable, ...] = (
                   "vs_neighbours": "better, similar, worse or not compared (against the neighbours' median)",
               }),
     MartTable("marts.spc",
-              "Statistical process control (XmR, Making Data Count) of each partnership area's monthly "
-              "series over its last 24 months: one row per point.", {
+              "Statistical process control (Making Data Count) of each partnership area's series over its "
+              "last 24 points: an XmR chart of monthly values (a rolling average's monthly counts instead "
+              "of the average), a run chart of yearly points for a stock counted once a year. One row per "
+              "point.", {
                   "partnership": _AREA["partnership"],
                   "area_code": _AREA["area_code"],
                   "indicator_id": "Indicator id (marts.indicators)",
                   "period_label": _PERIOD["period_label"],
                   "period_end": _PERIOD["period_end"],
                   "value": "The value",
-                  "mean": "Centre line: mean of the series",
+                  "mean": "Centre line: mean of the series (XmR chart) or its median (run chart)",
                   "lower_limit": "Lower process limit: mean - 2.66 x mean moving range",
                   "upper_limit": "Upper process limit: mean + 2.66 x mean moving range",
                   "trial_limits": "True with fewer than 12 points: the limits are trial limits",
                   "special_cause": "True when any of the four rules flags the point",
-                  "special_cause_rules": "Which rules: outside limits, run of 7, trend of 7, 2 of 3 near a limit",
+                  "special_cause_rules": "Which rules: outside limits, run of 7, trend of 7, 2 of 3 near a limit "
+                                         "(XmR); shift of 6, trend of 5 (run chart)",
                   "special_cause_direction": "improvement, concern or neither",
+                  "chart": "xmr (process limits) or run (median only)",
+                  "series": "What the points are, in words (e.g. monthly counts instead of a rolling average)",
+                  "target_value": "The strategy's target on the charted series' scale (an annual count target "
+                                  "divided by 12 for monthly points); null without a target",
+                  "target_basis": "How the target was put on that scale, when it was; null when compared as set",
               }),
     MartTable("marts.contributory_factors",
               "Factors identified at the end of assessment (DfE c3): neglect beside domestic abuse, mental "

@@ -95,6 +95,11 @@ class SpcPoint:
     special_cause: bool
     rules: str | None
     direction: str | None  # improvement, concern or neither
+    # The same on every point of a chart (None from a warehouse built before they existed):
+    chart: str | None = None  # xmr or run
+    series: str | None = None  # what the points are, in words
+    target_value: float | None = None  # the target on the charted series' scale
+    target_basis: str | None = None  # how it was put on that scale, when it was
 
 
 @dataclass(frozen=True)
@@ -272,7 +277,8 @@ def read_benchmarks(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[Benchmar
 
 SPC_COLUMNS = ("indicator_id", "area_code", "period_label", "period_end", "value", "mean",
                "lower_limit", "upper_limit", "trial_limits", "special_cause",
-               "special_cause_rules", "special_cause_direction")
+               "special_cause_rules", "special_cause_direction", "chart", "series", "target_value",
+               "target_basis")
 
 
 def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]:
@@ -288,14 +294,14 @@ def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]
     """).fetchall()
     grouped: dict[Key, list[SpcPoint]] = defaultdict(list)
     for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
-            direction in rows:
+            direction, chart, series, target_value, target_basis in rows:
         points = grouped[(indicator_id, area_code)]
         if points and points[-1].end == end:
             continue
         if isinstance(rules, (list, tuple)):
             rules = ", ".join(str(rule) for rule in rules)
         points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
-                               rules, direction))
+                               rules, direction, chart, series, target_value, target_basis))
     return {key: tuple(points) for key, points in grouped.items()
             if any(point.value is not None for point in points)}
 
