@@ -33,6 +33,9 @@ class Indicator:
     # independent from month to month (a rolling average).
     spc_period_type: PeriodType = "month"
     spc_measure: str | None = None
+    # A count at the period's end (children looked after), not summed over the period: its
+    # figure for a quarter is not a quarter of its year's.
+    stock: bool = False
 
     @property
     def interval_method(self) -> tuple[str, float]:
@@ -114,6 +117,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Partner return looked_after_children; EES cla_number_and_rate_per_10k_children",
         measures=('children_looked_after',),
         spc_period_type="financial_year",
+        stock=True,
     ),
     Indicator(
         "lac_rate_per_10k", "Children looked after per 10,000", "LAC counts", "per 10,000",

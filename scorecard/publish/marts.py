@@ -358,3 +358,110 @@ def _england_key(row: dict) -> str | None:
     """England's rows (the benchmark); other non-partnership areas are not used."""
     code, name = row["area_code"] or "", (row["area_name"] or "").lower()
     return "england" if code.startswith("E92") or name == "england" else None
+
+
+# --- the committee's periods (scorecard.publish.committee) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodValue:
+    """A partnership area's value for one period of any type (quarter, year to date, ...)."""
+    partnership: str
+    area_code: str
+    area_name: str
+    indicator_id: str
+    period_type: str
+    period_label: str
+    period_end: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+def read_period_values(conn: duckdb.DuckDBPyConnection, periods: list[tuple[str, str]]) -> list[PeriodValue]:
+    """Every partnership area's values for the (period_type, period_label) pairs asked for."""
+    if not periods:
+        return []
+    conn.execute("create or replace temp table wanted_periods (period_type varchar, period_label varchar)")
+    conn.executemany("insert into wanted_periods values (?, ?)", periods)
+    rows = conn.execute("""
+        select v.partnership, v.area_code, v.area_name, v.indicator_id, v.period_type, v.period_label,
+            v.period_end, v.value, v.numerator, v.denominator
+        from marts.indicator_values as v
+        inner join wanted_periods as w on w.period_type = v.period_type and w.period_label = v.period_label
+        where v.partnership is not null
+        order by v.partnership, v.area_code, v.indicator_id, v.period_end
+    """).fetchall()
+    return [PeriodValue(*row) for row in rows]
+
+
+def latest_quarter_end(conn: duckdb.DuckDBPyConnection) -> date | None:
+    """The end of the latest quarter with a value for a partnership area."""
+    if "period_type" not in table_columns(conn, "marts", "indicator_values"):
+        return None
+    return conn.execute("select max(period_end) from marts.indicator_values where period_type = 'quarter' "
+                        "and partnership is not null and value is not null").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    points: tuple[tuple[date, float], ...]  # (due, value): baseline, milestones, target
+    amber_tolerance_pct: float
+
+    def value_at(self, day: date) -> float | None:
+        """Where the strategy's straight-line path stands on ``day`` (as marts.scorecard reads it)."""
+        before = [p for p in self.points if p[0] <= day]
+        after = [p for p in self.points if p[0] > day]
+        if not before:
+            return after[0][1] if after else None
+        if not after:
+            return before[-1][1]
+        (d0, v0), (d1, v1) = before[-1], after[0]
+        return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+
+
+def read_trajectories(conn: duckdb.DuckDBPyConnection) -> dict[Key, Trajectory]:
+    if not table_columns(conn, "marts", "trajectories"):
+        return {}
+    rows = conn.execute("""
+        select t.indicator_id, t.area_code, t.due, t.value, targets.amber_tolerance_pct
+        from marts.trajectories as t
+        inner join marts.targets as targets using (partnership, area_code, indicator_id)
+        order by t.indicator_id, t.area_code, t.due
+    """).fetchall()
+    grouped: dict[Key, list] = defaultdict(list)
+    tolerance: dict[Key, float] = {}
+    for indicator_id, area_code, due, value, amber in rows:
+        grouped[(indicator_id, area_code)].append((due, float(value)))
+        tolerance[(indicator_id, area_code)] = float(amber)
+    return {key: Trajectory(tuple(points), tolerance[key]) for key, points in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A figure a committee report showed that has changed since (marts.revisions)."""
+    indicator_id: str
+    area_code: str
+    period_label: str
+    as_at: date
+    reported_value: float | None
+    current_value: float | None
+    numerator: float | None  # the current value's counts, for disclosure control
+    denominator: float | None
+
+
+def read_revisions(conn: duckdb.DuckDBPyConnection, partnership: str) -> list[Revision]:
+    """The partnership's revised figures, from marts.revisions if built."""
+    if not table_columns(conn, "marts", "revisions"):
+        return []
+    rows = conn.execute("""
+        select r.indicator_id, r.area_code, r.period_label, r.as_at, r.reported_value, r.current_value,
+            v.numerator, v.denominator
+        from marts.revisions as r
+        left join marts.indicator_values as v
+            on v.indicator_id = r.indicator_id and v.area_code = r.area_code
+            and v.period_type = r.period_type and v.period_label = r.period_label
+        where r.partnership = ?
+        order by r.area_code, r.indicator_id, r.period_label
+    """, [partnership]).fetchall()
+    return [Revision(*row) for row in rows]

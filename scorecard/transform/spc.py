@@ -113,10 +113,10 @@ def spc_plan(indicator: Indicator) -> SpcPlan:
     else:
         series = f"{PERIOD_WORDS[period_type].capitalize()} values."
     # A count summed over a shorter period than its target's is compared with the target's share
-    # of that period; a percentage or rate needs no such change. (A count charted monthly is a
-    # flow: a stock counted once a year is charted yearly, as its target is set.)
+    # of that period; a percentage, a rate or a stock needs no such change.
     scale = 1.0
-    if indicator.interval_method[0] == "count" and period_type != indicator.headline_period_type:
+    if (indicator.interval_method[0] == "count" and not indicator.stock
+            and period_type != indicator.headline_period_type):
         scale = MONTHS_IN[period_type] / MONTHS_IN[indicator.headline_period_type]
     return SpcPlan(indicator, period_type, measure, chart, series, scale)
 
