@@ -316,7 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_docs():
             print(f"Wrote {path}")
         return 0
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as error:  # (a setting written wrongly, e.g. SCORECARD_REPORT_AS_AT)
+        print(error, file=sys.stderr)
+        return 2
     if args.command == "sample":
         return _sample(settings, args.if_empty)
     if args.command == "report":

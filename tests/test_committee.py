@@ -85,3 +85,12 @@ def test_a_damaged_record_is_refused_naming_the_file_and_left_as_it_was(tmp_path
     with pytest.raises(ReportedFiguresError, match="reported_figures.csv: the record of reported figures"):
         append_history(path, figures(19.6))
     assert path.read_text() == "partnership,as_at\nnorthumberland,not a date\n"
+
+
+def test_an_as_at_date_written_wrongly_is_refused_plainly(tmp_path: Path, capsys):
+    from tests.conftest import make_settings, run_cli
+
+    settings = make_settings(tmp_path)
+    assert run_cli(settings, "report", "--as-at", "Sep 2025") == 2
+    assert "--as-at: the as-at date must be written like 2025-09-30, found 'Sep 2025'" in capsys.readouterr().err
+    assert not settings.out_dir.exists()

@@ -28,6 +28,7 @@ from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value
 from scorecard.publish.marts import (
     IndicatorInfo,
+    Milestone,
     PeriodValue,
     Revision,
     Trajectory,
@@ -165,9 +166,21 @@ def _revision_sentence(revision: Revision, indicator: IndicatorInfo, area_name: 
             f"{when}); it is now {now} after late recording or a corrected return.")
 
 
+def _milestone_sentence(milestone: Milestone, indicator: IndicatorInfo, area_name: str,
+                        disclosure: Disclosure) -> str:
+    bound = "at most" if indicator.lower_is_better else "at least"
+    aim = format_value(milestone.milestone_value, indicator.unit)
+    if milestone.value is None:
+        return f"{indicator.name}, {area_name}: {bound} {aim} in {milestone.period_label}; there is no figure for it."
+    return (f"{indicator.name}, {area_name}: {bound} {aim} in {milestone.period_label}; it was "
+            f"{disclosure.show(milestone.value, indicator.unit)}: {milestone.status}.")
+
+
 def committee_view(figures: list[CommitteeFigure], indicators: dict[str, IndicatorInfo], as_at: date,
-                   revisions: list[Revision], disclosure: Disclosure) -> dict:
-    """The committee section's words and figures for one partnership, disclosure control applied."""
+                   revisions: list[Revision], disclosure: Disclosure, milestones: tuple[Milestone, ...] = (),
+                   data_end: date | None = None) -> dict:
+    """The committee section's words and figures for one partnership, disclosure control applied.
+    ``data_end``: the end of the latest period in the warehouse (the charts and scorecard show it)."""
     areas: dict[str, dict] = {}
     for figure in figures:
         indicator = indicators.get(figure.indicator_id)
@@ -189,8 +202,16 @@ def committee_view(figures: list[CommitteeFigure], indicators: dict[str, Indicat
             "path": "–" if figure.trajectory_value is None else format_value(figure.trajectory_value, unit),
             "rag": figure.rag})
     names = {code: area["name"] for code, area in areas.items()}
-    return {"as_at": f"{as_at.day} {as_at:%B %Y}", "quarter_end": quarter_end_on_or_before(as_at),
+    quarter_end = quarter_end_on_or_before(as_at)
+    later = data_end is not None and data_end > quarter_end
+    return {"as_at": f"{as_at.day} {as_at:%B %Y}", "quarter_end": quarter_end,
             "areas": list(areas.values()),
+            "later_data": (f"The scorecard and charts below show every period in the warehouse, to "
+                           f"{data_end.day} {data_end:%B %Y}; the figures above are as at "
+                           f"{as_at.day} {as_at:%B %Y}.") if later else None,
+            "milestones": [_milestone_sentence(m, indicators[m.indicator_id], names.get(m.area_code, m.area_code),
+                                               disclosure)
+                           for m in milestones if m.indicator_id in indicators],
             "revisions": [_revision_sentence(r, indicators[r.indicator_id], names.get(r.area_code, r.area_code),
                                              disclosure)
                           for r in revisions if r.indicator_id in indicators]}

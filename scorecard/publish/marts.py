@@ -465,3 +465,25 @@ def read_revisions(conn: duckdb.DuckDBPyConnection, partnership: str) -> list[Re
         order by r.area_code, r.indicator_id, r.period_label
     """, [partnership]).fetchall()
     return [Revision(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A milestone a strategy sets on a named period, judged on it (marts.milestones)."""
+    indicator_id: str
+    area_code: str
+    period_label: str
+    period_end: date
+    milestone_value: float
+    value: float | None
+    status: str  # met, missed or no data
+
+
+def read_milestones(conn: duckdb.DuckDBPyConnection, partnership: str) -> list[Milestone]:
+    if not table_columns(conn, "marts", "milestones"):
+        return []
+    rows = conn.execute("""
+        select indicator_id, area_code, period_label, period_end, milestone_value, value, status
+        from marts.milestones where partnership = ? order by area_code, indicator_id, period_end
+    """, [partnership]).fetchall()
+    return [Milestone(*row) for row in rows]

@@ -35,7 +35,7 @@ import duckdb
 import polars as pl
 
 from scorecard.model.catalogue import INDICATORS
-from scorecard.model.reported import append_history
+from scorecard.model.reported import append_history, read_history
 from scorecard.publish.charts import (
     BLUE,
     RAG_COLOURS,
@@ -49,7 +49,16 @@ from scorecard.publish.committee import committee_figures, committee_view, defau
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
 from scorecard.publish.formatting import format_value, percent_text, period_label_for, period_text
 from scorecard.publish.images import png_data_uri
-from scorecard.publish.marts import Factor, IndicatorInfo, Marts, Point, Score, read_marts, read_revisions
+from scorecard.publish.marts import (
+    Factor,
+    IndicatorInfo,
+    Marts,
+    Point,
+    Score,
+    read_marts,
+    read_milestones,
+    read_revisions,
+)
 from scorecard.publish.pages import render
 
 INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
@@ -598,17 +607,21 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     """
     from scorecard.publish.word import write_word_report
 
+    if history_path is not None:
+        read_history(history_path)  # a damaged record stops the reports before any is written
     reports_dir.mkdir(parents=True, exist_ok=True)
     marts = read_marts(conn)
     disclosure = Disclosure(disclosure_control)
     built = datetime.now()
     as_at = as_at or default_as_at(conn)
     figures = committee_figures(conn, as_at) if as_at is not None else []
+    data_end = max((s.period_end for s in marts.scorecard if s.period_end is not None), default=None)
     committees = {}
     for name in partnerships(marts):
         mine = [f for f in figures if f.partnership == name]
         committees[name] = None if as_at is None else (mine, committee_view(
-            mine, marts.indicators, as_at, read_revisions(conn, name), disclosure))
+            mine, marts.indicators, as_at, read_revisions(conn, name), disclosure,
+            tuple(read_milestones(conn, name)), data_end))
 
     def write(partnership: Partnership) -> Path:
         path = reports_dir / report_filename(partnership.partnership)

@@ -109,6 +109,12 @@ def build_word_report(context: dict):
 def _committee_part(document, committee: dict, rag_badges: dict) -> None:
     if committee:
         document.add_heading(f"The committee's periods, as at {committee['as_at']}", level=1)
+        if committee["later_data"]:
+            document.add_paragraph(committee["later_data"])
+        if committee["milestones"]:
+            document.add_heading("Milestones on a period", level=2)
+            for sentence in committee["milestones"]:
+                document.add_paragraph(sentence, style="List Bullet")
         if committee["revisions"]:
             document.add_heading("Revised since reported", level=2)
             for sentence in committee["revisions"]:
