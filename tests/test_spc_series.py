@@ -130,3 +130,29 @@ def test_the_built_charts_say_which_series_and_which_target(warehouse):
     assert any("divided by 12" in line for line in charts.spc_footnotes(eha))
     rolling = charts.spc_footnotes(all_series[("eha_rolling12_avg", AREA)])
     assert any("not independent" in line for line in " ".join(rolling).split(". "))
+
+
+def test_a_monthly_count_of_1_to_5_charted_for_a_rolling_average_is_suppressed():
+    from scorecard.publish import charts
+    from scorecard.publish.disclosure import Disclosure
+    from scorecard.publish.marts import AreaSeries, IndicatorInfo, Marts, Point, SpcPoint
+
+    key = ("eha_rolling12_avg", AREA)
+    months_ = months(3)
+    spc = tuple(SpcPoint(p.label, p.end, count, 10.0, 0.0, 20.0, True, False, None, None, "xmr",
+                         "Monthly counts", None, None, "count") for p, count in zip(months_, (12, 3, 14)))
+    marts = Marts({key[0]: IndicatorInfo(key[0], "EHAs per month", "per month", "higher_is_better", "month")},
+                  {key: AreaSeries(key[0], AREA, "Northumberland", "northumberland",
+                                   tuple(Point(p.label, p.end, 50.0, 600, 12) for p in months_),
+                                   {p.label: Point(p.label, p.end, 50.0, 600, 12) for p in months_})},
+                  {}, {}, {key: spc}, (), {}, {})
+    [series] = charts.chart_series(marts, Disclosure())
+    assert [p.value for p in series.spc] == [12, None, 14]
+    [series] = charts.chart_series(marts, Disclosure(False))
+    assert [p.value for p in series.spc] == [12, 3, 14]
+
+
+def test_hub_referrals_are_a_count_for_disclosure_control():
+    from scorecard.publish.disclosure import Disclosure
+
+    assert Disclosure().show(4.0, "referrals") == "c" and Disclosure().show(1147.0, "referrals") == "1,147"

@@ -237,6 +237,8 @@ MARTS: tuple[MartTable, ...] = (
                   "target_value": "The strategy's target on the charted series' scale (an annual count target "
                                   "divided by 12 for monthly points); null without a target",
                   "target_basis": "How the target was put on that scale, when it was; null when compared as set",
+                  "value_unit": "The unit of value: the indicator's, or count when the chart runs on a measure's "
+                                "monthly counts (disclosure control treats it as a count)",
               }),
     MartTable("marts.contributory_factors",
               "Factors identified at the end of assessment (DfE c3): neglect beside domestic abuse, mental "

@@ -131,7 +131,7 @@ def chart_series(marts: Marts, disclosure: Disclosure) -> list[Series]:
         if all(point.value is None for point in points):
             continue
         spc = tuple(replace(p, value=None, special_cause=False)
-                    if disclosure.hides(unit, p.value, *marts.month_counts(key, p.label)) else p
+                    if disclosure.hides(p.value_unit or unit, p.value, *marts.month_counts(key, p.label)) else p
                     for p in marts.spc.get(key, ()))
         series.append(Series(indicator, values.area_code, values.area_name, values.partnership, points,
                              marts.targets.get(key), marts.benchmarks.get(key, ()), spc))

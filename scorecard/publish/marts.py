@@ -100,6 +100,7 @@ class SpcPoint:
     series: str | None = None  # what the points are, in words
     target_value: float | None = None  # the target on the charted series' scale
     target_basis: str | None = None  # how it was put on that scale, when it was
+    value_unit: str | None = None  # the indicator's unit, or "count" for a measure's monthly counts
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ def read_benchmarks(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[Benchmar
 SPC_COLUMNS = ("indicator_id", "area_code", "period_label", "period_end", "value", "mean",
                "lower_limit", "upper_limit", "trial_limits", "special_cause",
                "special_cause_rules", "special_cause_direction", "chart", "series", "target_value",
-               "target_basis")
+               "target_basis", "value_unit")
 
 
 def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]:
@@ -294,14 +295,14 @@ def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]
     """).fetchall()
     grouped: dict[Key, list[SpcPoint]] = defaultdict(list)
     for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
-            direction, chart, series, target_value, target_basis in rows:
+            direction, chart, series, target_value, target_basis, value_unit in rows:
         points = grouped[(indicator_id, area_code)]
         if points and points[-1].end == end:
             continue
         if isinstance(rules, (list, tuple)):
             rules = ", ".join(str(rule) for rule in rules)
         points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
-                               rules, direction, chart, series, target_value, target_basis))
+                               rules, direction, chart, series, target_value, target_basis, value_unit))
     return {key: tuple(points) for key, points in grouped.items()
             if any(point.value is not None for point in points)}
 

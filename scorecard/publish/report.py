@@ -456,7 +456,7 @@ def scorecard_row(score: Score, indicator: IndicatorInfo, marts: Marts, disclosu
 def _spc_hidden(score: Score, unit: str, marts: Marts, disclosure: Disclosure) -> bool:
     """Would the SPC chart show a suppressed figure (a monthly count or % from 1 to 5)?"""
     key = (score.indicator_id, score.area_code)
-    return any(disclosure.hides(unit, point.value, *marts.month_counts(key, point.label))
+    return any(disclosure.hides(point.value_unit or unit, point.value, *marts.month_counts(key, point.label))
                for point in marts.spc.get(key, ()))
 
 

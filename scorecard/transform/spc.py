@@ -156,6 +156,7 @@ def _chart_points(plan: SpcPlan, group: pl.DataFrame) -> tuple[pl.DataFrame, dic
         chart=pl.lit(plan.chart), series=pl.lit(plan.series),
         target_value=pl.lit(target, dtype=pl.Float64),
         target_basis=pl.lit(plan.target_basis(stated), dtype=pl.String),
+        value_unit=pl.lit("count" if plan.measure else plan.indicator.unit),
     ).with_columns(pl.col("mean", "lower_limit", "upper_limit").fill_nan(None))
     return frame, summary
 
