@@ -94,3 +94,16 @@ def test_an_as_at_date_written_wrongly_is_refused_plainly(tmp_path: Path, capsys
     assert run_cli(settings, "report", "--as-at", "Sep 2025") == 2
     assert "--as-at: the as-at date must be written like 2025-09-30, found 'Sep 2025'" in capsys.readouterr().err
     assert not settings.out_dir.exists()
+
+
+def test_scheduled_builds_take_the_as_at_date_from_the_setting(tmp_path: Path):
+    from pipelines.resources import resources_for
+    from pipelines.settings import load_settings
+
+    settings = load_settings({"SCORECARD_REPORT_AS_AT": "2025-09-30", "SCORECARD_DB": str(tmp_path / "w.duckdb")})
+    assert settings.report_as_at == date(2025, 9, 30)
+    assert settings.reported_figures_path == tmp_path / "reported_figures.csv"  # beside the warehouse
+    assert resources_for(settings)["paths"].settings.report_as_at == date(2025, 9, 30)
+    assert load_settings({}).report_as_at is None
+    with pytest.raises(ValueError, match="SCORECARD_REPORT_AS_AT: the as-at date must be written like 2025-09-30"):
+        load_settings({"SCORECARD_REPORT_AS_AT": "30/09/2025"})
