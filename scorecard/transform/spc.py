@@ -22,8 +22,7 @@ from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.model.statistics import round_half_up, run_chart, xmr
 from scorecard.transform.marts_tables import write_mart
 
-SPC_MONTHS = 24  # the window Making Data Count charts usually show: two years of months
-SPC_POINTS = SPC_MONTHS  # the latest points charted, whatever their period
+SPC_POINTS = 24  # the window Making Data Count charts usually show: two years of months (or 24 years)
 RULE_NAMES = {"outside_limits": "outside limits", "run": "run of 7", "trend": "trend of 7",
               "two_of_three": "2 of 3 near a limit"}
 RUN_CHART_RULE_NAMES = {"shift": "shift of 6", "trend": "trend of 5"}
