@@ -209,6 +209,20 @@ LAYOUTS: tuple[Layout, ...] = (
         period_types=("month", "financial_year"),
         not_above=(("neglect_referrals_handled_by_hub", "neglect_referrals"),),
     ),
+    Layout(
+        name="hub_all_referrals",
+        family="hub referrals",
+        title="All referrals to the early help hubs and front door",
+        description="Front door / MASH log summary: every referral received, whatever its concern "
+                    "(the strategies state hub volumes, e.g. Northumberland's 1,147 in October "
+                    "2016 to March 2017).",
+        columns=(
+            _area(),
+            Column("period", "period", "The month or financial year the row covers"),
+            Column("hub_referrals", "count", "Referrals received by the hubs / front door"),
+        ),
+        period_types=("month", "financial_year"),
+    ),
 )
 
 LAYOUTS_BY_NAME = {layout.name: layout for layout in LAYOUTS}

@@ -262,6 +262,36 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     return 0
 
 
+def _report(settings: Settings, as_at_text: str | None) -> int:
+    """Write the committee reports as at a date from the published warehouse, and record what they show."""
+    import duckdb
+
+    from pipelines.settings import parse_as_at
+    from scorecard.model.reported import ReportedFiguresError
+    from scorecard.publish.report import write_reports
+
+    try:
+        as_at = parse_as_at(as_at_text, "--as-at") or settings.report_as_at
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not settings.db_path.is_file():
+        print(f"No published warehouse at {settings.db_path}: run `scorecard build` first.", file=sys.stderr)
+        return 1
+    try:
+        with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+            written = write_reports(conn, settings.reports_dir, settings.charts_dir,
+                                    disclosure_control=settings.disclosure_control, as_at=as_at,
+                                    history_path=settings.reported_figures_path)
+    except ReportedFiguresError as error:
+        print(f"Reports not recorded: {error}", file=sys.stderr)
+        return 1
+    when = f"as at {as_at}" if as_at else "as at the last complete quarter in the data"
+    print(f"Wrote {len(written)} committee report(s) {when} (HTML and Word) in {settings.reports_dir}; "
+          f"the figures they show are recorded in {settings.reported_figures_path}.")
+    return 0
+
+
 def console_main() -> None:
     """The ``scorecard`` command."""
     sys.exit(main())
@@ -275,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
     build.add_argument("--force", action="store_true", help="rebuild everything even if nothing changed")
     commands.add_parser("docs", help="rewrite docs/layouts.md and docs/warehouse.md from the registries")
+    report = commands.add_parser("report", help="write each partnership's committee report (HTML and Word) "
+                                                "from the published warehouse, as at a date")
+    report.add_argument("--as-at", help="the committee's date, e.g. 2025-09-30 (default: SCORECARD_REPORT_AS_AT, "
+                                        "else the last complete quarter in the data)")
     args = parser.parse_args(argv)
     if args.command == "docs":
         from scorecard.docs import write_docs
@@ -282,9 +316,15 @@ def main(argv: list[str] | None = None) -> int:
         for path in write_docs():
             print(f"Wrote {path}")
         return 0
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as error:  # (a setting written wrongly, e.g. SCORECARD_REPORT_AS_AT)
+        print(error, file=sys.stderr)
+        return 2
     if args.command == "sample":
         return _sample(settings, args.if_empty)
+    if args.command == "report":
+        return _report(settings, args.as_at)
     return _build(settings, force=args.force)
 
 

@@ -4,6 +4,7 @@ draws chart PNGs."""
 from __future__ import annotations
 
 import contextlib
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -21,10 +22,12 @@ class ScorecardPaths(dg.ConfigurableResource):
     db_path: str
     out_dir: str
     disclosure_control: bool = True
+    report_as_at: str = ""  # ISO date, or empty for the last complete quarter in the data
 
     @property
     def settings(self) -> Settings:
-        return Settings(Path(self.raw_dir), Path(self.db_path), Path(self.out_dir), self.disclosure_control)
+        return Settings(Path(self.raw_dir), Path(self.db_path), Path(self.out_dir), self.disclosure_control,
+                        report_as_at=date.fromisoformat(self.report_as_at) if self.report_as_at else None)
 
 
 class BuildDatabase(DuckDBResource):
@@ -86,7 +89,8 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "paths": ScorecardPaths(raw_dir=str(settings.raw_dir), db_path=str(settings.db_path),
-                                out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control),
+                                out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control,
+                                report_as_at=settings.report_as_at.isoformat() if settings.report_as_at else ""),
         "duckdb": BuildDatabase(database=str(settings.build_db_path), connection_config=settings.duckdb_config),
         "chart_browser": ChartBrowser(charts_dir=str(settings.charts_dir),
                                       timeout_seconds=settings.browser_timeout_seconds),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from scorecard.paths import PROJECT_ROOT, SQL_DIR  # noqa: F401  (re-exported for the wiring and tests)
+from scorecard.paths import PROJECT_ROOT, REPORTED_FIGURES_FILE, SQL_DIR  # noqa: F401  (SQL_DIR re-exported)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Settings:
     # How long Chromium may take to start, and to draw each chart PNG (SCORECARD_BROWSER_TIMEOUT):
     # past it the PNGs it owes are named as missing and drawn by the next build.
     browser_timeout_seconds: float = 60.0
+    # The date committee reports are written as at (SCORECARD_REPORT_AS_AT, e.g. 2025-09-30), for
+    # scheduled builds; None: the last complete quarter in the data.
+    report_as_at: date | None = None
 
     @property
     def duckdb_config(self) -> dict[str, str]:
@@ -50,6 +54,12 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.out_dir / "reports"
+
+    @property
+    def reported_figures_path(self) -> Path:
+        """What each committee report showed (scorecard.model.reported): beside the warehouse, never
+        rebuilt, so it outlives every build."""
+        return self.db_path.with_name(REPORTED_FIGURES_FILE)
 
     @property
     def validation_dir(self) -> Path:
@@ -81,4 +91,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         disclosure_control=(env.get("SCORECARD_DISCLOSURE") or "published").lower() != "internal",
         duckdb_memory_limit=env.get("SCORECARD_DUCKDB_MEMORY") or Settings.duckdb_memory_limit,
         browser_timeout_seconds=float(env.get("SCORECARD_BROWSER_TIMEOUT") or Settings.browser_timeout_seconds),
+        report_as_at=parse_as_at(env.get("SCORECARD_REPORT_AS_AT") or None, "SCORECARD_REPORT_AS_AT"),
     )
+
+
+def parse_as_at(text: str | None, where: str) -> date | None:
+    """A report's as-at date written 2025-09-30; a clear error naming ``where`` otherwise."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{where}: the as-at date must be written like 2025-09-30, found {text!r}") from None

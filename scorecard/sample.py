@@ -76,6 +76,7 @@ MONTHLY_PINS: dict[str, tuple[tuple[str, str, str, int], ...]] = {
         ("cpp_open_other", "2017-03", "2017-03", 107),
         ("eha_started", "2014-05", "2015-04", 888),  # rolling 12-month average 74
         ("eha_started", "2016-10", "2017-09", 1212),  # rolling 12-month average 101
+        ("hub_referrals", "2016-10", "2017-03", 1147),  # all referrals to the hubs, Oct 16 - Mar 17
     ),
     "E10000020": (  # Norfolk: neglect the initial category of 63% of plans started in 2019/20
         ("cpp_starts_neglect", "2019-04", "2020-03", 536),
@@ -250,6 +251,9 @@ EHA_SEASON = {1: 1.04, 2: 1.04, 3: 1.08, 4: 0.94, 5: 1.06, 6: 1.07, 7: 1.00, 8: 
               9: 1.05, 10: 1.10, 11: 1.08, 12: 0.84}
 # The first lockdown: fewer referrals and assessments while schools were closed.
 LOCKDOWN = {"2020-04": 0.72, "2020-05": 0.80, "2020-06": 0.92, "2021-01": 0.90, "2021-02": 0.93}
+
+# Referrals the hubs receive that are not tagged neglect, per one that is.
+HUB_OTHER_PER_NEGLECT = 2.7
 
 # Early help: every area's hub and schools complete EHAs; the other agencies vary by area.
 CORE_AGENCIES = ("Early help service", "School", "Health visiting")
@@ -440,6 +444,7 @@ class AreaSample:
     referrals_neglect: list[int]
     hub_neglect: list[int]
     hub_handled: list[int]
+    hub_referrals: list[int]  # every referral to the hubs, neglect-tagged or not
     cpp_starts: dict[str, list[int]]  # by category
     cpp_open: dict[str, list[int]]  # by category
     cpp_repeat_neglect: list[int]
@@ -508,8 +513,14 @@ def _simulate_referrals(code: str, profile: Profile, timeline: Timeline, streams
     # growing share is dealt with by the early help hubs (the strategies' aim).
     hub = draw_series(streams("hub_neglect"), [1.8 * n for n in neglect], cv=0.06)
     handled = _part(streams("hub_handled"), hub, _rate(timeline, profile.hub_handled_rate), ())
+    # Every referral to the hubs: those tagged neglect and the rest, whose pins take what the
+    # tagged ones leave of a calibrated total.
+    other_pins = [Pin(pin.indices, pin.total - sum(hub[i] for i in pin.indices))
+                  for pin in _pins(code, "hub_referrals", timeline)]
+    other = draw_series(streams("hub_other"), [HUB_OTHER_PER_NEGLECT * n for n in hub], other_pins, cv=0.05)
     return {"referrals": referrals, "rereferrals": rereferrals, "referrals_neglect": neglect,
-            "hub_neglect": hub, "hub_handled": handled}
+            "hub_neglect": hub, "hub_handled": handled,
+            "hub_referrals": [tagged + rest for tagged, rest in zip(hub, other)]}
 
 
 def _open_plans(rng: random.Random, starts: Sequence[int], window: int,
@@ -678,6 +689,10 @@ def _hub_rows(s: AreaSample, timeline: Timeline) -> list[tuple]:
             for i, label in enumerate(timeline.labels)]
 
 
+def _hub_all_rows(s: AreaSample, timeline: Timeline) -> list[tuple]:
+    return [(s.area.code, label, s.hub_referrals[i]) for i, label in enumerate(timeline.labels)]
+
+
 @dataclass(frozen=True)
 class Output:
     """One return per partnership: ``<raw>/<folder>/<partnership>_<layout>.csv|xlsx``."""
@@ -696,6 +711,7 @@ OUTPUTS = (
     Output("early_help_assessments", "early_help", "Early help assessments", _eha_rows),
     Output("persistent_absence", "schools", "Persistent absence", _absence_rows),
     Output("hub_referrals", "front_door", "Neglect referrals", _hub_rows),
+    Output("hub_all_referrals", "front_door", "Hub referrals", _hub_all_rows),
 )
 
 # Early help and schools send workbooks; one children's social care team (Norfolk) sends

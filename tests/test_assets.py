@@ -207,6 +207,12 @@ def test_the_spc_multi_asset_writes_both_its_tables(folder):
                      "'lower_is_better' as polarity")
         conn.execute("create table marts.targets as select 'rereferral_pct' as indicator_id, "
                      "'E06000057' as area_code, 18.0 as target_value")
+        # Measures charted instead of an indicator's own value (none here) come from these.
+        conn.execute("create schema core")
+        conn.execute("create table core.observation_periods (source varchar, area_code varchar, measure varchar, "
+                     "period_type varchar, period_label varchar, period_end date, count bigint)")
+        conn.execute("create table core.areas (area_code varchar, partnership varchar)")
+        conn.execute("create table core.sources (source varchar, precedence integer)")
     result = folder.materialize([spc])
     assert result.success
     assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {

@@ -672,6 +672,8 @@ def test_children_looked_after_from_list8(measures):
 
 
 def test_hub_referrals(measures):
+    assert series(measures, NORTHUMBERLAND, "hub_referrals", "All referrals") == {
+        "2020-04": 3, "2020-05": 0, "2020-06": 3}
     assert series(measures, NORTHUMBERLAND, "hub_neglect_referrals", "All referrals") == {
         "2020-04": 2, "2020-05": 0, "2020-06": 3}
     assert series(measures, NORTHUMBERLAND, "hub_neglect_handled", "All referrals") == {

@@ -76,3 +76,39 @@ def test_an_area_in_two_partnerships_is_refused(tmp_path: Path):
     (tmp_path / "b.yaml").write_text(VALID.replace("testshire", "otherside"))
     with pytest.raises(StrategyFileError, match="E06000057 is already listed in"):
         load_strategies(tmp_path)
+
+
+def test_a_milestone_may_name_a_period_and_is_judged_on_it(tmp_path: Path):
+    from scorecard.model.periods import rolling_months
+
+    path = tmp_path / "testshire.yaml"
+    path.write_text(VALID + """\
+  hub_referrals_count:
+    baseline: {period: 2016/17}
+    target: {change_pct: 20, due: 2021-03-31}
+    milestones: [{period: 6 months to Dec 2018, value: 1375}, {due: 2019-03-31, value: 2600}]
+""")
+    target = next(t for t in load_strategy(path).targets if t.indicator_id == "hub_referrals_count")
+    assert target.period_milestones == ((rolling_months(2018, 12, 6), 1375.0),)
+    # Only the milestone in the indicator's own period (a financial year) is on the trajectory.
+    assert target.milestones == ((date(2019, 3, 31), 2600.0),)
+
+
+@pytest.mark.parametrize(("milestone", "field", "words"), [
+    ("{period: 7 months to Dec 2018, value: 1375}", "milestones[0].period", "must be a period such as"),
+    ("{period: 6 months to Dec 2018, due: 2018-12-01, value: 1375}", "milestones[0].due",
+     "must be the period's last day (2018-12-31)"),
+    ("{period: 6 months to Dec 2022, value: 1375}", "milestones[0].period", "must fall between the baseline"),
+])
+def test_a_bad_period_milestone_is_refused_naming_the_field(tmp_path: Path, milestone, field, words):
+    path = tmp_path / "testshire.yaml"
+    path.write_text(VALID + f"""\
+  hub_referrals_count:
+    baseline: {{period: 2016/17}}
+    target: {{change_pct: 20, due: 2021-03-31}}
+    milestones: [{milestone}]
+""")
+    with pytest.raises(StrategyFileError) as refused:
+        load_strategy(path)
+    assert f"field 'indicators.hub_referrals_count.{field}'" in str(refused.value)
+    assert words in str(refused.value)

@@ -17,6 +17,9 @@ from scorecard.load.warehouse import replace_table
                      description="Each strategy's baseline and target per indicator and area."),
         dg.AssetSpec(["core", "strategy_milestones"], group_name="core",
                      description="The milestones a strategy sets between its baseline and its target."),
+        dg.AssetSpec(["core", "strategy_period_milestones"], group_name="core",
+                     description="The milestones a strategy sets on a named period (e.g. at least 1,375 hub "
+                                 "referrals in the six months ending December 2018)."),
     ],
     name="strategies")
 def strategies(paths: ScorecardPaths, duckdb: DuckDBResource):
@@ -44,11 +47,18 @@ def strategies(paths: ScorecardPaths, duckdb: DuckDBResource):
           "value": value} for s in loaded for t in s.targets for code in t.area_codes for when, value in t.milestones],
         schema={"partnership": pl.String, "area_code": pl.String, "indicator_id": pl.String, "due": pl.Date,
                 "value": pl.Float64})
+    period_milestones = pl.DataFrame(
+        [{"partnership": s.partnership, "area_code": code, "indicator_id": t.indicator_id,
+          "period_type": period.period_type, "period_label": period.label, "period_end": period.end, "value": value}
+         for s in loaded for t in s.targets for code in t.area_codes for period, value in t.period_milestones],
+        schema={"partnership": pl.String, "area_code": pl.String, "indicator_id": pl.String,
+                "period_type": pl.String, "period_label": pl.String, "period_end": pl.Date, "value": pl.Float64})
     with duckdb.get_connection() as conn:
         replace_table(conn, "core", "partnership_areas", areas)
         replace_table(conn, "core", "strategy_targets", targets)
         replace_table(conn, "core", "strategy_milestones", milestones)
+        replace_table(conn, "core", "strategy_period_milestones", period_milestones)
     for table, frame in (("partnership_areas", areas), ("strategy_targets", targets),
-                         ("strategy_milestones", milestones)):
+                         ("strategy_milestones", milestones), ("strategy_period_milestones", period_milestones)):
         yield dg.MaterializeResult(asset_key=["core", table],
                                    metadata={"dagster/row_count": frame.height, "partnerships": len(loaded)})

@@ -5,7 +5,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.sql_tables import sql_table_asset
+from pipelines.resources import ScorecardPaths
+from scorecard.load.reported_figures import load_reported_figures
 from scorecard.model.contract import MARTS_BY_NAME
+from scorecard.model.reported import ReportedFiguresError
 from scorecard.transform.catalogue_tables import build_catalogue_tables
 
 
@@ -33,5 +36,20 @@ source_disagreements = mart_from_sql("source_disagreements")
 published_value_checks = mart_from_sql("published_value_checks")
 targets = mart_from_sql("targets")
 trajectories = mart_from_sql("trajectories")
+milestones = mart_from_sql("milestones")
 eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency")
 contributory_factors = mart_from_sql("contributory_factors")
+
+
+@dg.asset(key=["marts", "reported_figures"], group_name="marts",
+          description=MARTS_BY_NAME["marts.reported_figures"].description)
+def reported_figures(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    try:
+        with duckdb.get_connection() as conn:
+            rows = load_reported_figures(conn, paths.settings.reported_figures_path)
+    except ReportedFiguresError as error:
+        raise dg.Failure(description=str(error)) from None
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+revisions = mart_from_sql("revisions")

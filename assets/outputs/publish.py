@@ -68,13 +68,16 @@ def indicator_charts(context: dg.AssetExecutionContext, paths: ScorecardPaths, d
 
 
 @dg.asset(key=["outputs", "partnership_reports"], group_name="outputs", deps=[published_warehouse, indicator_charts],
-          description="One self-contained HTML report per partnership: the scorecard, then a section per "
-                      "indicator (chart and a sentence from the data), and the contributory factors.")
+          description="One self-contained HTML report and one Word paper per partnership: the committee's "
+                      "periods as at a date (SCORECARD_REPORT_AS_AT, else the last complete quarter), the "
+                      "scorecard, then a section per indicator (chart and a sentence from the data), and the "
+                      "contributory factors. The figures shown are added to the record beside the warehouse.")
 def partnership_reports(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = paths.settings
     with duckdb.get_connection() as conn:
         reports = write_reports(conn, settings.reports_dir, settings.charts_dir,
-                                disclosure_control=settings.disclosure_control)
+                                disclosure_control=settings.disclosure_control, as_at=settings.report_as_at,
+                                history_path=settings.reported_figures_path)
     return dg.MaterializeResult(metadata={
         "reports": dg.MetadataValue.json([str(r) for r in reports]),
         "disclosure_control": settings.disclosure_control})

@@ -347,7 +347,10 @@ def recognise(headers: list[str]) -> tuple[Layout | None, str]:
         return matches[0], f"header matches layout '{matches[0].name}'"
     if len(matches) > 1:
         return None, "header matches more than one layout: " + ", ".join(m.name for m in matches)
-    closest = min(LAYOUTS, key=lambda layout: len(layout.missing_columns(headers)))
+    # The layout sharing most columns with the header (then the one missing fewest): a short
+    # layout (area, period and one count) is not closer to a header it shares only area and period with.
+    closest = min(LAYOUTS, key=lambda layout: (len(layout.missing_columns(headers)) - len(layout.columns),
+                                               len(layout.missing_columns(headers))))
     return None, (f"header matches no known layout; the closest is '{closest.name}', which also "
                   f"needs column(s) {', '.join(closest.missing_columns(headers))}")
 

@@ -15,10 +15,13 @@ from pathlib import Path
 import yaml
 
 from scorecard.model.catalogue import INDICATORS_BY_ID
-from scorecard.model.periods import parse_period
+from scorecard.model.periods import Period, PeriodType, parse_period
 
 _AREA_CODE = re.compile(r"^E0[6-9]\d{6}$|^E10\d{6}$")
 DEFAULT_AMBER_TOLERANCE_PCT = 5.0
+# Periods a milestone may name besides the indicator's own (judged on that period's figure).
+MILESTONE_PERIOD_TYPES: tuple[PeriodType, ...] = (
+    "financial_year", "academic_year", "month", "quarter", "year_to_date", "rolling_12_months", "rolling_6_months")
 
 
 class StrategyFileError(ValueError):
@@ -48,6 +51,9 @@ class Target:
     illustrative: bool
     note: str | None
     source: str | None
+    # Milestones that name a period ("1375 in 6 months ending Dec 18"): judged on that period's
+    # figure; the trajectory takes them only when the period is of the indicator's own type.
+    period_milestones: tuple[tuple[Period, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,20 +144,8 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
         raise _fail(path, where + "target.amber_tolerance_pct", f"must be 0 or more, found {tolerance}")
     due = _date(target, "due", path, where + "target.")
 
-    milestones = []
-    milestone_specs = spec.get("milestones", [])
-    if not isinstance(milestone_specs, list):
-        raise _fail(path, where + "milestones", "must be a list of {due: <date>, value: <number>}")
-    for i, item in enumerate(milestone_specs):
-        item = _mapping(item, path, f"{where}milestones[{i}]")
-        when = _date(item, "due", path, f"{where}milestones[{i}].")
-        value_at = _number(item, "value", path, f"{where}milestones[{i}].")
-        if value_at is None:
-            raise _fail(path, f"{where}milestones[{i}].value", "is missing")
-        if not baseline_period.end < when < due:
-            raise _fail(path, f"{where}milestones[{i}].due",
-                        f"must fall between the baseline ({baseline_period.end}) and the target ({due})")
-        milestones.append((when, value_at))
+    milestones, period_milestones = _parse_milestones(spec.get("milestones", []), indicator.headline_period_type,
+                                                      baseline_period.end, due, path, where)
 
     illustrative = spec.get("illustrative", False)
     if not isinstance(illustrative, bool):
@@ -170,7 +164,47 @@ def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path
         illustrative=illustrative,
         note=_text(spec, "note", path, where, required=False),
         source=_text(spec, "source", path, where, required=False),
+        period_milestones=tuple(sorted(period_milestones, key=lambda m: m[0].end)),
     )
+
+
+def _parse_milestones(specs: object, headline_period_type: str, after: date, before: date, path: Path,
+                      where: str) -> tuple[list[tuple[date, float]], list[tuple[Period, float]]]:
+    """The dated milestones (on the trajectory) and those naming a period (judged on it)."""
+    milestones, period_milestones = [], []
+    if not isinstance(specs, list):
+        raise _fail(path, where + "milestones", "must be a list of {due: <date>, value: <number>} or "
+                    "{period: <period>, value: <number>}")
+    for i, item in enumerate(specs):
+        here = f"{where}milestones[{i}]."
+        item = _mapping(item, path, here.rstrip("."))
+        value_at = _number(item, "value", path, here)
+        if value_at is None:
+            raise _fail(path, here + "value", "is missing")
+        period = _milestone_period(item, path, here)
+        when = period.end if period is not None and "due" not in item else _date(item, "due", path, here)
+        if period is not None and when != period.end:
+            raise _fail(path, here + "due", f"must be the period's last day ({period.end}) or left out, found {when}")
+        if not after < when < before:
+            raise _fail(path, here + ("due" if period is None else "period"),
+                        f"must fall between the baseline ({after}) and the target ({before})")
+        if period is None or period.period_type == headline_period_type:
+            milestones.append((when, value_at))
+        if period is not None:
+            period_milestones.append((period, value_at))
+    return milestones, period_milestones
+
+
+def _milestone_period(item: dict, path: Path, where: str) -> Period | None:
+    """The period a milestone names, if it names one."""
+    if "period" not in item:
+        return None
+    text = str(item["period"]).strip()
+    period = parse_period(text, MILESTONE_PERIOD_TYPES)
+    if period is None:
+        raise _fail(path, where + "period", 'must be a period such as "6 months to Dec 2018", "2025/26 Q2", '
+                    f'"2025/26 Apr-Sep", "12 months to Sep 2025" or "2018/19", found {text!r}')
+    return period
 
 
 def load_strategy(path: Path) -> Strategy:

@@ -27,6 +27,15 @@ class Indicator:
     # figure resting on a quarantined file can be marked stale.
     measures: tuple[str, ...] = ()
     headline_period_type: PeriodType = "financial_year"
+    # The series its SPC chart runs on (DOMAIN.md "Statistical process control: which series"):
+    # the period of its points (a stock counted once a year is charted yearly), and a measure
+    # whose monthly counts are charted instead of its own value when that value is not
+    # independent from month to month (a rolling average).
+    spc_period_type: PeriodType = "month"
+    spc_measure: str | None = None
+    # A count at the period's end (children looked after), not summed over the period: its
+    # figure for a quarter is not a quarter of its year's.
+    stock: bool = False
 
     @property
     def interval_method(self) -> tuple[str, float]:
@@ -107,6 +116,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "Children looked after at the end of the period (31 March for a financial year).",
         "Partner return looked_after_children; EES cla_number_and_rate_per_10k_children",
         measures=('children_looked_after',),
+        spc_period_type="financial_year",
+        stock=True,
     ),
     Indicator(
         "lac_rate_per_10k", "Children looked after per 10,000", "LAC counts", "per 10,000",
@@ -115,6 +126,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "mid-year estimate).",
         "Partner return looked_after_children; EES cla_number_and_rate_per_10k_children",
         measures=('children_looked_after', 'population_aged_0_17'),
+        spc_period_type="financial_year",
     ),
     Indicator(
         "eha_rolling12_avg", "Early help assessments per month (rolling 12 months)",
@@ -123,6 +135,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Partner return early_help_assessments",
         measures=('eha_started',),
         headline_period_type="month",
+        spc_measure="eha_started",
     ),
     Indicator(
         "eha_neglect_count", "Early help assessments with neglect a concern", "EHA/CAF volumes",
@@ -139,6 +152,13 @@ INDICATORS: tuple[Indicator, ...] = (
         "tagged neglect.",
         "Partner return hub_referrals",
         measures=('hub_neglect_referrals', 'hub_neglect_handled'),
+    ),
+    Indicator(
+        "hub_referrals_count", "Hub referrals", "hub referrals", "referrals", "higher_is_better",
+        "Referrals received by the early help hubs / front door in the period, whatever the "
+        "concern (a flow: a period's figure is the sum of its months).",
+        "Partner return hub_all_referrals; hub log",
+        measures=('hub_referrals',),
     ),
 )
 

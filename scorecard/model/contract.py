@@ -22,8 +22,11 @@ _AREA = {
     "partnership": "Safeguarding children partnership id, as in data/raw/strategies/<id>.yaml",
 }
 _PERIOD = {
-    "period_type": "month, financial_year (April-March) or academic_year (September-August)",
-    "period_label": 'The period as people write it: "2017-09", "2016/17"',
+    "period_type": "month, financial_year (April-March), academic_year (September-August), quarter "
+                   "(of the financial year), year_to_date (April to the month named), rolling_12_months "
+                   "or rolling_6_months (the months to the one named)",
+    "period_label": 'The period as people write it: "2017-09", "2016/17", "2025/26 Q2", "2025/26 Apr-Sep", '
+                    '"12 months to Sep 2025"',
     "period_start": "First day of the period",
     "period_end": "Last day of the period (the snapshot date for counts at period end)",
 }
@@ -114,6 +117,47 @@ MARTS: tuple[MartTable, ...] = (
                   "value": "Value the strategy sets for that date",
                   "point": "baseline, milestone or target",
               }),
+    MartTable("marts.milestones",
+              "Each milestone a strategy sets on a named period, judged on that period's figure.", {
+                  "partnership": _AREA["partnership"],
+                  "area_code": _AREA["area_code"],
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "period_type": _PERIOD["period_type"],
+                  "period_label": _PERIOD["period_label"],
+                  "period_end": _PERIOD["period_end"],
+                  "milestone_value": "The value the strategy sets for the period (at least, or at most, by polarity)",
+                  "value": "The indicator's value for the period; null when it has none",
+                  "status": "met, missed, or no data",
+              }),
+    MartTable("marts.reported_figures",
+              "Every figure each committee report showed, as it showed it: the record kept beside the "
+              "warehouse (reported_figures.csv), which no build rewrites.", {
+                  "partnership": _AREA["partnership"],
+                  "as_at": "The date the report was written as at (its latest quarter ends on or before it)",
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "area_code": _AREA["area_code"],
+                  "period_type": _PERIOD["period_type"],
+                  "period_label": _PERIOD["period_label"],
+                  "value": "The value the report showed (before disclosure control)",
+                  "rag": "The RAG the report showed: green, amber, red, no target or no data",
+                  "report_file": "The report's file name",
+                  "reported_at": "When the report was written (UTC)",
+              }),
+    MartTable("marts.revisions",
+              "Figures a committee report showed that have changed since (late recording, corrected "
+              "returns): the value last reported beside the value now.", {
+                  "partnership": _AREA["partnership"],
+                  "as_at": "The as-at date of the report that last showed it",
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "area_code": _AREA["area_code"],
+                  "period_type": _PERIOD["period_type"],
+                  "period_label": _PERIOD["period_label"],
+                  "reported_value": "The value that report showed",
+                  "current_value": "The value now; null when there is none now",
+                  "difference": "current_value - reported_value",
+                  "report_file": "The report's file name",
+                  "reported_at": "When that report was written (UTC)",
+              }),
     MartTable("marts.scorecard", "The latest position per partnership, area and indicator.", {
         "partnership": _AREA["partnership"],
         "area_code": _AREA["area_code"],
@@ -170,21 +214,31 @@ MARTS: tuple[MartTable, ...] = (
                   "vs_neighbours": "better, similar, worse or not compared (against the neighbours' median)",
               }),
     MartTable("marts.spc",
-              "Statistical process control (XmR, Making Data Count) of each partnership area's monthly "
-              "series over its last 24 months: one row per point.", {
+              "Statistical process control (Making Data Count) of each partnership area's series over its "
+              "last 24 points: an XmR chart of monthly values (a rolling average's monthly counts instead "
+              "of the average), a run chart of yearly points for a stock counted once a year. One row per "
+              "point.", {
                   "partnership": _AREA["partnership"],
                   "area_code": _AREA["area_code"],
                   "indicator_id": "Indicator id (marts.indicators)",
                   "period_label": _PERIOD["period_label"],
                   "period_end": _PERIOD["period_end"],
                   "value": "The value",
-                  "mean": "Centre line: mean of the series",
+                  "mean": "Centre line: mean of the series (XmR chart) or its median (run chart)",
                   "lower_limit": "Lower process limit: mean - 2.66 x mean moving range",
                   "upper_limit": "Upper process limit: mean + 2.66 x mean moving range",
                   "trial_limits": "True with fewer than 12 points: the limits are trial limits",
                   "special_cause": "True when any of the four rules flags the point",
-                  "special_cause_rules": "Which rules: outside limits, run of 7, trend of 7, 2 of 3 near a limit",
+                  "special_cause_rules": "Which rules: outside limits, run of 7, trend of 7, 2 of 3 near a limit "
+                                         "(XmR); shift of 6, trend of 5 (run chart)",
                   "special_cause_direction": "improvement, concern or neither",
+                  "chart": "xmr (process limits) or run (median only)",
+                  "series": "What the points are, in words (e.g. monthly counts instead of a rolling average)",
+                  "target_value": "The strategy's target on the charted series' scale (an annual count target "
+                                  "divided by 12 for monthly points); null without a target",
+                  "target_basis": "How the target was put on that scale, when it was; null when compared as set",
+                  "value_unit": "The unit of value: the indicator's, or count when the chart runs on a measure's "
+                                "monthly counts (disclosure control treats it as a count)",
               }),
     MartTable("marts.contributory_factors",
               "Factors identified at the end of assessment (DfE c3): neglect beside domestic abuse, mental "

@@ -481,6 +481,68 @@ def xmr(values: Sequence[float] | ArrayLike, improvement: Improvement,
                      mr_bar, variation, assurance)
 
 
+#: Run chart rules (NHS Improvement, "Run charts"): a shift is 6 or more consecutive points on
+#: one side of the median (points on the median are skipped); a trend 5 or more points each
+#: higher, or each lower, than the one before.
+RUN_CHART_SHIFT = 6
+RUN_CHART_TREND = 5
+
+
+@dataclass(frozen=True)
+class RunChartResult:
+    """A run chart: the points, their median (the centre line) and the points the shift or
+    trend rules flag, with the direction of each flagged point as ``xmr`` gives it. No process
+    limits, so no assurance; ``variation`` is read from the latest observed point."""
+
+    values: np.ndarray
+    median: float
+    shift: np.ndarray
+    trend: np.ndarray
+    special_cause: np.ndarray
+    direction: np.ndarray
+    variation: str | None
+
+
+def run_chart(values: Sequence[float] | ArrayLike, improvement: Improvement) -> RunChartResult:
+    """Run chart of a series in time order, for series too short or too sparse for an XmR chart
+    (a stock counted once a year). NaN points keep their place and are skipped by the rules."""
+    if improvement not in ("increase", "decrease", "neutral"):
+        raise ValueError(f"improvement must be 'increase', 'decrease' or 'neutral', not {improvement!r}")
+    y = np.asarray([np.nan if v is None else v for v in values] if isinstance(values, (list, tuple))
+                   else values, dtype=float).ravel()
+    size = y.size
+    observed = np.flatnonzero(~np.isnan(y))
+    shift, trend = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    direction = np.full(size, None, dtype=object)
+    if observed.size < 2:
+        return RunChartResult(y, float(np.nanmedian(y)) if observed.size else math.nan, shift, trend,
+                              shift.copy(), direction, None)
+    yo = y[observed]
+    median = float(np.median(yo))
+    side = np.sign(yo - median)
+    off_median = np.flatnonzero(side != 0)
+    shifted = np.zeros(yo.size, dtype=bool)
+    shifted[off_median] = _long_runs(side[off_median], RUN_CHART_SHIFT)
+    steps = np.sign(np.diff(yo))
+    trend_steps = _long_runs(steps, RUN_CHART_TREND - 1)
+    trending, trend_sign = np.zeros(yo.size, dtype=bool), np.zeros(yo.size)
+    trending[1:] |= trend_steps
+    trending[:-1] |= trend_steps
+    trend_sign[np.flatnonzero(trend_steps) + 1] = steps[trend_steps]
+    trend_sign[np.flatnonzero(trend_steps)] = steps[trend_steps]
+    special = shifted | trending
+    sign = np.where(trending, trend_sign, side)
+    want = {"increase": 1, "decrease": -1, "neutral": 0}[improvement]
+    labels = (np.where(special, "neither", None) if want == 0
+              else np.where(special, np.where(sign * want > 0, "improvement", "concern"), None))
+    direction[observed] = labels
+    shift[observed], trend[observed] = shifted, trending
+    special_all = shift | trend
+    last = direction[observed[-1]]
+    return RunChartResult(y, median, shift, trend, special_all, direction,
+                          "common cause" if last is None else f"special cause {last}")
+
+
 # --------------------------------------------------------------------------------------------
 # Disclosure control (statistical outputs published by the partnership)
 # --------------------------------------------------------------------------------------------

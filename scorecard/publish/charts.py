@@ -135,7 +135,7 @@ def chart_series(marts: Marts, disclosure: Disclosure) -> list[Series]:
         if all(point.value is None for point in points):
             continue
         spc = tuple(replace(p, value=None, special_cause=False)
-                    if disclosure.hides(unit, p.value, *marts.month_counts(key, p.label)) else p
+                    if disclosure.hides(p.value_unit or unit, p.value, *marts.month_counts(key, p.label)) else p
                     for p in marts.spc.get(key, ()))
         series.append(Series(indicator, values.area_code, values.area_name, values.partnership, points,
                              marts.targets.get(key), marts.benchmarks.get(key, ()), spc))
@@ -489,7 +489,18 @@ def spc_category(point: SpcPoint) -> str:
     return direction if direction in ("improvement", "concern") else "neither"
 
 
+RUN_CHART_NOTE = ("Run chart: the centre line is the median; no process limits, as the points are too "
+                  "few. A coloured point is special cause variation: a shift of 6 on one side of the "
+                  "median, or a trend of 5 rising or falling.")
+
+
+def spc_is_run_chart(series: Series) -> bool:
+    return bool(series.spc) and series.spc[-1].chart == "run"
+
+
 def spc_title(series: Series) -> str:
+    if spc_is_run_chart(series):
+        return f"{series.indicator.name} — {series.area_name}: yearly run chart (SPC)"
     return f"{series.indicator.name} — {series.area_name}: monthly variation (SPC)"
 
 
@@ -548,15 +559,20 @@ def spc_point_traces(series: Series) -> list[dict]:
 
 
 def spc_target_trace(series: Series) -> dict | None:
-    """The strategy's target value as a flat line over the months, as Making Data Count draws it."""
+    """The strategy's target value as a flat line over the months, as Making Data Count draws it:
+    on the charted series' scale (an annual count target divided by 12 for monthly points)."""
     target = series.drawn_target
     if target is None:
         return None
     due = period_label_for(target.target_date, series.indicator.headline_period_type)
-    name = f"{target_name(target)}: {format_value(target.target_value, series.indicator.unit)} by {due}"
+    latest = series.spc[-1]
+    on_chart = target.target_value if latest.target_basis is None or latest.target_value is None \
+        else latest.target_value
+    shown = format_value(on_chart, series.indicator.unit if latest.target_basis is None else "per month")
+    name = f"{target_name(target)}: {shown} by {due}" + (" (÷ 12)" if latest.target_basis else "")
     return scatter(
         name=name, mode="lines", x=[series.spc[0].end.isoformat(), series.spc[-1].end.isoformat()],
-        y=[target.target_value] * 2, hoverinfo="skip",
+        y=[on_chart] * 2, hoverinfo="skip",
         line={"color": SPC_TARGET, "width": 2, "dash": "dot"})
 
 
@@ -576,7 +592,12 @@ def spc_limit_annotations(series: Series) -> list[dict]:
 
 
 def spc_footnotes(series: Series) -> list[str]:
-    lines = textwrap.wrap(SPC_RULES_NOTE, NOTE_WRAP)
+    latest = series.spc[-1]
+    lines = textwrap.wrap(RUN_CHART_NOTE if spc_is_run_chart(series) else SPC_RULES_NOTE, NOTE_WRAP)
+    if latest.series:
+        lines += textwrap.wrap(f"Points: {latest.series}", NOTE_WRAP)
+    if latest.target_basis and series.drawn_target is not None:
+        lines += textwrap.wrap(f"Target: {latest.target_basis}", NOTE_WRAP)
     if spc_trial(series):
         lines += textwrap.wrap(f"Trial limits: fewer than 12 months of data ({len(series.spc)}), "
                                "so the limits will change as more months arrive.", NOTE_WRAP)
@@ -601,7 +622,8 @@ def build_spc_figure(series: Series) -> dict:
         xaxis=dict(
             type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()],
             tickvals=tickvals, ticktext=ticktext,
-            title={"text": X_TITLES["month"], "standoff": 6, "font": {"size": SMALL_FONT, "color": GREY}},
+            title={"text": X_TITLES["financial_year" if spc_is_run_chart(series) else "month"], "standoff": 6,
+                   "font": {"size": SMALL_FONT, "color": GREY}},
             showgrid=False, ticks="outside", tickangle=0),
         value_gridcolor="#eeeeee", annotations=spc_limit_annotations(series)))
 

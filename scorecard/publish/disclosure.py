@@ -15,7 +15,8 @@ from scorecard.publish.formatting import format_value
 SUPPRESSED = "c"
 SMALL_COUNT_MIN, SMALL_COUNT_MAX = 1, 5
 # Units whose value is itself a count (elsewhere the value is a %, a rate or an average).
-COUNT_UNITS = frozenset({"children", "assessments"})
+# ("count": an SPC chart of a measure's monthly counts, marts.spc.value_unit.)
+COUNT_UNITS = frozenset({"children", "assessments", "referrals", "count"})
 
 
 def is_small_count(count: float | None) -> bool:

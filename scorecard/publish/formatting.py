@@ -19,7 +19,7 @@ def format_value(value: float | None, unit: str) -> str:
         return "–"
     if unit == "%":
         return f"{round_half_up(value, 1) + 0.0:.1f}%"
-    if unit in ("children", "assessments"):
+    if unit in ("children", "assessments", "referrals"):
         return f"{round_half_up(value, 0) + 0.0:,.0f}"
     return f"{round_half_up(value, 1) + 0.0:,.1f}"
 

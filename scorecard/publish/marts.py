@@ -95,6 +95,12 @@ class SpcPoint:
     special_cause: bool
     rules: str | None
     direction: str | None  # improvement, concern or neither
+    # The same on every point of a chart (None from a warehouse built before they existed):
+    chart: str | None = None  # xmr or run
+    series: str | None = None  # what the points are, in words
+    target_value: float | None = None  # the target on the charted series' scale
+    target_basis: str | None = None  # how it was put on that scale, when it was
+    value_unit: str | None = None  # the indicator's unit, or "count" for a measure's monthly counts
 
 
 @dataclass(frozen=True)
@@ -274,7 +280,8 @@ def read_benchmarks(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[Benchmar
 
 SPC_COLUMNS = ("indicator_id", "area_code", "period_label", "period_end", "value", "mean",
                "lower_limit", "upper_limit", "trial_limits", "special_cause",
-               "special_cause_rules", "special_cause_direction")
+               "special_cause_rules", "special_cause_direction", "chart", "series", "target_value",
+               "target_basis", "value_unit")
 
 
 def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]:
@@ -290,14 +297,14 @@ def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]
     """).fetchall()
     grouped: dict[Key, list[SpcPoint]] = defaultdict(list)
     for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
-            direction in rows:
+            direction, chart, series, target_value, target_basis, value_unit in rows:
         points = grouped[(indicator_id, area_code)]
         if points and points[-1].end == end:
             continue
         if isinstance(rules, (list, tuple)):
             rules = ", ".join(str(rule) for rule in rules)
         points.append(SpcPoint(label, end, value, mean, lower, upper, bool(trial), bool(special),
-                               rules, direction))
+                               rules, direction, chart, series, target_value, target_basis, value_unit))
     return {key: tuple(points) for key, points in grouped.items()
             if any(point.value is not None for point in points)}
 
@@ -354,3 +361,132 @@ def _england_key(row: dict) -> str | None:
     """England's rows (the benchmark); other non-partnership areas are not used."""
     code, name = row["area_code"] or "", (row["area_name"] or "").lower()
     return "england" if code.startswith("E92") or name == "england" else None
+
+
+# --- the committee's periods (scorecard.publish.committee) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodValue:
+    """A partnership area's value for one period of any type (quarter, year to date, ...)."""
+    partnership: str
+    area_code: str
+    area_name: str
+    indicator_id: str
+    period_type: str
+    period_label: str
+    period_end: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+def read_period_values(conn: duckdb.DuckDBPyConnection, periods: list[tuple[str, str]]) -> list[PeriodValue]:
+    """Every partnership area's values for the (period_type, period_label) pairs asked for."""
+    if not periods:
+        return []
+    conn.execute("create or replace temp table wanted_periods (period_type varchar, period_label varchar)")
+    conn.executemany("insert into wanted_periods values (?, ?)", periods)
+    rows = conn.execute("""
+        select v.partnership, v.area_code, v.area_name, v.indicator_id, v.period_type, v.period_label,
+            v.period_end, v.value, v.numerator, v.denominator
+        from marts.indicator_values as v
+        inner join wanted_periods as w on w.period_type = v.period_type and w.period_label = v.period_label
+        where v.partnership is not null
+        order by v.partnership, v.area_code, v.indicator_id, v.period_end
+    """).fetchall()
+    return [PeriodValue(*row) for row in rows]
+
+
+def latest_quarter_end(conn: duckdb.DuckDBPyConnection) -> date | None:
+    """The end of the latest quarter with a value for a partnership area."""
+    if "period_type" not in table_columns(conn, "marts", "indicator_values"):
+        return None
+    return conn.execute("select max(period_end) from marts.indicator_values where period_type = 'quarter' "
+                        "and partnership is not null and value is not null").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    points: tuple[tuple[date, float], ...]  # (due, value): baseline, milestones, target
+    amber_tolerance_pct: float
+
+    def value_at(self, day: date) -> float | None:
+        """Where the strategy's straight-line path stands on ``day`` (as marts.scorecard reads it)."""
+        before = [p for p in self.points if p[0] <= day]
+        after = [p for p in self.points if p[0] > day]
+        if not before:
+            return after[0][1] if after else None
+        if not after:
+            return before[-1][1]
+        (d0, v0), (d1, v1) = before[-1], after[0]
+        return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+
+
+def read_trajectories(conn: duckdb.DuckDBPyConnection) -> dict[Key, Trajectory]:
+    if not table_columns(conn, "marts", "trajectories"):
+        return {}
+    rows = conn.execute("""
+        select t.indicator_id, t.area_code, t.due, t.value, targets.amber_tolerance_pct
+        from marts.trajectories as t
+        inner join marts.targets as targets using (partnership, area_code, indicator_id)
+        order by t.indicator_id, t.area_code, t.due
+    """).fetchall()
+    grouped: dict[Key, list] = defaultdict(list)
+    tolerance: dict[Key, float] = {}
+    for indicator_id, area_code, due, value, amber in rows:
+        grouped[(indicator_id, area_code)].append((due, float(value)))
+        tolerance[(indicator_id, area_code)] = float(amber)
+    return {key: Trajectory(tuple(points), tolerance[key]) for key, points in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A figure a committee report showed that has changed since (marts.revisions)."""
+    indicator_id: str
+    area_code: str
+    period_label: str
+    as_at: date
+    reported_value: float | None
+    current_value: float | None
+    numerator: float | None  # the current value's counts, for disclosure control
+    denominator: float | None
+
+
+def read_revisions(conn: duckdb.DuckDBPyConnection, partnership: str) -> list[Revision]:
+    """The partnership's revised figures, from marts.revisions if built."""
+    if not table_columns(conn, "marts", "revisions"):
+        return []
+    rows = conn.execute("""
+        select r.indicator_id, r.area_code, r.period_label, r.as_at, r.reported_value, r.current_value,
+            v.numerator, v.denominator
+        from marts.revisions as r
+        left join marts.indicator_values as v
+            on v.indicator_id = r.indicator_id and v.area_code = r.area_code
+            and v.period_type = r.period_type and v.period_label = r.period_label
+        where r.partnership = ?
+        order by r.area_code, r.indicator_id, r.period_label
+    """, [partnership]).fetchall()
+    return [Revision(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A milestone a strategy sets on a named period, judged on it (marts.milestones)."""
+    indicator_id: str
+    area_code: str
+    period_label: str
+    period_end: date
+    milestone_value: float
+    value: float | None
+    status: str  # met, missed or no data
+
+
+def read_milestones(conn: duckdb.DuckDBPyConnection, partnership: str) -> list[Milestone]:
+    if not table_columns(conn, "marts", "milestones"):
+        return []
+    rows = conn.execute("""
+        select indicator_id, area_code, period_label, period_end, milestone_value, value, status
+        from marts.milestones where partnership = ? order by area_code, indicator_id, period_end
+    """, [partnership]).fetchall()
+    return [Milestone(*row) for row in rows]

@@ -28,12 +28,14 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from scorecard.model.catalogue import INDICATORS
+from scorecard.model.reported import append_history, read_history
 from scorecard.publish.charts import (
     BLUE,
     RAG_COLOURS,
@@ -43,10 +45,20 @@ from scorecard.publish.charts import (
     SPC_NEITHER,
     VERMILLION,
 )
+from scorecard.publish.committee import committee_figures, committee_view, default_as_at, history_rows
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
 from scorecard.publish.formatting import format_value, percent_text, period_label_for, period_text
 from scorecard.publish.images import png_data_uri
-from scorecard.publish.marts import Factor, IndicatorInfo, Marts, Point, Score, read_marts
+from scorecard.publish.marts import (
+    Factor,
+    IndicatorInfo,
+    Marts,
+    Point,
+    Score,
+    read_marts,
+    read_milestones,
+    read_revisions,
+)
 from scorecard.publish.pages import render
 
 INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
@@ -444,7 +456,7 @@ def scorecard_row(score: Score, indicator: IndicatorInfo, marts: Marts, disclosu
 def _spc_hidden(score: Score, unit: str, marts: Marts, disclosure: Disclosure) -> bool:
     """Would the SPC chart show a suppressed figure (a monthly count or % from 1 to 5)?"""
     key = (score.indicator_id, score.area_code)
-    return any(disclosure.hides(unit, point.value, *marts.month_counts(key, point.label))
+    return any(disclosure.hides(point.value_unit or unit, point.value, *marts.month_counts(key, point.label))
                for point in marts.spc.get(key, ()))
 
 
@@ -472,7 +484,7 @@ def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_d
         elif (src := png_data_uri(path)) is None:
             figures.append({"state": "unreadable", "file": f"{path.parent.name}/{path.name}"})
         else:
-            figures.append({"state": "shown", "src": src, "alt": alt, "caption": caption})
+            figures.append({"state": "shown", "src": src, "alt": alt, "caption": caption, "path": path})
     return figures
 
 
@@ -525,8 +537,10 @@ def key_icons() -> dict:
     }
 
 
-def render_report(partnership: Partnership, marts: Marts, charts_dir: Path,
-                  disclosure: Disclosure, built: datetime) -> str:
+def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, disclosure: Disclosure,
+                   built: datetime, committee: dict | None = None) -> dict:
+    """Everything a partnership's report shows, disclosure control applied: the HTML template and
+    the Word paper (scorecard.publish.word) are both written from it."""
     scores = partnership.scores
     with_value = [s for s in scores if s.value is not None and s.period_end is not None]
     latest = max(with_value, key=lambda s: s.period_end, default=None)
@@ -548,13 +562,19 @@ def render_report(partnership: Partnership, marts: Marts, charts_dir: Path,
             else:
                 nodata.append(f"{indicator.name} ({name})")
         areas.append({"code": code, "name": name, "rows": rows})
-    return render(
-        "report.html.j2", title=f"{partnership.name}: neglect scorecard", partnership=partnership,
+    return dict(
+        title=f"{partnership.name}: neglect scorecard", partnership=partnership,
         area_list=", ".join(f"{name} ({code})" for code, name in partnership.areas), as_at=as_at,
         built=built.strftime("%d %B %Y %H:%M"), disclosure_applied=disclosure.applied,
         small_counts=SMALL_COUNTS, suppressed=SUPPRESSED, column_widths=SCORECARD_COLUMNS, areas=areas,
         key=key_icons(), nodata=nodata, sections=sections,
-        factors=factor_blocks(partnership, marts, disclosure), colours=COLOURS)
+        factors=factor_blocks(partnership, marts, disclosure), colours=COLOURS, committee=committee,
+        rag_badges={rag: rag_badge(rag) for rag in ("green", "amber", "red", "no target", "no data")})
+
+
+def render_report(partnership: Partnership, marts: Marts, charts_dir: Path,
+                  disclosure: Disclosure, built: datetime, committee: dict | None = None) -> str:
+    return render("report.html.j2", **report_context(partnership, marts, charts_dir, disclosure, built, committee))
 
 
 # --- files --------------------------------------------------------------------------------
@@ -571,21 +591,45 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir: Path,
-                  disclosure_control: bool = True) -> list[Path]:
-    """Write ``<reports_dir>/<partnership>.html`` for every partnership in marts.scorecard.
+                  disclosure_control: bool = True, as_at: date | None = None,
+                  history_path: Path | None = None) -> list[Path]:
+    """Write ``<reports_dir>/<partnership>.html`` and its Word paper ``<partnership>.docx`` for every
+    partnership in marts.scorecard; the HTML files' paths are returned.
+
+    Each report opens with the committee's periods as at ``as_at`` (by default the last complete
+    quarter in the data; scorecard.publish.committee) and the figures revised since they were
+    reported (marts.revisions). With ``history_path`` the figures each report showed are added to
+    that record (scorecard.model.reported) once every report is written.
 
     Chart images are read from ``charts_dir`` (as ``write_charts`` left it; run that first).
     Reports this function wrote earlier for partnerships no longer in the warehouse are
     removed; nothing else in ``reports_dir`` is touched.
     """
+    from scorecard.publish.word import write_word_report
+
+    if history_path is not None:
+        read_history(history_path)  # a damaged record stops the reports before any is written
     reports_dir.mkdir(parents=True, exist_ok=True)
     marts = read_marts(conn)
     disclosure = Disclosure(disclosure_control)
     built = datetime.now()
+    as_at = as_at or default_as_at(conn)
+    figures = committee_figures(conn, as_at) if as_at is not None else []
+    data_end = max((s.period_end for s in marts.scorecard if s.period_end is not None), default=None)
+    committees = {}
+    for name in partnerships(marts):
+        mine = [f for f in figures if f.partnership == name]
+        committees[name] = None if as_at is None else (mine, committee_view(
+            mine, marts.indicators, as_at, read_revisions(conn, name), disclosure,
+            tuple(read_milestones(conn, name)), data_end))
 
     def write(partnership: Partnership) -> Path:
         path = reports_dir / report_filename(partnership.partnership)
-        _write_atomically(path, render_report(partnership, marts, charts_dir, disclosure, built))
+        committee = committees[partnership.partnership]
+        context = report_context(partnership, marts, charts_dir, disclosure, built,
+                                 committee[1] if committee else None)
+        _write_atomically(path, render("report.html.j2", **context))
+        write_word_report(path.with_suffix(".docx"), context)
         return path
 
     # Two at a time: shrinking the chart PNGs is most of the work, and Pillow releases the GIL.
@@ -602,9 +646,15 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
         earlier = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         earlier = []
-    names = {path.name for path in written}
+    names = {name for path in written for name in (path.name, path.with_suffix(".docx").name)}
     for name in earlier if isinstance(earlier, list) else []:
-        if isinstance(name, str) and name not in names and "/" not in name and name.endswith(".html"):
+        if isinstance(name, str) and name not in names and "/" not in name and name.endswith((".html", ".docx")):
             (reports_dir / name).unlink(missing_ok=True)
     _write_atomically(manifest, json.dumps(sorted(names), indent=1))
+    if history_path is not None and as_at is not None:
+        reported_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        rows = [row for name, path in zip(partnerships(marts), written) for row in history_rows(
+            committees[name][0], as_at, path.name, reported_at)]
+        if rows:
+            append_history(history_path, pl.DataFrame(rows))
     return written

@@ -67,6 +67,12 @@ hub_referrals as (
     ) on hub_neglect_referrals, hub_neglect_handled into name measure value count
 ),
 
+hub_all_referrals as (
+    select area_code, period_type, period_label, period_start, period_end, 'hub_referrals' as measure,
+        'All referrals' as breakdown, hub_referrals as count, source_file
+    from raw.hub_all_referrals
+),
+
 -- DfE open data: which published figures are which measures. Filters are matched on the
 -- file's filter columns, written "name=value" in name order (scorecard/ingest/ees.py).
 dfe_published as (
@@ -109,6 +115,7 @@ partner_returns as (
     union all by name select *, 'stock' as measure_kind from looked_after_children
     union all by name select *, 'flow' as measure_kind from early_help_assessments
     union all by name select *, 'flow' as measure_kind from hub_referrals
+    union all by name select *, 'flow' as measure_kind from hub_all_referrals
 ),
 
 -- Record-level extracts, already counted per month (core.record_level_measures).

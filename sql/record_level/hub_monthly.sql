@@ -1,6 +1,6 @@
--- Front-door / hub referrals tagged neglect per area and calendar month, from the hub log
--- (raw.hub_log): hub_neglect_referrals (tagged neglect) and hub_neglect_handled (tagged
--- neglect and dealt with by the hub), breakdown 'All referrals'.
+-- Front-door / hub referrals per area and calendar month, from the hub log (raw.hub_log):
+-- hub_referrals (every referral), hub_neglect_referrals (tagged neglect) and
+-- hub_neglect_handled (tagged neglect and dealt with by the hub), breakdown 'All referrals'.
 --
 -- * Each log row is one referral (the log need not identify children, so nothing is merged).
 -- * A row whose outcome is blank or not recognised counts as a neglect referral, not as handled.
@@ -26,6 +26,7 @@ months as (
 
 counts as (
     select area_code, date_trunc('month', referral_date)::date as month,
+        count(*) as all_referrals,
         count(*) filter (where neglect) as neglect_referrals,
         count(*) filter (where neglect and outcome = 'hub') as neglect_handled
     from referrals
@@ -34,14 +35,17 @@ counts as (
 
 monthly as (
     select months.area_code, months.month,
+        coalesce(counts.all_referrals, 0) as all_referrals,
         coalesce(counts.neglect_referrals, 0) as neglect_referrals,
         coalesce(counts.neglect_handled, 0) as neglect_handled
     from months
     left join counts on counts.area_code = months.area_code and counts.month = months.month
 )
 
-select area_code, month, 'hub_neglect_referrals' as measure, 'All referrals' as breakdown,
-    neglect_referrals::bigint as count
+select area_code, month, 'hub_referrals' as measure, 'All referrals' as breakdown, all_referrals::bigint as count
+from monthly
+union all
+select area_code, month, 'hub_neglect_referrals', 'All referrals', neglect_referrals::bigint
 from monthly
 union all
 select area_code, month, 'hub_neglect_handled', 'All referrals', neglect_handled::bigint
