@@ -5,6 +5,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.sql_tables import sql_table_asset
+from pipelines.resources import ScorecardPaths
+from scorecard.model.catalogue import IndicatorFileError, catalogue_for
 from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.transform.catalogue_tables import build_catalogue_tables
 
@@ -15,10 +17,14 @@ from scorecard.transform.catalogue_tables import build_catalogue_tables
            dg.AssetSpec(["core", "indicator_measures"], group_name="core",
                         description="The measures each indicator is made from (for the stale-figures check).")],
     name="indicator_catalogue")
-def indicator_catalogue(duckdb: DuckDBResource):
-    """The indicator catalogue (scorecard/model/catalogue.py) as tables."""
+def indicator_catalogue(paths: ScorecardPaths, duckdb: DuckDBResource):
+    """The indicator catalogue (the indicator files, scorecard/model/catalogue.py) as tables."""
+    try:
+        catalogue = catalogue_for(paths.settings.raw_dir)
+    except IndicatorFileError as error:
+        raise dg.Failure(description=f"Indicator file refused: {error}") from None
     with duckdb.get_connection() as conn:
-        rows = build_catalogue_tables(conn)
+        rows = build_catalogue_tables(conn, catalogue)
     for table, count in rows.items():
         yield dg.MaterializeResult(asset_key=table.split("."), metadata={"dagster/row_count": count})
 

@@ -56,6 +56,7 @@ MARTS: tuple[MartTable, ...] = (
         "definition": "Numerator and denominator in words",
         "source": "Where the figures come from",
         "headline_period_type": "The series the scorecard reports: financial_year, academic_year or month",
+        "fingertips_id": "The OHID Fingertips indicator whose published values it shows, if any",
     }),
     MartTable("marts.indicator_values",
               "One row per indicator, area and period: the figure of the first source (in precedence "

@@ -1,5 +1,5 @@
--- Table macros the indicator files (sql/indicators/<id>.sql) are written with, so each
--- indicator states only what it counts. Both read core.observation_periods, per source, area
+-- Table macros that compute an indicator declared as data (data/raw/indicators/<id>.yaml: a
+-- numerator and a denominator, or a count), so each indicator states only what it counts. Both read core.observation_periods, per source, area
 -- and period; a missing breakdown argument (null) means every breakdown. A part that is
 -- suppressed or missing leaves the value missing, with the reason in value_note.
 
