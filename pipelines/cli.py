@@ -77,6 +77,7 @@ def _loaders(source: str) -> list[list[str]]:
     from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
     return {"dfe_published": [["raw", "dfe_open_data"]], "dfe_reference": [["raw", "statistical_neighbours"]],
+            "fingertips": [["raw", "fingertips"]],
             "record_level": [["raw", kind] for kind in RECORD_LEVEL_TABLES]}.get(source, [])
 
 
@@ -98,7 +99,7 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     if any(path not in by_path for path in changed):
         return None
     every_loader = [["raw", layout.name] for layout in LAYOUTS] + [
-        key for source in ("dfe_published", "dfe_reference", "record_level") for key in _loaders(source)]
+        key for source in ("dfe_published", "dfe_reference", "fingertips", "record_level") for key in _loaders(source)]
     touched = [key for source, layout in (by_path[path] for path in changed)
                for key in ([["raw", layout]] if source == "partner_return" else _loaders(source))]
     return [key for key in every_loader if key not in touched]

@@ -39,7 +39,7 @@ _VALUE_COLUMNS = {
     "denominator": "Count the numerator is divided by; null for counts",
     "value": "The indicator value in its unit (percentages 0-100); null when a part is missing",
     "value_note": "Why a value is missing, e.g. 'c: confidential (1 to 5, suppressed)'",
-    "source": "partner_return, record_level, dfe_published or local_return (core.sources)",
+    "source": "partner_return, record_level, dfe_published, local_return or fingertips (core.sources)",
     "ci95_low": "Lower 95% confidence limit (Wilson score for percentages; Byar, exact under 10, for counts and rates)",
     "ci95_high": "Upper 95% confidence limit",
     "ci998_low": "Lower 99.8% confidence limit",

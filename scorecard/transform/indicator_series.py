@@ -13,7 +13,8 @@ from scorecard.load.warehouse import ensure_schemas, replace_table, sql_text, ta
 from scorecard.model.catalogue import INDICATORS, Indicator, IndicatorFileError
 from scorecard.model.statistics import byar_interval, wilson_interval
 
-MACROS = {"core.count_indicator", "core.ratio_indicator"}  # table macros sql/macros/indicators.sql defines
+# The table macros sql/macros/indicators.sql defines.
+MACROS = {"core.count_indicator", "core.ratio_indicator", "core.fingertips_indicator"}
 # What an indicator's own SQL file may read: the asset's dependencies are declared before any
 # data team's file is read, so a file reading anything else is refused.
 INDICATOR_SQL_READS = {"core.observation_periods"}
@@ -60,8 +61,12 @@ def with_intervals(series: pl.DataFrame, catalogue: tuple[Indicator, ...] = INDI
             limits[f"ci{suffix}_low"] = low * multiplier
             limits[f"ci{suffix}_high"] = high * multiplier
         missing = part["value"].is_null().to_numpy()
+        # Fingertips' published limits are the reference: kept as they are, never recomputed.
+        published = (part["source"] == "fingertips").to_numpy()
         parts.append(part.with_columns(
-            pl.Series(name, np.where(missing, np.nan, values)).fill_nan(None) for name, values in limits.items()))
+            pl.Series(name, np.where(published, part[name].cast(pl.Float64).to_numpy(),
+                                     np.where(missing, np.nan, values))).fill_nan(None)
+            for name, values in limits.items()))
     return pl.concat(parts) if parts else series
 
 
@@ -76,11 +81,17 @@ def build_indicator_series(conn: duckdb.DuckDBPyConnection,
         create or replace temp table computed (
             indicator_id varchar, source varchar, area_code varchar, period_type varchar,
             period_label varchar, period_start date, period_end date, numerator bigint,
-            denominator bigint, value double, value_note varchar)
+            denominator bigint, value double, value_note varchar,
+            ci95_low double, ci95_high double, ci998_low double, ci998_high double)
     """)
     for indicator_id, (query, parameters) in queries.items():
         conn.execute(f"insert into computed by name select ? as indicator_id, * from ({query})",
                      [indicator_id, *parameters])
+    for indicator in (i for i in catalogue if i.fingertips_id is not None):
+        conn.execute("insert into computed by name select ? as indicator_id, * "
+                     "from core.fingertips_indicator(?, ?, ?)",
+                     [indicator.indicator_id, indicator.fingertips_id, indicator.fingertips_category,
+                      indicator.headline_period_type])
     replace_table(conn, "core", "indicator_series",
                   with_intervals(conn.execute("select * from computed").pl(), catalogue))
     counts = dict(conn.execute("select indicator_id, count(*) from core.indicator_series group by 1").fetchall())
