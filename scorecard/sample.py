@@ -1360,6 +1360,9 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
             path = raw_dir / output.folder / f"{strategy.partnership}_{output.layout}{suffix}"
             _write(frame, path, output.sheet if xlsx else None)
             written.append(path)
+    from scorecard.sample_local import write_local_samples  # (it builds on this module)
+
+    written += write_local_samples(raw_dir, chosen, simulate, timeline)
     areas = [area.code for strategy in chosen for area in strategy.areas]
     written += write_benchmarks(raw_dir / "dfe", areas, timeline, sample_of)
     return written

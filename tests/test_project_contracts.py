@@ -25,7 +25,8 @@ def test_every_sql_built_table_has_exactly_one_sql_file_and_back(warehouse):
 
 def test_every_indicator_is_one_yaml_file_and_only_a_sql_file_where_a_ratio_is_not_enough():
     assert {p.stem for p in SHIPPED_INDICATORS_DIR.glob("*.yaml")} == set(INDICATORS_BY_ID)
-    assert len(INDICATORS_BY_ID) == 16  # the twelve national indicators and Herefordshire's four proxies
+    # The twelve national indicators, Herefordshire's four proxies and Northumberland's EHAs completed.
+    assert len(INDICATORS_BY_ID) == 17
     assert {p.stem for p in SHIPPED_INDICATORS_DIR.glob("*.sql")} == {"eha_rolling12_avg"}
     assert not (SQL_DIR / "indicators").exists()
 
