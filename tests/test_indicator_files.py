@@ -142,3 +142,10 @@ def test_a_strategy_target_for_an_unknown_id_is_refused_naming_the_ids_that_exis
     assert all(i in message for i in INDICATORS_BY_ID)
     local = catalogue_for(write(tmp_path / "raw" / "indicators", VALID).parent.parent)
     assert load_strategy(path, {i.indicator_id: i for i in local}).targets[0].indicator_id == "school_nurse_visits_pct"
+
+
+def test_a_count_an_indicator_file_declares_in_any_noun_is_suppressed_when_small():
+    from scorecard.publish.disclosure import Disclosure
+
+    assert Disclosure().show(4, "home visits") == "c"
+    assert Disclosure().show(4, "per month") != "c"  # (an average, not a count)
