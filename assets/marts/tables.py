@@ -15,7 +15,8 @@ from scorecard.transform.catalogue_tables import build_catalogue_tables
     specs=[dg.AssetSpec(["marts", "indicators"], group_name="marts",
                         description=MARTS_BY_NAME["marts.indicators"].description),
            dg.AssetSpec(["core", "indicator_measures"], group_name="core",
-                        description="The measures each indicator is made from (for the stale-figures check).")],
+                        description="The measures each indicator is made from (numerator or denominator, "
+                                    "breakdown, flow or stock), for the SQL.")],
     name="indicator_catalogue")
 def indicator_catalogue(paths: ScorecardPaths, duckdb: DuckDBResource):
     """The indicator catalogue (the indicator files, scorecard/model/catalogue.py) as tables."""
@@ -40,4 +41,5 @@ published_value_checks = mart_from_sql("published_value_checks")
 targets = mart_from_sql("targets")
 trajectories = mart_from_sql("trajectories")
 eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency")
+indicator_breakdowns = mart_from_sql("indicator_breakdowns")
 contributory_factors = mart_from_sql("contributory_factors")

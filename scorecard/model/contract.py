@@ -209,6 +209,18 @@ MARTS: tuple[MartTable, ...] = (
         "assessments_started": "Early help assessments started",
         "assessments_started_neglect": "Of those, assessments where neglect is a concern",
     }),
+    MartTable("marts.indicator_breakdowns",
+              "A count indicator split by the breakdown its measure comes in (e.g. early help assessments "
+              "completed per agency), per partnership area and headline period.", {
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "partnership": _AREA["partnership"],
+                  "area_code": _AREA["area_code"],
+                  "area_name": _AREA["area_name"],
+                  "source": "The source marts.indicator_values shows for the indicator and area",
+                  **_PERIOD,
+                  "breakdown": "The part counted: an agency, a team, a category",
+                  "count": "Its count; null when a month of it is suppressed or missing",
+              }),
 )
 
 MARTS_BY_NAME = {mart.name: mart for mart in MARTS}

@@ -36,6 +36,7 @@ from markupsafe import Markup
 from plotly.io.json import to_json_plotly
 
 from scorecard.model.catalogue import INDICATORS
+from scorecard.publish.breakdown_charts import breakdown_figure_parts, breakdown_title, disclosed, read_breakdowns
 from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
 from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
@@ -91,10 +92,14 @@ class ChartFile:
     # The companion SPC chart (<area>/<indicator>_spc.*) when marts.spc has points for the pair.
     spc_html: Path | None = None
     spc_png: Path | None = None
+    # The chart by breakdown (<area>/<indicator>_by_breakdown.*) when marts.indicator_breakdowns has it.
+    parts_html: Path | None = None
+    parts_png: Path | None = None
 
     @property
     def paths(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.html, self.png, self.spc_html, self.spc_png) if p is not None)
+        return tuple(p for p in (self.html, self.png, self.spc_html, self.spc_png, self.parts_html, self.parts_png)
+                     if p is not None)
 
 
 @dataclass(frozen=True)
@@ -680,12 +685,15 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
     handed: dict[Path, str] = {}  # the PNGs started this run: path -> the chart's name in the manifest
     marts = read_marts(conn)
     all_series = chart_series(marts, Disclosure(disclosure_control))
+    breakdowns = read_breakdowns(conn)
     files = []
     for series in all_series:
         folder, name = charts_dir / series.area_code, series.indicator.indicator_id
         spc = [folder / f"{name}_spc.html", folder / f"{name}_spc.png" if png else None] if series.spc else [None, None]
+        parts = ([folder / f"{name}_by_breakdown.html", folder / f"{name}_by_breakdown.png" if png else None]
+                 if (name, series.area_code) in breakdowns else [None, None])
         files.append(ChartFile(name, series.area_code, folder / f"{name}.html",
-                               folder / f"{name}.png" if png else None, *spc))
+                               folder / f"{name}.png" if png else None, *spc, *parts))
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
@@ -707,6 +715,11 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
         draw(build_figure(series), chart_title(series), chart.html, chart.png)
         if series.spc:
             draw(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png)
+        if chart.parts_html is not None:
+            parts = disclosed(breakdowns[series.indicator.indicator_id, series.area_code],
+                              Disclosure(disclosure_control))
+            draw(figure(*breakdown_figure_parts(parts, series.indicator.name, series.indicator.unit)),
+                 breakdown_title(series.indicator.name, series.area_name), chart.parts_html, chart.parts_png)
     outcome = png_renderer().collect() if handed else None  # (bounded: it never waits for good)
     for missing in outcome.missing if outcome is not None else ():
         if missing.path in handed:
@@ -750,7 +763,8 @@ def index_rows(all_series: list[Series], files: list[ChartFile],
 def links(chart: ChartFile) -> list[tuple[str, str]]:
     """(text, href) of the chart's files, as the index links them."""
     return [(text, relative_href(path)) for text, path in (
-        ("chart", chart.html), ("PNG", chart.png), ("SPC chart", chart.spc_html), ("SPC PNG", chart.spc_png))
+        ("chart", chart.html), ("PNG", chart.png), ("SPC chart", chart.spc_html), ("SPC PNG", chart.spc_png),
+        ("by breakdown", chart.parts_html), ("by breakdown PNG", chart.parts_png))
         if path is not None]
 
 

@@ -22,7 +22,11 @@ def build_catalogue_tables(conn: duckdb.DuckDBPyConnection,
          for i in catalogue],
         schema_overrides={"fingertips_id": pl.Int64})
     measures = pl.DataFrame(
-        [{"indicator_id": i.indicator_id, "measure": m, "measure_kind": i.kind} for i in catalogue for m in i.measures],
-        schema={"indicator_id": pl.String, "measure": pl.String, "measure_kind": pl.String})
+        [{"indicator_id": i.indicator_id, "role": role, "measure": ref.measure, "breakdown": ref.breakdown,
+          "measure_kind": i.kind}
+         for i in catalogue for role, ref in (("numerator", i.numerator), ("denominator", i.denominator))
+         if ref is not None],
+        schema={"indicator_id": pl.String, "role": pl.String, "measure": pl.String, "breakdown": pl.String,
+                "measure_kind": pl.String})
     return {"marts.indicators": write_mart(conn, "marts.indicators", indicators),
             "core.indicator_measures": replace_table(conn, "core", "indicator_measures", measures)}
