@@ -149,3 +149,21 @@ def test_a_count_an_indicator_file_declares_in_any_noun_is_suppressed_when_small
 
     assert Disclosure().show(4, "home visits") == "c"
     assert Disclosure().show(4, "per month") != "c"  # (an average, not a count)
+
+
+def test_a_changed_indicator_file_rebuilds_like_a_changed_extract(tmp_path: Path):
+    from pipelines.fingerprint import changed_files, code_digest, content_digest, raw_folder_state
+
+    shipped = tmp_path / "project" / "data" / "raw" / "indicators"
+    write(shipped, VALID)
+    before = code_digest(tmp_path / "project")
+    write(shipped, VALID.replace("family: health", "family: school health"))
+    assert code_digest(tmp_path / "project") != before  # (the shipped files count as code)
+
+    raw = tmp_path / "raw"
+    write(raw / "indicators", VALID)
+    state = raw_folder_state(raw, {})
+    write(raw / "indicators", VALID.replace("kind: flow", "kind: stock"))
+    after = raw_folder_state(raw, {})
+    assert changed_files(state, after) == ["indicators/school_nurse_visits_pct.yaml"]
+    assert content_digest(state) != content_digest(after)
