@@ -167,3 +167,20 @@ def test_a_changed_indicator_file_rebuilds_like_a_changed_extract(tmp_path: Path
     after = raw_folder_state(raw, {})
     assert changed_files(state, after) == ["indicators/school_nurse_visits_pct.yaml"]
     assert content_digest(state) != content_digest(after)
+
+
+def test_a_build_refuses_a_malformed_indicator_file_naming_file_field_and_rule(tmp_path: Path):
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from assets.marts.tables import indicator_catalogue
+    from pipelines.resources import ScorecardPaths
+
+    bad = write(tmp_path / "raw" / "indicators", VALID.replace("kind: flow", "kind: sometimes"))
+    resources = {"paths": ScorecardPaths(raw_dir=str(tmp_path / "raw"), db_path=str(tmp_path / "w.duckdb"),
+                                         out_dir=str(tmp_path / "out")),
+                 "duckdb": DuckDBResource(database=str(tmp_path / "t.duckdb"))}
+    result = dg.materialize([indicator_catalogue], resources=resources, raise_on_error=False)
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"Indicator file refused: {bad}: field 'kind': must be one of flow, stock, found 'sometimes'")
