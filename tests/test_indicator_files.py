@@ -83,6 +83,7 @@ def test_a_valid_file_reads_into_an_indicator(tmp_path: Path):
     (("kind: flow", "kind: flow\ntarget: 12"), "target", "is not a known field"),
     (("kind: flow", "kind: flow\nfingertips_id: ninety"), "fingertips_id", "must be a Fingertips indicator number"),
     (("kind: flow", "kind: flow\n  bad indent: [unclosed"), "(file)", "is not valid YAML at line"),
+    (("kind: flow", "kind: flow\npartnerships: herefordshire"), "partnerships", "must list partnership ids"),
 ])
 def test_a_malformed_indicator_file_is_refused_naming_file_field_and_rule(tmp_path: Path, change, field, rule):
     path = write(tmp_path, VALID.replace(*change))
@@ -142,6 +143,17 @@ def test_a_strategy_target_for_an_unknown_id_is_refused_naming_the_ids_that_exis
     assert all(i in message for i in INDICATORS_BY_ID)
     local = catalogue_for(write(tmp_path / "raw" / "indicators", VALID).parent.parent)
     assert load_strategy(path, {i.indicator_id: i for i in local}).targets[0].indicator_id == "school_nurse_visits_pct"
+
+
+def test_a_target_for_another_partnerships_own_indicator_is_refused(tmp_path: Path):
+    path = tmp_path / "testshire.yaml"
+    path.write_text("partnership: testshire\nname: Testshire\nstrategy: S\n"
+                    "areas:\n  - {code: E06000057, name: Testshire, region: North East}\n"
+                    "indicators:\n  obesity_year6_pct:\n    baseline: {period: 2019/20}\n"
+                    "    target: {change_pct: -5, due: 2024-08-31}\n")
+    with pytest.raises(StrategyFileError, match="field 'indicators.obesity_year6_pct': is kept for herefordshire "
+                                                "only"):
+        load_strategy(path)
 
 
 def test_a_count_an_indicator_file_declares_in_any_noun_is_suppressed_when_small():

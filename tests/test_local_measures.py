@@ -19,7 +19,7 @@ from pipelines.settings import Settings
 from scorecard.ingest.files import recognise
 from scorecard.load.file_refs import FileRef
 from scorecard.load.partner_returns import read_layout_file
-from tests.conftest import build_cli, build_tables, make_settings, write_fixture_raw
+from tests.conftest import build_cli
 
 LOCAL = LAYOUTS_BY_NAME["local_measures"]
 AREAS = frozenset({"E06000057"})
@@ -121,30 +121,22 @@ def add_school_nursing(raw_dir: Path) -> None:
                         "2016/17}, target: {value: 80, due: 2019-03-31}}\n", encoding="utf-8")
 
 
-def test_a_local_measure_reaches_core_observations_under_its_own_source(tmp_path: Path):
-    settings = make_settings(tmp_path)
-    write_fixture_raw(settings.raw_dir, partnerships=("northumberland",))
-    add_school_nursing(settings.raw_dir)
-    build_tables(settings, "core.indicator_series")
-    with duckdb.connect(str(settings.build_db_path), read_only=True) as conn:
-        kinds = conn.execute("""select distinct source, measure_kind from core.observations
-                                where measure like 'school_nurse_%'""").fetchall()
-        years = conn.execute("""select period_label, numerator, denominator, round(value, 2)
-                                from core.indicator_series where indicator_id = 'school_nurse_visits_pct'
-                                and period_type = 'financial_year' order by 1""").fetchall()
-    assert kinds == [("local_return", "flow")]
-    assert years == [("2016/17", 720, 960, 75.0), ("2017/18", 792, 960, 82.5)]
-
-
 def test_one_yaml_file_one_local_return_and_one_strategy_line_make_an_indicator_end_to_end(
         copy_of_built: Settings):
     add_school_nursing(copy_of_built.raw_dir)
     code, output = build_cli(copy_of_built)
     assert code == 0, output
     with duckdb.connect(str(copy_of_built.db_path), read_only=True) as conn:
+        kinds = conn.execute("""select distinct source, measure_kind from core.observations
+                                where measure like 'school_nurse_%'""").fetchall()
+        years = conn.execute("""select period_label, numerator, denominator, round(value, 2)
+                                from core.indicator_series where indicator_id = 'school_nurse_visits_pct'
+                                and period_type = 'financial_year' order by 1""").fetchall()
         row = conn.execute("""select period_label, round(value, 1), target_value, rag, source from marts.scorecard
                               where indicator_id = 'school_nurse_visits_pct' and area_code = ?""",
                            [NORTHUMBERLAND]).fetchone()
+    assert kinds == [("local_return", "flow")]  # (a flow, as its indicator file says: months sum to years)
+    assert years == [("2016/17", 720, 960, 75.0), ("2017/18", 792, 960, 82.5)]
     assert row == ("2017/18", 82.5, 80.0, "green", "local_return")
     chart = copy_of_built.charts_dir / NORTHUMBERLAND / "school_nurse_visits_pct.html"
     assert "Home visits by the school nurse" in chart.read_text(encoding="utf-8")

@@ -196,15 +196,20 @@ def load_strategy(path: Path, indicators: Mapping[str, Indicator] = INDICATORS_B
         areas.append(Area(code, _text(item, "name", path, f"areas[{i}]."), _text(item, "region", path, f"areas[{i}].")))
 
     targets_spec = _mapping(data.get("indicators", {}), path, "indicators")
+    partnership = _text(data, "partnership", path, "")
     targets = []
     for indicator_id, spec in targets_spec.items():
         if indicator_id not in indicators:
             raise _fail(path, f"indicators.{indicator_id}", f"is not an indicator id (data/raw/indicators/"
                         f"<id>.yaml); known ids: {', '.join(indicators)}")
+        kept_for = indicators[indicator_id].partnerships
+        if kept_for is not None and partnership not in kept_for:
+            raise _fail(path, f"indicators.{indicator_id}", f"is kept for {', '.join(kept_for)} only (its "
+                        f"file's partnerships), not {partnership}")
         targets.append(_parse_target(indicators[indicator_id], spec, tuple(areas), path))
 
     return Strategy(
-        partnership=_text(data, "partnership", path, ""),
+        partnership=partnership,
         name=_text(data, "name", path, ""),
         strategy=_text(data, "strategy", path, ""),
         path=path,

@@ -29,7 +29,7 @@ HEADLINE_PERIODS = ("financial_year", "academic_year", "month")
 # Units whose value is numerator / denominator x multiplier, and how its interval is made.
 RATIO_UNITS = {"%": ("proportion", 100.0), "per 10,000": ("rate", 10_000.0)}
 FIELDS = ("id", "name", "family", "unit", "polarity", "definition", "source", "numerator", "denominator",
-          "kind", "headline_period", "fingertips_id", "fingertips_category")
+          "kind", "headline_period", "fingertips_id", "fingertips_category", "partnerships")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -64,6 +64,8 @@ class Indicator:
     fingertips_category: str | None = None
     # The SQL file beside the YAML that computes it, when a ratio or a count is not enough.
     sql_path: Path | None = None
+    # The partnerships whose scorecards show it (a partnership's own indicator); None: every one.
+    partnerships: tuple[str, ...] | None = None
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -169,6 +171,11 @@ def parse_indicator(data: object, path: Path) -> Indicator:
                         f"(a count's unit is a noun, with no denominator), {_found(unit)}")
     if data.get("fingertips_category") is not None and fingertips_id is None:
         raise _fail(path, "fingertips_category", "needs a fingertips_id")
+    partnerships = data.get("partnerships")
+    if partnerships is not None and (not isinstance(partnerships, list) or not partnerships
+                                     or not all(isinstance(p, str) and _ID.match(p) for p in partnerships)):
+        raise _fail(path, "partnerships", "must list partnership ids as the strategy files name them, e.g. "
+                    f"[herefordshire], {_found(partnerships)}")
     return Indicator(
         indicator_id=indicator_id,
         name=_text(data, "name", path),
@@ -184,6 +191,7 @@ def parse_indicator(data: object, path: Path) -> Indicator:
         fingertips_id=fingertips_id,
         fingertips_category=_text(data, "fingertips_category", path, required=False),
         sql_path=sql_path,
+        partnerships=None if partnerships is None else tuple(partnerships),
     )
 
 

@@ -57,6 +57,7 @@ MARTS: tuple[MartTable, ...] = (
         "source": "Where the figures come from",
         "headline_period_type": "The series the scorecard reports: financial_year, academic_year or month",
         "fingertips_id": "The OHID Fingertips indicator whose published values it shows, if any",
+        "partnerships": "The partnerships whose scorecards show it (a partnership's own indicator); null: every one",
     }),
     MartTable("marts.indicator_values",
               "One row per indicator, area and period: the figure of the first source (in precedence "

@@ -18,9 +18,10 @@ def build_catalogue_tables(conn: duckdb.DuckDBPyConnection,
     indicators = pl.DataFrame(
         [{"indicator_id": i.indicator_id, "name": i.name, "family": i.family, "unit": i.unit,
           "polarity": i.polarity, "definition": i.definition, "source": i.source,
-          "headline_period_type": i.headline_period_type, "fingertips_id": i.fingertips_id}
+          "headline_period_type": i.headline_period_type, "fingertips_id": i.fingertips_id,
+          "partnerships": None if i.partnerships is None else list(i.partnerships)}
          for i in catalogue],
-        schema_overrides={"fingertips_id": pl.Int64})
+        schema_overrides={"fingertips_id": pl.Int64, "partnerships": pl.List(pl.String)})
     measures = pl.DataFrame(
         [{"indicator_id": i.indicator_id, "role": role, "measure": ref.measure, "breakdown": ref.breakdown,
           "measure_kind": i.kind}
