@@ -22,7 +22,8 @@ _AREA = {
     "partnership": "Safeguarding children partnership id, as in data/raw/strategies/<id>.yaml",
 }
 _PERIOD = {
-    "period_type": "month, financial_year (April-March) or academic_year (September-August)",
+    "period_type": "month, financial_year (April-March) or academic_year (September-August); from OHID "
+                   "Fingertips also calendar_year and pooled_years (e.g. 2017/18 - 19/20)",
     "period_label": 'The period as people write it: "2017-09", "2016/17"',
     "period_start": "First day of the period",
     "period_end": "Last day of the period (the snapshot date for counts at period end)",
