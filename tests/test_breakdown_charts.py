@@ -55,3 +55,10 @@ def test_the_sample_build_charts_northumberlands_completed_assessments_per_agenc
                                    where indicator_id = 'eha_completed_count' and area_code = ?""",
                                 [NORTHUMBERLAND]).fetchone()[0]
     assert agencies >= 3
+
+
+def test_another_partnerships_own_indicator_gets_no_chart_even_with_data(built):
+    hartlepool = built.settings.charts_dir / "E06000001"
+    assert (hartlepool / "eha_neglect_count_by_breakdown.html").is_file()
+    assert not (hartlepool / "eha_completed_count.html").exists()  # (Northumberland's own, though the sample
+    assert not (hartlepool / "dental_decay_age5_pct.html").exists()  # returns hold Hartlepool's figures)

@@ -129,6 +129,8 @@ def chart_series(marts: Marts, disclosure: Disclosure) -> list[Series]:
     series = []
     for key, values in marts.series.items():
         indicator = marts.indicators[key[0]]
+        if not indicator.shown_for(values.partnership):
+            continue  # (another partnership's own indicator)
         unit = indicator.unit
         points = tuple(replace(p, value=None, numerator=None, denominator=None, ci_low=None, ci_high=None)
                        if disclosure.hides(unit, p.value, p.numerator, p.denominator) else p
