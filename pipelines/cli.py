@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 def _sample(settings: Settings, if_empty: bool) -> int:
     from scorecard.ingest.files import discover_files
     from scorecard.ingest.strategies import StrategyFileError
+    from scorecard.model.catalogue import IndicatorFileError
     from scorecard.sample import write_sample
 
     existing = discover_files(settings.raw_dir) if settings.raw_dir.exists() else []
@@ -41,6 +42,9 @@ def _sample(settings: Settings, if_empty: bool) -> int:
         print(f"No sample data written: {error}. The sample follows the partnerships' strategy "
               f"files, read from {settings.raw_dir / 'strategies'}: copy the project's "
               "data/raw/strategies/*.yaml there (or write your own) first.", file=sys.stderr)
+        return 1
+    except IndicatorFileError as error:
+        print(f"No sample data written: {error}.", file=sys.stderr)
         return 1
     print(f"Wrote {len(written)} sample extract(s) under {settings.raw_dir}.")
     return 0

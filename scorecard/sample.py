@@ -48,6 +48,7 @@ import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, LAYOUTS_BY_NAME, Layout
 from scorecard.ingest.strategies import Area, load_strategies
+from scorecard.model.catalogue import catalogue_for
 from scorecard.model.periods import academic_year, month
 
 Anchors = tuple[tuple[float, float], ...]
@@ -1323,7 +1324,8 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
     if last_year < first_year:
         raise ValueError(f"last_year {last_year} is before first_year {first_year}")
     raw_dir = Path(raw_dir)
-    strategies = load_strategies(Path(strategies_dir) if strategies_dir else raw_dir / "strategies")
+    catalogue = {i.indicator_id: i for i in catalogue_for(raw_dir)}  # (a strategy may name the raw folder's own)
+    strategies = load_strategies(Path(strategies_dir) if strategies_dir else raw_dir / "strategies", catalogue)
     wanted = None if partnerships is None else set(partnerships)
     if wanted is not None and (unknown := wanted - {s.partnership for s in strategies}):
         raise ValueError(f"unknown partnership(s): {', '.join(sorted(unknown))}")

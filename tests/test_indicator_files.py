@@ -196,3 +196,19 @@ def test_a_build_refuses_a_malformed_indicator_file_naming_file_field_and_rule(t
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert failure.step_failure_data.user_failure_data.description == (
         f"Indicator file refused: {bad}: field 'kind': must be one of flow, stock, found 'sometimes'")
+
+
+def test_the_sample_follows_a_strategy_naming_the_raw_folders_own_indicator(tmp_path: Path):
+    from scorecard.sample import write_sample
+    from tests.conftest import STRATEGIES
+
+    raw = tmp_path / "raw"
+    write(raw / "indicators", VALID)
+    (raw / "strategies").mkdir()
+    strategy = (STRATEGIES / "northumberland.yaml").read_text(encoding="utf-8")
+    line = "  school_nurse_visits_pct: {baseline: {period: 2016/17}, target: {change_pct: 5, due: 2019-03-31}}\n"
+    (raw / "strategies" / "northumberland.yaml").write_text(strategy + line, encoding="utf-8")
+    assert write_sample(raw, first_year=2016, last_year=2017)
+    write(raw / "indicators", VALID.replace("kind: flow", "kind: sometimes"))
+    with pytest.raises(IndicatorFileError, match="field 'kind'"):
+        write_sample(raw, first_year=2016, last_year=2017)
