@@ -154,3 +154,28 @@ def test_a_fingertips_indicator_comes_through_as_published_with_england_beside_i
     ]
     assert benchmark == (31.9, 23.4, 25.1, "worse")
     assert decile == [(40.2, 30.1)]
+
+
+def test_a_bad_export_is_quarantined_and_a_good_one_still_loads(tmp_path: Path):
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from assets.raw.fingertips import fingertips
+    from assets.raw.partner_returns import extract_files
+    from pipelines.resources import ScorecardPaths
+
+    raw = tmp_path / "raw"
+    write_export(raw / "health", name="good.csv")
+    write_export(raw / "health", [ROWS[0].replace(",12345,", ",lots,")], name="bad.csv")
+    resources = {"paths": ScorecardPaths(raw_dir=str(raw), db_path=str(tmp_path / "w.duckdb"),
+                                         out_dir=str(tmp_path / "out")),
+                 "duckdb": DuckDBResource(database=str(tmp_path / "t.duckdb"))}
+    result = dg.materialize([extract_files, fingertips], resources=resources, raise_on_error=False)
+    [valid] = [e for e in result.get_asset_check_evaluations() if e.asset_key == fingertips.key]
+    assert not valid.passed
+    assert valid.metadata["messages"].value == [
+        "health/bad.csv, row 2, column 'Count': the value 'lots' is refused because it must be a number as "
+        "Fingertips publishes it, or blank."]
+    with duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True) as conn:
+        loaded = conn.execute("select distinct source_file from raw.fingertips").fetchall()
+    assert loaded == [("health/good.csv",)]
