@@ -73,6 +73,10 @@ class Indicator:
         quarantined file can be marked stale."""
         return tuple(dict.fromkeys(m.measure for m in (self.numerator, self.denominator) if m is not None))
 
+    def shown_for(self, partnership: str) -> bool:
+        """Whether ``partnership``'s scorecard shows it (its file's partnerships, or every one)."""
+        return self.partnerships is None or partnership in self.partnerships
+
     @property
     def interval_method(self) -> tuple[str, float]:
         """How its confidence interval is made, and the multiplier from numerator/denominator to value:
