@@ -13,7 +13,8 @@ from typing import Literal
 
 from scorecard.model.periods import PeriodType
 
-ColumnKind = Literal["area_code", "period", "count", "category"]
+# "measure": a measure name (lower case, digits, _); "label": any text (the local measures return).
+ColumnKind = Literal["area_code", "period", "count", "category", "measure", "label"]
 
 CPP_CATEGORIES = ("Neglect", "Emotional abuse", "Physical abuse", "Sexual abuse", "Multiple")
 EARLY_HELP_AGENCIES = (
@@ -63,7 +64,7 @@ class Layout:
     def unique_key_columns(self) -> tuple[str, ...]:
         """The typed columns that identify a row: one per area, period and category."""
         return ("area_code", "period_type", "period_start", "period_end",
-                *(c.name for c in self.columns if c.kind == "category"))
+                *(c.name for c in self.columns if c.kind in ("category", "measure", "label")))
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -222,6 +223,24 @@ LAYOUTS: tuple[Layout, ...] = (
             Column("hub_referrals", "count", "Referrals received by the hubs / front door"),
         ),
         period_types=("month", "financial_year"),
+    ),
+    Layout(
+        name="local_measures",
+        family="local measures",
+        title="Local measures (any agency, one long table)",
+        description="Any count a partnership tracks that no other layout holds, one row per area, "
+                    "period, measure and breakdown. A measure named here and in an indicator file "
+                    "(data/raw/indicators/<id>.yaml) is all an indicator needs; the indicator file says "
+                    "whether it is a flow (summed over a period) or a stock (at its end). Loaded into "
+                    "core.observations as source local_return.",
+        columns=(
+            _area(),
+            Column("period", "period", "The month, financial year or snapshot date the row covers"),
+            Column("measure", "measure", "What is counted, as the indicator files name it (e.g. school_nurse_visits)"),
+            Column("breakdown", "label", "Which part of it (an agency, a category), or All for the total"),
+            Column("count", "count", "The count"),
+        ),
+        period_types=("month", "financial_year", "date"),
     ),
 )
 

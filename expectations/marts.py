@@ -31,7 +31,15 @@ def load_suite_spec(path: Path = SUITE_PATH) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOutcome:
+def suite_expectations(indicator_ids: list[str], path: Path = SUITE_PATH) -> list[dict]:
+    """The suite's expectations, and one that ``indicator_id`` holds only the build's catalogue ids
+    (the indicator files decide them, so they are not written in the JSON)."""
+    return [*load_suite_spec(path)["expectations"],
+            {"type": "expect_column_values_to_be_in_set",
+             "kwargs": {"column": "indicator_id", "value_set": list(indicator_ids)}}]
+
+
+def validate_scorecard(frame: pd.DataFrame, indicator_ids: list[str], path: Path = SUITE_PATH) -> SuiteOutcome:
     """Validate ``marts.scorecard`` (as pandas) against the suite; failures in plain words."""
     import great_expectations as gx  # slow to import (~2.5 s): only when a check runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -45,7 +53,7 @@ def validate_scorecard(frame: pd.DataFrame, path: Path = SUITE_PATH) -> SuiteOut
                         .add_dataframe_asset("scorecard")
                         .add_batch_definition_whole_dataframe("whole table"))
     suite = context.suites.add(gx.ExpectationSuite(name=spec["name"]))
-    for expectation in spec["expectations"]:
+    for expectation in suite_expectations(indicator_ids, path):
         suite.add_expectation_configuration(
             ExpectationConfiguration(type=expectation["type"], kwargs=expectation["kwargs"]))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)

@@ -79,6 +79,11 @@ def _cell_schema(layout: Layout, area_codes: frozenset[str]) -> pa.DataFrameSche
                 lambda c, kinds=kinds: c.map_elements(lambda v: parse_period(v, kinds) is not None,
                                                       return_dtype=pl.Boolean),
                 f"the period must be {describe_allowed(kinds)}")
+        elif column.kind == "measure":
+            check = _column_check(lambda c: c.str.contains(r"^[a-z][a-z0-9_]{0,62}$"),
+                                  "a measure name must be lower case letters, digits and _, starting with a letter")
+        elif column.kind == "label":
+            check = _column_check(lambda c: c.str.strip_chars().str.len_chars() > 0, "it must not be blank")
         else:
             codes = sorted(area_codes)
             check = _column_check(lambda c, codes=codes: c.str.to_uppercase().is_in(codes),
@@ -116,6 +121,7 @@ def _typed(layout: Layout, text: pl.DataFrame) -> pl.DataFrame:
     return text.with_columns(
         pl.col("area_code").str.to_uppercase(),
         *(pl.col(c).str.replace_all(",", "").cast(pl.Int64) for c in layout.count_columns),
+        *(pl.col(c.name).str.strip_chars() for c in layout.columns if c.kind == "label"),
         *(pl.col(name).map_elements(lambda v, m=mapping: m[normalise_category(v)], return_dtype=pl.String)
           for name, mapping in canonical.items()),
         period_type=pl.Series([p.period_type for p in periods], dtype=pl.String),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 def _sample(settings: Settings, if_empty: bool) -> int:
     from scorecard.ingest.files import discover_files
     from scorecard.ingest.strategies import StrategyFileError
+    from scorecard.model.catalogue import IndicatorFileError
     from scorecard.sample import write_sample
 
     existing = discover_files(settings.raw_dir) if settings.raw_dir.exists() else []
@@ -41,6 +42,9 @@ def _sample(settings: Settings, if_empty: bool) -> int:
         print(f"No sample data written: {error}. The sample follows the partnerships' strategy "
               f"files, read from {settings.raw_dir / 'strategies'}: copy the project's "
               "data/raw/strategies/*.yaml there (or write your own) first.", file=sys.stderr)
+        return 1
+    except IndicatorFileError as error:
+        print(f"No sample data written: {error}.", file=sys.stderr)
         return 1
     print(f"Wrote {len(written)} sample extract(s) under {settings.raw_dir}.")
     return 0
@@ -77,6 +81,7 @@ def _loaders(source: str) -> list[list[str]]:
     from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
     return {"dfe_published": [["raw", "dfe_open_data"]], "dfe_reference": [["raw", "statistical_neighbours"]],
+            "fingertips": [["raw", "fingertips"]],
             "record_level": [["raw", kind] for kind in RECORD_LEVEL_TABLES]}.get(source, [])
 
 
@@ -98,7 +103,7 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     if any(path not in by_path for path in changed):
         return None
     every_loader = [["raw", layout.name] for layout in LAYOUTS] + [
-        key for source in ("dfe_published", "dfe_reference", "record_level") for key in _loaders(source)]
+        key for source in ("dfe_published", "dfe_reference", "fingertips", "record_level") for key in _loaders(source)]
     touched = [key for source, layout in (by_path[path] for path in changed)
                for key in ([["raw", layout]] if source == "partner_return" else _loaders(source))]
     return [key for key in every_loader if key not in touched]

@@ -15,7 +15,9 @@ from pathlib import Path
 from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
 from scorecard.ingest.files import sha256_of_files
 
-CODE_FOLDERS = ("pipelines", "assets", "scorecard", "sql", "expectations")
+# The shipped indicator files count as code: a change to one rebuilds everything, as a code change
+# does (those under a raw folder elsewhere are inputs, in raw_folder_state).
+CODE_FOLDERS = ("pipelines", "assets", "scorecard", "sql", "expectations", "data/raw/indicators")
 CODE_SUFFIXES = {".py", ".sql", ".json", ".yaml", ".j2", ".css"}  # (.j2 and .css: the report templates)
 
 

@@ -15,6 +15,8 @@ _KIND = {
     "period": "text: period",
     "count": "whole number, 0 or more (thousands separators allowed)",
     "category": "text: one of the allowed values (any case)",
+    "measure": "text: a measure name (lower case letters, digits and _)",
+    "label": "text",
 }
 
 

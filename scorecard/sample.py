@@ -48,6 +48,7 @@ import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, LAYOUTS_BY_NAME, Layout
 from scorecard.ingest.strategies import Area, load_strategies
+from scorecard.model.catalogue import catalogue_for
 from scorecard.model.periods import academic_year, month
 
 Anchors = tuple[tuple[float, float], ...]
@@ -1339,7 +1340,8 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
     if last_year < first_year:
         raise ValueError(f"last_year {last_year} is before first_year {first_year}")
     raw_dir = Path(raw_dir)
-    strategies = load_strategies(Path(strategies_dir) if strategies_dir else raw_dir / "strategies")
+    catalogue = {i.indicator_id: i for i in catalogue_for(raw_dir)}  # (a strategy may name the raw folder's own)
+    strategies = load_strategies(Path(strategies_dir) if strategies_dir else raw_dir / "strategies", catalogue)
     wanted = None if partnerships is None else set(partnerships)
     if wanted is not None and (unknown := wanted - {s.partnership for s in strategies}):
         raise ValueError(f"unknown partnership(s): {', '.join(sorted(unknown))}")
@@ -1376,6 +1378,9 @@ def write_sample(raw_dir: Path, strategies_dir: Path | None = None, first_year: 
             path = raw_dir / output.folder / f"{strategy.partnership}_{output.layout}{suffix}"
             _write(frame, path, output.sheet if xlsx else None)
             written.append(path)
+    from scorecard.sample_local import write_local_samples  # (it builds on this module)
+
+    written += write_local_samples(raw_dir, chosen, simulate, timeline)
     areas = [area.code for strategy in chosen for area in strategy.areas]
     written += write_benchmarks(raw_dir / "dfe", areas, timeline, sample_of)
     return written

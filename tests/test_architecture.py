@@ -129,9 +129,11 @@ MAY_IMPORT = {
     "scorecard.load": {"scorecard.load", "scorecard.ingest", "scorecard.model", "scorecard.paths", "expectations"},
     "scorecard.transform": {"scorecard.transform", "scorecard.load", "scorecard.model", "scorecard.paths"},
     "scorecard.publish": {"scorecard.publish", "scorecard.model", "scorecard.paths"},
-    "scorecard.sample": {"scorecard.sample", "scorecard.ingest", "scorecard.model", "scorecard.paths",
-                         "expectations"},
+    "scorecard.sample": {"scorecard.sample", "scorecard.sample_local", "scorecard.ingest", "scorecard.model",
+                         "scorecard.paths", "expectations"},
     "scorecard.docs": {"scorecard.docs", "scorecard.model", "scorecard.paths", "expectations"},
+    "scorecard.sample_local": {"scorecard.sample_local", "scorecard.sample", "scorecard.ingest", "scorecard.model",
+                               "scorecard.paths", "expectations"},
 }
 PROJECT_PACKAGES = ("pipelines", "assets", "expectations", "scorecard")
 

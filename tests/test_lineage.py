@@ -47,7 +47,8 @@ def test_each_sql_table_asset_depends_on_exactly_the_tables_its_sql_reads(path):
 
 
 def test_assets_computed_in_python_depend_on_what_their_sql_reads():
-    assert upstream_of("core.indicator_series") == indicator_sql_tables_read() == {"core.observation_periods"}
+    assert upstream_of("core.indicator_series") == indicator_sql_tables_read() == {"core.observation_periods",
+                                                                                 "raw.fingertips"}
     assert upstream_of("marts.spc") == upstream_of("core.spc_summary") == tables_read(SERIES_SQL)
     assert upstream_of("core.record_level_measures") == record_level_tables_read() == set().union(
         *(tables_read(sql_path(name).read_text(encoding="utf-8")) for name in RECORD_LEVEL_SQL))

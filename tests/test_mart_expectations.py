@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.marts.benchmarking import scorecard_expectations
 from expectations.marts import load_suite_spec, validate_scorecard
+from scorecard.model.catalogue import INDICATORS_BY_ID
 
 
 @pytest.fixture()
@@ -22,9 +23,16 @@ def scorecard(warehouse) -> pd.DataFrame:
 
 
 def test_the_built_scorecard_meets_every_expectation(scorecard):
-    outcome = validate_scorecard(scorecard)
+    outcome = validate_scorecard(scorecard, list(INDICATORS_BY_ID))
     assert outcome.success, outcome.failed
-    assert outcome.evaluated == len(load_suite_spec()["expectations"])
+    assert outcome.evaluated == len(load_suite_spec()["expectations"]) + 1  # (+ the catalogue's ids)
+
+
+def test_an_indicator_id_outside_the_catalogue_breaks_the_suite(scorecard):
+    outcome = validate_scorecard(scorecard, [i for i in INDICATORS_BY_ID if i != "lac_count"])
+    assert not outcome.success
+    assert [f for f in outcome.failed if "indicator_id" in f] == [
+        "expect_column_values_to_be_in_set on indicator_id (e.g. ['lac_count', 'lac_count', 'lac_count'])"]
 
 
 def test_a_broken_scorecard_fails_the_blocking_check_naming_the_expectations_it_broke(scorecard, tmp_path: Path):
@@ -35,6 +43,7 @@ def test_a_broken_scorecard_fails_the_blocking_check_naming_the_expectations_it_
     with duckdb.connect(str(database)) as conn:
         conn.execute("create schema marts")
         conn.execute("create table marts.scorecard as select * from broken")
+        conn.execute("create table marts.indicators as select unnest(?) as indicator_id", [list(INDICATORS_BY_ID)])
     result = scorecard_expectations(duckdb=DuckDBResource(database=str(database)))
     assert isinstance(result, dg.AssetCheckResult) and not result.passed
     assert sorted(result.metadata["failed"].value) == sorted([

@@ -23,7 +23,11 @@ def test_build_succeeds_and_says_where_everything_is(built: BuiltWarehouse):
 
 def test_scorecard_holds_every_indicator_for_every_area(warehouse):
     rows = warehouse.execute("select partnership, area_code, indicator_id, value, rag from marts.scorecard").fetchall()
-    assert {(r[1], r[2]) for r in rows} == {(a, i) for a in FIXTURE_AREAS for i in INDICATORS_BY_ID}
+    # Every indicator the strategy names: the national ones, and Northumberland's own.
+    national = set(INDICATORS_BY_ID) - {"eha_completed_count", "dental_decay_age5_pct", "obesity_reception_pct",
+                                        "obesity_year6_pct", "children_low_income_pct"}
+    assert {(r[1], r[2]) for r in rows} == {(a, i) for a in FIXTURE_AREAS for i in national} | {
+        ("E06000057", "eha_completed_count")}
     assert all(r[3] is not None and r[4] in {"green", "amber", "red"} for r in rows)
     partnerships = dict(warehouse.execute("select distinct area_code, partnership from marts.scorecard").fetchall())
     assert partnerships == {"E06000057": "northumberland", "E06000001": "hartlepool_stockton",
@@ -107,8 +111,12 @@ def test_every_extract_was_recognised_and_accepted(built: BuiltWarehouse, wareho
 def test_charts_exist_for_every_indicator_and_area(built: BuiltWarehouse):
     charts = built.settings.charts_dir
     index = (charts / "index.html").read_text()
+    partnership_of = {"E06000057": "northumberland", "E06000001": "hartlepool_stockton",
+                      "E06000004": "hartlepool_stockton"}
     for area in FIXTURE_AREAS:
-        for indicator_id in INDICATORS_BY_ID:
+        # (an indicator kept for other partnerships, e.g. Herefordshire's proxies, is not drawn here)
+        for indicator_id in (i for i, indicator in INDICATORS_BY_ID.items()
+                             if indicator.shown_for(partnership_of[area])):
             assert (charts / area / f"{indicator_id}.html").is_file()
             assert (charts / area / f"{indicator_id}.png").is_file()
             assert f"{area}/{indicator_id}.html" in index

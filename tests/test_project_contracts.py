@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from expectations.layouts import LAYOUTS
-from expectations.marts import load_suite_spec
+from expectations.marts import load_suite_spec, suite_expectations
 from pipelines.settings import SQL_DIR
-from scorecard.model.catalogue import INDICATORS_BY_ID
+from scorecard.model.catalogue import INDICATORS_BY_ID, SHIPPED_INDICATORS_DIR
 
 
 def sql_files(folder: str) -> set[str]:
@@ -24,14 +24,20 @@ def test_every_sql_built_table_has_exactly_one_sql_file_and_back(warehouse):
     assert files == tables - built_in_python
 
 
-def test_every_indicator_has_one_sql_file_and_every_file_an_indicator():
-    assert sql_files("indicators") == set(INDICATORS_BY_ID)
+def test_every_indicator_is_one_yaml_file_and_only_a_sql_file_where_a_ratio_is_not_enough():
+    assert {p.stem for p in SHIPPED_INDICATORS_DIR.glob("*.yaml")} == set(INDICATORS_BY_ID)
+    # The twelve national indicators, hub referrals, Herefordshire's four proxies and Northumberland's EHAs
+    # completed.
+    assert len(INDICATORS_BY_ID) == 18
+    assert {p.stem for p in SHIPPED_INDICATORS_DIR.glob("*.sql")} == {"eha_rolling12_avg"}
+    assert not (SQL_DIR / "indicators").exists()
 
 
-def test_the_great_expectations_suite_knows_exactly_the_catalogue_ids():
-    spec = load_suite_spec()
-    id_sets = [e["kwargs"]["value_set"] for e in spec["expectations"] if e["kwargs"].get("column") == "indicator_id"]
-    assert id_sets == [sorted(INDICATORS_BY_ID, key=list(INDICATORS_BY_ID).index)]
+def test_the_great_expectations_suite_takes_the_catalogue_ids_from_the_indicator_files():
+    assert not [e for e in load_suite_spec()["expectations"] if e["kwargs"].get("column") == "indicator_id"]
+    id_sets = [e["kwargs"]["value_set"] for e in suite_expectations(["a_local_one", *INDICATORS_BY_ID])
+               if e["kwargs"].get("column") == "indicator_id"]
+    assert id_sets == [["a_local_one", *INDICATORS_BY_ID]]
 
 
 def test_the_documents_are_generated_from_the_registries():

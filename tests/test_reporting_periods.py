@@ -4,8 +4,10 @@ months by core.observation_periods, on small hand-made tables."""
 from datetime import date
 
 import duckdb
+import polars as pl
 import pytest
 
+from scorecard.ingest.fingertips import FINGERTIPS_COLUMNS, FINGERTIPS_SCHEMA
 from scorecard.load.warehouse import sql_text
 from scorecard.model.periods import month_end, parse_period
 
@@ -108,6 +110,10 @@ def test_a_ratio_is_recomputed_from_the_summed_counts_not_averaged(periods):
         from core.observations
         where measure = 'referrals' and area_code = 'A' and period_label >= '2017-07'""")
     periods.execute("create or replace table core.observation_periods as " + sql_text("core/observation_periods.sql"))
+    # (the macros read raw.fingertips too)
+    periods.register("empty_fingertips", pl.DataFrame(schema=FINGERTIPS_SCHEMA).select(FINGERTIPS_COLUMNS))
+    periods.execute("create schema if not exists raw")
+    periods.execute("create table raw.fingertips as select * from empty_fingertips")
     periods.execute(sql_text("macros/indicators.sql"))
     row = periods.execute("select numerator, denominator, round(value, 2) from "
                           "core.ratio_indicator('rereferrals', 'All', 'referrals', 'All', 100.0) "

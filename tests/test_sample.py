@@ -61,8 +61,9 @@ def layout_of(path: Path) -> Layout:
 
 
 def partner_returns(paths: list[Path]) -> list[Path]:
-    """The partner returns among the files written (the DfE's benchmark files are in dfe/)."""
-    return [p for p in paths if p.parent.name != "dfe"]
+    """The partner returns among the files written (the DfE's benchmark files are in dfe/, the
+    OHID Fingertips export in public_health/: tests/test_sample_local.py)."""
+    return [p for p in paths if p.parent.name not in ("dfe", "public_health")]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_every_partnership_gets_every_layout_in_csv_and_xlsx(written: list[Path]
     partnerships = {s.partnership for s in load_strategies(STRATEGIES)}
     assert all(p.exists() for p in written)
     assert len(returns) == len(partnerships) * len(LAYOUTS)
-    assert len(written) == len(returns) + len(PUBLISHED)  # and the DfE's files, once
+    assert len(written) == len(returns) + len(PUBLISHED) + 1  # and the DfE's files and a Fingertips export, once
     assert {p.suffix for p in returns} == {".csv", ".xlsx"}
     assert any(p.suffix == ".xlsx" and layout_of(p).name.startswith("cpp_") for p in returns)
     assert any(p.suffix == ".csv" and layout_of(p).name.startswith("cpp_") for p in returns)

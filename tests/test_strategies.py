@@ -22,12 +22,28 @@ indicators:
 """
 
 
-def test_every_tracked_strategy_file_loads_with_a_target_for_every_indicator():
+HEREFORDSHIRE_PROXIES = {"dental_decay_age5_pct", "obesity_reception_pct", "obesity_year6_pct",
+                         "children_low_income_pct"}
+
+
+def test_every_tracked_strategy_file_loads_with_a_target_for_every_national_indicator():
     strategies = load_strategies(STRATEGIES)
     assert {s.partnership for s in strategies} == {
         "northumberland", "hartlepool_stockton", "norfolk", "herefordshire", "lancashire"}
+    local_to = {"herefordshire": HEREFORDSHIRE_PROXIES, "northumberland": {"eha_completed_count"}}
+    national = set(INDICATORS_BY_ID) - set().union(*local_to.values())
     for strategy in strategies:
-        assert {t.indicator_id for t in strategy.targets} == set(INDICATORS_BY_ID), strategy.path
+        local = local_to.get(strategy.partnership, set())
+        assert {t.indicator_id for t in strategy.targets} == national | local, strategy.path
+
+
+def test_herefordshire_uses_its_strategys_health_proxies_as_baselines():
+    herefordshire = next(s for s in load_strategies(STRATEGIES) if s.partnership == "herefordshire")
+    baselines = {t.indicator_id: (t.baseline_period, t.baseline_value) for t in herefordshire.targets}
+    assert {i: baselines[i] for i in HEREFORDSHIRE_PROXIES} == {
+        "dental_decay_age5_pct": ("2018/19", 31.9), "obesity_reception_pct": ("2019/20", 10.1),
+        "obesity_year6_pct": ("2019/20", 19.2), "children_low_income_pct": ("2018/19", 17.2)}
+    assert {INDICATORS_BY_ID[i].fingertips_id for i in HEREFORDSHIRE_PROXIES} == {93563, 90319, 90323, 93700}
 
 
 def test_northumberland_uses_the_figures_its_strategy_states():

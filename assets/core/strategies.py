@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.resources import ScorecardPaths
 from scorecard.ingest.strategies import StrategyFileError, load_strategies
 from scorecard.load.warehouse import replace_table
+from scorecard.model.catalogue import IndicatorFileError, catalogue_for
 
 
 @dg.multi_asset(
@@ -25,7 +26,11 @@ from scorecard.load.warehouse import replace_table
 def strategies(paths: ScorecardPaths, duckdb: DuckDBResource):
     """Partnerships, their areas and their targets, from the strategy files (one YAML each)."""
     try:
-        loaded = load_strategies(paths.settings.strategies_dir)
+        catalogue = catalogue_for(paths.settings.raw_dir)
+    except IndicatorFileError as error:
+        raise dg.Failure(description=f"Indicator file refused: {error}") from None
+    try:
+        loaded = load_strategies(paths.settings.strategies_dir, {i.indicator_id: i for i in catalogue})
     except StrategyFileError as error:
         raise dg.Failure(description=f"Strategy file refused: {error}") from None
     areas = pl.DataFrame(

@@ -5,7 +5,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.sql_tables import keys_of, sql_table_asset
+from pipelines.resources import ScorecardPaths
 from scorecard.load.warehouse import preview_markdown, replace_table
+from scorecard.model.catalogue import IndicatorFileError, catalogue_for
 from scorecard.transform.indicator_series import build_indicator_series, indicator_sql_tables_read
 from scorecard.transform.record_level_measures import monthly_measures, record_level_tables_read
 
@@ -45,12 +47,16 @@ stale_figures = sql_table_asset(
 
 
 @dg.asset(key=["core", "indicator_series"], deps=keys_of(indicator_sql_tables_read()), group_name="core",
-          description="Every catalogue indicator, computed by its sql/indicators/<id>.sql, for every area and "
+          description="Every catalogue indicator (data/raw/indicators/<id>.yaml), for every area and "
                       "period, with 95% and 99.8% confidence limits.")
-def indicator_series(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        rows_per_indicator = build_indicator_series(conn)
-        preview = preview_markdown(conn, "core.indicator_series")
+def indicator_series(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    try:
+        catalogue = catalogue_for(paths.settings.raw_dir)
+        with duckdb.get_connection() as conn:
+            rows_per_indicator = build_indicator_series(conn, catalogue)
+            preview = preview_markdown(conn, "core.indicator_series")
+    except IndicatorFileError as error:
+        raise dg.Failure(description=f"Indicator file refused: {error}") from None
     return dg.MaterializeResult(metadata={
         "dagster/row_count": sum(rows_per_indicator.values()),
         "rows_per_indicator": dg.MetadataValue.json(rows_per_indicator),

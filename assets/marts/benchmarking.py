@@ -45,7 +45,8 @@ scorecard = mart_from_sql("scorecard")
 def scorecard_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         frame = conn.execute("select * from marts.scorecard").df()
-    outcome = validate_scorecard(frame)
+        indicator_ids = [row[0] for row in conn.execute("select indicator_id from marts.indicators").fetchall()]
+    outcome = validate_scorecard(frame, indicator_ids)
     return dg.AssetCheckResult(
         passed=outcome.success,
         description=("All expectations met." if outcome.success

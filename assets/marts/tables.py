@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from assets.sql_tables import sql_table_asset
 from pipelines.resources import ScorecardPaths
 from scorecard.load.reported_figures import load_reported_figures
+from scorecard.model.catalogue import IndicatorFileError, catalogue_for
 from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.model.reported import ReportedFiguresError
 from scorecard.transform.catalogue_tables import build_catalogue_tables
@@ -16,12 +17,17 @@ from scorecard.transform.catalogue_tables import build_catalogue_tables
     specs=[dg.AssetSpec(["marts", "indicators"], group_name="marts",
                         description=MARTS_BY_NAME["marts.indicators"].description),
            dg.AssetSpec(["core", "indicator_measures"], group_name="core",
-                        description="The measures each indicator is made from (for the stale-figures check).")],
+                        description="The measures each indicator is made from (numerator or denominator, "
+                                    "breakdown, flow or stock), for the SQL.")],
     name="indicator_catalogue")
-def indicator_catalogue(duckdb: DuckDBResource):
-    """The indicator catalogue (scorecard/model/catalogue.py) as tables."""
+def indicator_catalogue(paths: ScorecardPaths, duckdb: DuckDBResource):
+    """The indicator catalogue (the indicator files, scorecard/model/catalogue.py) as tables."""
+    try:
+        catalogue = catalogue_for(paths.settings.raw_dir)
+    except IndicatorFileError as error:
+        raise dg.Failure(description=f"Indicator file refused: {error}") from None
     with duckdb.get_connection() as conn:
-        rows = build_catalogue_tables(conn)
+        rows = build_catalogue_tables(conn, catalogue)
     for table, count in rows.items():
         yield dg.MaterializeResult(asset_key=table.split("."), metadata={"dagster/row_count": count})
 
@@ -38,6 +44,7 @@ targets = mart_from_sql("targets")
 trajectories = mart_from_sql("trajectories")
 milestones = mart_from_sql("milestones")
 eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency")
+indicator_breakdowns = mart_from_sql("indicator_breakdowns")
 contributory_factors = mart_from_sql("contributory_factors")
 
 

@@ -8,14 +8,14 @@ from assets.core import strategies as core_strategies
 from assets.core import tables as core_tables
 from assets.marts import benchmarking
 from assets.marts import tables as mart_tables
-from assets.raw import dfe_open_data, ledger, partner_returns, record_level
+from assets.raw import dfe_open_data, fingertips, ledger, partner_returns, record_level
 from pipelines.resources import ChartBrowser, ScorecardPaths
 from scorecard.load.warehouse import publish
 from scorecard.publish.charts import start_pngs, write_charts
 from scorecard.publish.report import write_reports
 
-TABLE_MODULES = [partner_returns, dfe_open_data, record_level, ledger, core_strategies, core_tables, mart_tables,
-                 benchmarking]
+TABLE_MODULES = [partner_returns, dfe_open_data, fingertips, record_level, ledger, core_strategies, core_tables,
+                 mart_tables, benchmarking]
 # Every table the build writes: the warehouse is published only once all of them are built.
 EVERY_TABLE = sorted({key for asset in dg.load_assets_from_modules(TABLE_MODULES) for key in asset.keys},
                      key=lambda key: key.path)
@@ -33,7 +33,8 @@ def published_warehouse(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Mat
 
 # The marts a chart's figure shows (scorecard.publish.marts.read_marts without marts.scorecard).
 CHART_MARTS = [dg.AssetKey(["marts", name]) for name in (
-    "indicators", "indicator_values", "targets", "benchmarks", "spc", "contributory_factors")] + [
+    "indicators", "indicator_values", "indicator_breakdowns", "targets", "benchmarks", "spc",
+    "contributory_factors")] + [
     dg.AssetKey(["core", "partnership_areas"])]
 
 

@@ -4,11 +4,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.raw.dfe_open_data import dfe_open_data, statistical_neighbours
+from assets.raw.fingertips import fingertips
 from assets.raw.partner_returns import raw_layout_assets
 from assets.raw.record_level import record_level
 from scorecard.load.ledger import ledger_summary
 
-LOADERS = [*raw_layout_assets, dfe_open_data, statistical_neighbours, record_level]
+LOADERS = [*raw_layout_assets, dfe_open_data, statistical_neighbours, record_level, fingertips]
 
 
 @dg.asset(key=["raw", "load_ledger"], deps=LOADERS, group_name="raw",

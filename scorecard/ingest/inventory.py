@@ -1,7 +1,7 @@
 """The inventory of the raw folder: every data file (and sheet) in it, and what it was recognised as.
 
 A file is recognised by its content, in this order: the DfE's statistical-neighbour models, DfE
-open data (EES), record-level extracts (whose other sheets hold nothing used), then the
+open data (EES), OHID Fingertips exports, record-level extracts (whose other sheets hold nothing used), then the
 partner-return layouts. A file that matches nothing is listed with the reason, not loaded.
 """
 
@@ -14,6 +14,7 @@ import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
 from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
+from scorecard.ingest.fingertips import recognise_fingertips
 from scorecard.ingest.neighbours import recognise_neighbours
 from scorecard.ingest.record_level import recognise_record_level
 
@@ -35,6 +36,9 @@ def recognitions(path: Path) -> list[dict]:
     if (dataset := recognise_ees(path)) is not None:
         return [{"sheet": None, "source": "dfe_published", "layout": dataset,
                  "recognition": f"DfE open data (EES), dataset '{dataset}'"}]
+    if recognise_fingertips(path):
+        return [{"sheet": None, "source": "fingertips", "layout": "fingertips",
+                 "recognition": "OHID Fingertips export"}]
     record_level = recognise_record_level(path)
     found = [{"sheet": sheet, "source": "record_level", "layout": kind,
               "recognition": f"record-level extract '{kind}'"} for kind, sheet in record_level]

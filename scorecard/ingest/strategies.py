@@ -8,13 +8,14 @@ A malformed file is refused with a message naming the file and the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import yaml
 
-from scorecard.model.catalogue import INDICATORS_BY_ID
+from scorecard.model.catalogue import INDICATORS_BY_ID, Indicator
 from scorecard.model.periods import Period, PeriodType, parse_period
 
 _AREA_CODE = re.compile(r"^E0[6-9]\d{6}$|^E10\d{6}$")
@@ -105,14 +106,14 @@ def _date(data: dict, key: str, path: Path, where: str) -> date:
     raise _fail(path, f"{where}{key}", f"must be a date written 2019-03-31, found {value!r}")
 
 
-def _parse_target(indicator_id: str, spec: object, areas: tuple[Area, ...], path: Path) -> Target:
+def _parse_target(indicator: Indicator, spec: object, areas: tuple[Area, ...], path: Path) -> Target:
+    indicator_id = indicator.indicator_id
     where = f"indicators.{indicator_id}."
     spec = _mapping(spec, path, where.rstrip("."))
     unknown = set(spec) - {"areas", "baseline", "target", "milestones", "note", "illustrative", "source"}
     if unknown:
         raise _fail(path, where + sorted(unknown)[0], "is not a known field (expected areas, "
                     "baseline, target, milestones, note, illustrative, source)")
-    indicator = INDICATORS_BY_ID[indicator_id]
 
     area_codes = tuple(a.code for a in areas)
     if "areas" in spec:
@@ -207,7 +208,8 @@ def _milestone_period(item: dict, path: Path, where: str) -> Period | None:
     return period
 
 
-def load_strategy(path: Path) -> Strategy:
+def load_strategy(path: Path, indicators: Mapping[str, Indicator] = INDICATORS_BY_ID) -> Strategy:
+    """One strategy file, its targets checked against ``indicators`` (the build's catalogue)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -227,16 +229,21 @@ def load_strategy(path: Path) -> Strategy:
             raise _fail(path, f"areas[{i}].code", f"must be an ONS local authority code like E06000057, found {code!r}")
         areas.append(Area(code, _text(item, "name", path, f"areas[{i}]."), _text(item, "region", path, f"areas[{i}].")))
 
-    indicators = _mapping(data.get("indicators", {}), path, "indicators")
+    targets_spec = _mapping(data.get("indicators", {}), path, "indicators")
+    partnership = _text(data, "partnership", path, "")
     targets = []
-    for indicator_id, spec in indicators.items():
-        if indicator_id not in INDICATORS_BY_ID:
-            raise _fail(path, f"indicators.{indicator_id}", f"is not an indicator id; known ids: "
-                        f"{', '.join(INDICATORS_BY_ID)}")
-        targets.append(_parse_target(indicator_id, spec, tuple(areas), path))
+    for indicator_id, spec in targets_spec.items():
+        if indicator_id not in indicators:
+            raise _fail(path, f"indicators.{indicator_id}", f"is not an indicator id (data/raw/indicators/"
+                        f"<id>.yaml); known ids: {', '.join(indicators)}")
+        kept_for = indicators[indicator_id].partnerships
+        if kept_for is not None and partnership not in kept_for:
+            raise _fail(path, f"indicators.{indicator_id}", f"is kept for {', '.join(kept_for)} only (its "
+                        f"file's partnerships), not {partnership}")
+        targets.append(_parse_target(indicators[indicator_id], spec, tuple(areas), path))
 
     return Strategy(
-        partnership=_text(data, "partnership", path, ""),
+        partnership=partnership,
         name=_text(data, "name", path, ""),
         strategy=_text(data, "strategy", path, ""),
         path=path,
@@ -245,12 +252,12 @@ def load_strategy(path: Path) -> Strategy:
     )
 
 
-def load_strategies(strategies_dir: Path) -> list[Strategy]:
+def load_strategies(strategies_dir: Path, indicators: Mapping[str, Indicator] = INDICATORS_BY_ID) -> list[Strategy]:
     """Every strategy file, checked; one area may belong to only one partnership."""
     files = sorted(strategies_dir.glob("*.yaml")) + sorted(strategies_dir.glob("*.yml"))
     if not files:
         raise StrategyFileError(f"{strategies_dir}: no strategy files (*.yaml) found")
-    strategies = [load_strategy(p) for p in files]
+    strategies = [load_strategy(p, indicators) for p in files]
     owner: dict[str, Path] = {}
     for strategy in strategies:
         for area in strategy.areas:

@@ -24,7 +24,8 @@ _AREA = {
 _PERIOD = {
     "period_type": "month, financial_year (April-March), academic_year (September-August), quarter "
                    "(of the financial year), year_to_date (April to the month named), rolling_12_months "
-                   "or rolling_6_months (the months to the one named)",
+                   "or rolling_6_months (the months to the one named); from OHID Fingertips also "
+                   "calendar_year and pooled_years (e.g. 2017/18 - 19/20)",
     "period_label": 'The period as people write it: "2017-09", "2016/17", "2025/26 Q2", "2025/26 Apr-Sep", '
                     '"12 months to Sep 2025"',
     "period_start": "First day of the period",
@@ -42,7 +43,7 @@ _VALUE_COLUMNS = {
     "denominator": "Count the numerator is divided by; null for counts",
     "value": "The indicator value in its unit (percentages 0-100); null when a part is missing",
     "value_note": "Why a value is missing, e.g. 'c: confidential (1 to 5, suppressed)'",
-    "source": "partner_return, record_level or dfe_published (core.sources)",
+    "source": "partner_return, record_level, dfe_published, local_return or fingertips (core.sources)",
     "ci95_low": "Lower 95% confidence limit (Wilson score for percentages; Byar, exact under 10, for counts and rates)",
     "ci95_high": "Upper 95% confidence limit",
     "ci998_low": "Lower 99.8% confidence limit",
@@ -59,6 +60,8 @@ MARTS: tuple[MartTable, ...] = (
         "definition": "Numerator and denominator in words",
         "source": "Where the figures come from",
         "headline_period_type": "The series the scorecard reports: financial_year, academic_year or month",
+        "fingertips_id": "The OHID Fingertips indicator whose published values it shows, if any",
+        "partnerships": "The partnerships whose scorecards show it (a partnership's own indicator); null: every one",
     }),
     MartTable("marts.indicator_values",
               "One row per indicator, area and period: the figure of the first source (in precedence "
@@ -262,6 +265,18 @@ MARTS: tuple[MartTable, ...] = (
         "assessments_started": "Early help assessments started",
         "assessments_started_neglect": "Of those, assessments where neglect is a concern",
     }),
+    MartTable("marts.indicator_breakdowns",
+              "A count indicator split by the breakdown its measure comes in (e.g. early help assessments "
+              "completed per agency), per partnership area and headline period.", {
+                  "indicator_id": "Indicator id (marts.indicators)",
+                  "partnership": _AREA["partnership"],
+                  "area_code": _AREA["area_code"],
+                  "area_name": _AREA["area_name"],
+                  "source": "The source marts.indicator_values shows for the indicator and area",
+                  **_PERIOD,
+                  "breakdown": "The part counted: an agency, a team, a category",
+                  "count": "Its count; null when a month of it is suppressed or missing",
+              }),
 )
 
 MARTS_BY_NAME = {mart.name: mart for mart in MARTS}

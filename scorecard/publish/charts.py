@@ -38,6 +38,13 @@ from markupsafe import Markup
 from plotly.io.json import to_json_plotly
 
 from scorecard.model.catalogue import INDICATORS
+from scorecard.publish.breakdown_charts import (
+    Breakdown,
+    breakdown_figure_parts,
+    breakdown_title,
+    disclosed,
+    read_breakdowns,
+)
 from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
 from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
@@ -95,10 +102,14 @@ class ChartFile:
     # The companion SPC chart (<area>/<indicator>_spc.*) when marts.spc has points for the pair.
     spc_html: Path | None = None
     spc_png: Path | None = None
+    # The chart by breakdown (<area>/<indicator>_by_breakdown.*) when marts.indicator_breakdowns has it.
+    parts_html: Path | None = None
+    parts_png: Path | None = None
 
     @property
     def paths(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.html, self.png, self.spc_html, self.spc_png) if p is not None)
+        return tuple(p for p in (self.html, self.png, self.spc_html, self.spc_png, self.parts_html, self.parts_png)
+                     if p is not None)
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,8 @@ def chart_series(marts: Marts, disclosure: Disclosure) -> list[Series]:
     series = []
     for key, values in marts.series.items():
         indicator = marts.indicators[key[0]]
+        if not indicator.shown_for(values.partnership):
+            continue  # (another partnership's own indicator)
         unit = indicator.unit
         points = tuple(replace(p, value=None, numerator=None, denominator=None, ci_low=None, ci_high=None)
                        if disclosure.hides(unit, p.value, p.numerator, p.denominator) else p
@@ -690,17 +703,21 @@ class ChartDrawing:
         return png_staging_dir(charts_dir) / f"{self.digest}.png"
 
 
-def chart_files(charts_dir: Path, all_series: list[Series], png: bool) -> list[ChartFile]:
+def chart_files(charts_dir: Path, all_series: list[Series], png: bool,
+                breakdowns: dict[tuple[str, str], Breakdown]) -> list[ChartFile]:
     files = []
     for series in all_series:
         folder, name = charts_dir / series.area_code, series.indicator.indicator_id
         spc = [folder / f"{name}_spc.html", folder / f"{name}_spc.png" if png else None] if series.spc else [None, None]
+        parts = ([folder / f"{name}_by_breakdown.html", folder / f"{name}_by_breakdown.png" if png else None]
+                 if (name, series.area_code) in breakdowns else [None, None])
         files.append(ChartFile(name, series.area_code, folder / f"{name}.html",
-                               folder / f"{name}.png" if png else None, *spc))
+                               folder / f"{name}.png" if png else None, *spc, *parts))
     return files
 
 
-def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool) -> list[ChartDrawing]:
+def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool,
+                   breakdowns: dict[tuple[str, str], Breakdown], disclosure: Disclosure) -> list[ChartDrawing]:
     def drawing(figure: dict, title: str, html_path: Path, png_path: Path | None) -> ChartDrawing:
         digest = hashlib.sha256(f"{png}:{to_json_plotly(figure)}".encode()).hexdigest()
         return ChartDrawing(figure, title, html_path, png_path, f"{html_path.parent.name}/{html_path.stem}", digest)
@@ -710,6 +727,11 @@ def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool) 
         drawings.append(drawing(build_figure(series), chart_title(series), chart.html, chart.png))
         if series.spc:
             drawings.append(drawing(build_spc_figure(series), spc_title(series), chart.spc_html, chart.spc_png))
+        if chart.parts_html is not None:
+            parts = disclosed(breakdowns[series.indicator.indicator_id, series.area_code], disclosure)
+            drawings.append(drawing(
+                figure(*breakdown_figure_parts(parts, series.indicator.name, series.indicator.unit)),
+                breakdown_title(series.indicator.name, series.area_name), chart.parts_html, chart.parts_png))
     return drawings
 
 
@@ -726,8 +748,11 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     staging = png_staging_dir(charts_dir)
     shutil.rmtree(staging, ignore_errors=True)  # (what a stopped run left)
     previous = read_manifest(charts_dir)
-    all_series = chart_series(read_marts(conn, with_scorecard=False), Disclosure(disclosure_control))
-    changed = [d for d in chart_drawings(all_series, chart_files(charts_dir, all_series, png=True), png=True)
+    disclosure = Disclosure(disclosure_control)
+    all_series = chart_series(read_marts(conn, with_scorecard=False), disclosure)
+    breakdowns = read_breakdowns(conn)
+    files = chart_files(charts_dir, all_series, True, breakdowns)
+    changed = [d for d in chart_drawings(all_series, files, True, breakdowns, disclosure)
                if not d.unchanged_since(previous)]
     if changed:
         staging.mkdir(parents=True, exist_ok=True)
@@ -780,13 +805,15 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
                   png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
     manifest: dict[str, str] = {}
     marts = read_marts(conn)
-    all_series = chart_series(marts, Disclosure(disclosure_control))
-    files = chart_files(charts_dir, all_series, png)
+    disclosure = Disclosure(disclosure_control)
+    all_series = chart_series(marts, disclosure)
+    breakdowns = read_breakdowns(conn)
+    files = chart_files(charts_dir, all_series, png, breakdowns)
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
     wanted = []  # the charts whose PNG is drawn this run
-    for drawing in chart_drawings(all_series, files, png):
+    for drawing in chart_drawings(all_series, files, png, breakdowns, disclosure):
         manifest[drawing.name] = drawing.digest
         if drawing.unchanged_since(previous):
             continue
@@ -858,7 +885,8 @@ def index_rows(all_series: list[Series], files: list[ChartFile],
 def links(chart: ChartFile) -> list[tuple[str, str]]:
     """(text, href) of the chart's files, as the index links them."""
     return [(text, relative_href(path)) for text, path in (
-        ("chart", chart.html), ("PNG", chart.png), ("SPC chart", chart.spc_html), ("SPC PNG", chart.spc_png))
+        ("chart", chart.html), ("PNG", chart.png), ("SPC chart", chart.spc_html), ("SPC PNG", chart.spc_png),
+        ("by breakdown", chart.parts_html), ("by breakdown PNG", chart.parts_png))
         if path is not None]
 
 

@@ -14,9 +14,9 @@ from scorecard.publish.formatting import format_value
 
 SUPPRESSED = "c"
 SMALL_COUNT_MIN, SMALL_COUNT_MAX = 1, 5
-# Units whose value is itself a count (elsewhere the value is a %, a rate or an average).
-# ("count": an SPC chart of a measure's monthly counts, marts.spc.value_unit.)
-COUNT_UNITS = frozenset({"children", "assessments", "referrals", "count"})
+# Units whose value is a %, a rate or an average; any other unit is a noun (children,
+# assessments, or whatever an indicator file counts), so its value is itself a count.
+NOT_COUNT_UNITS = frozenset({"%", "per 10,000", "per month"})
 
 
 def is_small_count(count: float | None) -> bool:
@@ -29,7 +29,7 @@ def made_from_small_count(unit: str, value: float | None, numerator: float | Non
     or the numerator or denominator it was made from)? A missing value reveals nothing."""
     if value is None:
         return False
-    return ((unit in COUNT_UNITS and is_small_count(value))
+    return ((unit not in NOT_COUNT_UNITS and is_small_count(value))
             or is_small_count(numerator) or is_small_count(denominator))
 
 

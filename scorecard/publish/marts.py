@@ -28,10 +28,15 @@ class IndicatorInfo:
     unit: str
     polarity: str
     headline_period_type: str
+    # The partnerships it is kept for (its indicator file's partnerships); None: every one.
+    partnerships: tuple[str, ...] | None = None
 
     @property
     def lower_is_better(self) -> bool:
         return self.polarity == "lower_is_better"
+
+    def shown_for(self, partnership: str | None) -> bool:
+        return self.partnerships is None or partnership in self.partnerships
 
 
 @dataclass(frozen=True)
@@ -205,10 +210,11 @@ def _rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
 
 
 def read_indicators(conn: duckdb.DuckDBPyConnection) -> dict[str, IndicatorInfo]:
+    kept_for = "partnerships" if "partnerships" in table_columns(conn, "marts", "indicators") else "null"
     rows = conn.execute(
-        "select indicator_id, name, unit, polarity, headline_period_type from marts.indicators"
+        f"select indicator_id, name, unit, polarity, headline_period_type, {kept_for} from marts.indicators"
     ).fetchall()
-    return {row[0]: IndicatorInfo(*row) for row in rows}
+    return {row[0]: IndicatorInfo(*row[:5], None if row[5] is None else tuple(row[5])) for row in rows}
 
 
 VALUE_COLUMNS = ("indicator_id", "area_code", "area_name", "partnership", "period_type",

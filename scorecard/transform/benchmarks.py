@@ -7,17 +7,17 @@ import duckdb
 import polars as pl
 
 from scorecard.load.warehouse import sql_text
-from scorecard.model.catalogue import INDICATORS
+from scorecard.model.catalogue import RATIO_UNITS
 from scorecard.model.statistics import compare_to_benchmark_array
 from scorecard.transform.marts_tables import write_mart
 
 BENCHMARKS = (("england", "england_value"), ("region", "region_value"), ("neighbours", "neighbours_median"))
 
 
-def compared(values: pl.DataFrame) -> pl.DataFrame:
+def compared(values: pl.DataFrame, comparable_ids: list[str]) -> pl.DataFrame:
     """``values`` with a ``vs_<benchmark>`` column per benchmark: better, similar, worse, ...
     Counts (children, assessments) differ with an area's size: they are shown, not compared."""
-    comparable = values["indicator_id"].is_in([i.indicator_id for i in INDICATORS if i.comparable_between_areas])
+    comparable = values["indicator_id"].is_in(comparable_ids)
     return values.with_columns(**{
         f"vs_{name}": pl.Series(compare_to_benchmark_array(
             values["ci95_low"].to_numpy(), values["ci95_high"].to_numpy(),
@@ -28,4 +28,8 @@ def compared(values: pl.DataFrame) -> pl.DataFrame:
 
 def build_benchmarks(conn: duckdb.DuckDBPyConnection) -> int:
     """Rebuild ``marts.benchmarks``; rows written."""
-    return write_mart(conn, "marts.benchmarks", compared(conn.execute(sql_text("marts/benchmarks.sql")).pl()))
+    # Percentages and rates (Indicator.comparable_between_areas), from the build's catalogue.
+    comparable_ids = [indicator_id for (indicator_id,) in conn.execute(
+        "select indicator_id from marts.indicators where list_contains(?, unit)", [list(RATIO_UNITS)]).fetchall()]
+    return write_mart(conn, "marts.benchmarks",
+                      compared(conn.execute(sql_text("marts/benchmarks.sql")).pl(), comparable_ids))

@@ -73,6 +73,16 @@ hub_all_referrals as (
     from raw.hub_all_referrals
 ),
 
+-- The local measures return: any measure, its kind (flow or stock) as the indicator files using
+-- it declare (a measure no indicator uses yet counts as a flow).
+local_measures as (
+    select area_code, period_type, period_label, period_start, period_end, measure,
+        coalesce((select max(measure_kind) from core.indicator_measures as declared
+                  where declared.measure = local_measures.measure), 'flow') as measure_kind,
+        breakdown, count, source_file
+    from raw.local_measures as local_measures
+),
+
 -- DfE open data: which published figures are which measures. Filters are matched on the
 -- file's filter columns, written "name=value" in name order (scorecard/ingest/ees.py).
 dfe_published as (
@@ -134,6 +144,8 @@ every_source as (
     select *, 'dfe_published' as source from dfe_published
     union all by name
     select *, 'record_level' as source from record_level
+    union all by name
+    select *, 'local_return' as source, null::varchar as value_note from local_measures
 )
 
 select

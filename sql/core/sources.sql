@@ -6,5 +6,7 @@
 select * from (values
     (1, 'partner_return', 'Aggregate return from a partner agency (docs/layouts.md)'),
     (2, 'record_level', 'Computed from record-level extracts: Annex A, SSDA903, the front-door log'),
-    (3, 'dfe_published', 'DfE open data (Explore Education Statistics), as published')
+    (3, 'dfe_published', 'DfE open data (Explore Education Statistics), as published'),
+    (4, 'local_return', 'A local measures return: any agency''s own counts (docs/layouts.md, local_measures)'),
+    (5, 'fingertips', 'OHID Fingertips, as published: values and their 95% and 99.8% limits')
 ) as sources (precedence, source, description)

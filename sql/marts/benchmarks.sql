@@ -10,10 +10,19 @@ with headline as (
     where values.value is not null
 ),
 
-area_regions as (
+dfe_regions as (
     select distinct area_code, region_code
     from raw.dfe_open_data
     where geographic_level = 'Local authority' and region_code is not null
+),
+
+-- An authority's region: the DfE's, or else the parent region a Fingertips export gives it.
+area_regions as (
+    select * from dfe_regions
+    union
+    select distinct area_code, parent_code as region_code
+    from raw.fingertips
+    where parent_code like 'E12%' and area_code not in (select area_code from dfe_regions)
 ),
 
 neighbour_values as (

@@ -1,6 +1,7 @@
 -- marts.scorecard: the latest position per partnership, area and indicator, on each
 -- indicator's headline series (financial year; academic year for absence; month for the EHA
--- rolling average). Every indicator appears for every area, with 'no data' where none came.
+-- rolling average). Every indicator appears for every area, with 'no data' where none came;
+-- an indicator kept for some partnerships (its file's partnerships) only for theirs.
 with headline as (
     select values.*
     from marts.indicator_values as values
@@ -20,6 +21,7 @@ grid as (
     from core.areas as areas
     cross join marts.indicators as indicators
     where areas.partnership is not null
+        and (indicators.partnerships is null or list_contains(indicators.partnerships, areas.partnership))
 ),
 
 positioned as (
