@@ -187,7 +187,7 @@ def bare_sources(dataset: Dataset) -> dict[str, str]:
             from {_read_csv(dataset, 'annex_a_list7')}""",
         "annex_a_list2": f"""
             select {_AREA} as area_code, "Child Unique ID" as child_key,
-                {_date('Assessment start date')} as assessment_start, agency as organisation,
+                {_date('Assessment start date')} as assessment_start, agency,
                 {_flag('Neglect identified')} as neglect
             from {_read_csv(dataset, 'annex_a_list2')}
             left join (values {organisations}) as organisations(written, agency)

@@ -19,12 +19,8 @@ import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES
 from scorecard.ingest.record_level import (
-    AGENCY_ALIASES,
-    AGENCY_BY_CODE,
-    CATEGORY_ALIASES,
     MAX_PROBLEMS_PER_RULE,
     SCHEMAS,
-    SOURCES,
     PseudonymKeyMissing,
     RecordTable,
     annex_a_list_number,
@@ -33,6 +29,8 @@ from scorecard.ingest.record_level import (
     read_record_level,
     read_record_levels,
     recognise_record_level,
+    shipped_vocabulary,
+    sources_for,
 )
 from scorecard.ingest.siphash import siphash24_scalar
 from scorecard.load.record_level import load_raw
@@ -285,14 +283,16 @@ def test_list2_rows_codes_and_problems(tables):
     assert frame["source_row"].to_list() == [5, 6, 7, 8, 10, 11]  # the empty first row counts
     assert frame["assessment_start"].to_list() == [date(2020, 4, 3), date(2020, 4, 20), date(2020, 4, 20),
                                                   date(2020, 4, 25), date(2020, 6, 10), date(2020, 6, 11)]
-    assert frame["organisation"].to_list() == ["Police", "School", "School", "Health visiting", "Voluntary sector",
-                                               None]
+    assert frame["agency"].to_list() == ["Police", "School", "School", "Health visiting", "Voluntary sector",
+                                         "Unmapped"]
+    # Free text is data: the organisation is kept as written, beside its agency group.
+    assert frame["organisation"].to_list() == ["q) 6: Police", "School", "School",
+                                               "c) 3B: Health services - Health visitor", "Voluntary sector",
+                                               "Martian embassy"]
     assert frame["neglect"].to_list() == [True, False, False, False, True, None]
     assert frame["assessment_completed"].to_list()[:2] == [date(2020, 5, 1), None]
     assert frame["area_code"].unique().to_list() == [NORTHUMBERLAND]
-    [problem] = table.problems
-    assert (problem.row, problem.column, problem.value) == (11, "Organisation completing assessment",
-                                                            "Martian embassy")
+    assert table.problems == []  # an organisation nobody mapped is listed, not refused
 
 
 def test_list3_rows_and_problems_name_the_cell_never_its_content(tables):
@@ -474,15 +474,17 @@ def test_annex_a_lists_as_csv_are_recognised_by_header(tmp_path):
     assert table.frame["child_key"].n_unique() == 1  # 1234 stored as a number in Excel is the same child
 
 
-def test_code_tables_give_the_warehouse_names():
-    assert set(CATEGORY_ALIASES) == set(CPP_CATEGORIES)
-    assert set(AGENCY_ALIASES) == set(EARLY_HELP_AGENCIES)
-    assert set(AGENCY_BY_CODE.values()) <= set(EARLY_HELP_AGENCIES)
+def test_the_shipped_vocabulary_gives_the_warehouse_names():
+    vocabulary = shipped_vocabulary()
+    assert vocabulary.problems == []
+    assert set(vocabulary.values("categories_of_abuse").values()) == set(CPP_CATEGORIES)
+    assert set(vocabulary.values("organisations").values()) == set(EARLY_HELP_AGENCIES)
+    assert set(vocabulary.values("referral_sources").values()) <= set(EARLY_HELP_AGENCIES)
 
 
 def test_the_documentation_lists_every_accepted_header():
     text = (Path(__file__).resolve().parent.parent / "docs" / "record_level.md").read_text(encoding="utf-8")
-    for source in SOURCES:
+    for source in sources_for(shipped_vocabulary()):
         assert f"`{source.kind}`" in text
         for item in source.fields:
             for header in item.accepted:
@@ -490,7 +492,7 @@ def test_the_documentation_lists_every_accepted_header():
 
 
 def test_header_aliases_never_overlap_within_a_source():
-    for source in SOURCES:
+    for source in sources_for(shipped_vocabulary()):
         accepted = [h for f in source.fields for h in f.accepted]
         assert len(accepted) == len(set(accepted)), source.kind
 
@@ -516,7 +518,7 @@ def test_categories_of_abuse(text, expected):
     ("School nurse", "School nursing"), ("3A", "GP and health"), ("GP", "GP and health"),
     ("4: Housing", "Housing"), ("5D", "Early help service"), ("Early Help Team", "Early help service"),
     ("Children's Centre", "Children's centre"), ("VCS", "Voluntary sector"), ("a) 1A: Individual", "Other"),
-    ("Other", "Other"), ("Police Manager", None), ("Martian embassy", None),
+    ("Other", "Other"), ("Police Manager", "Unmapped"), ("Martian embassy", "Unmapped"),
 ])
 def test_organisations(text, expected):
     assert parse_value("organisation", text) == expected
@@ -615,13 +617,13 @@ def test_referrals_neglect_is_not_given_where_no_extract_records_neglect(tmp_pat
 
 
 def test_early_help_assessments_by_agency(measures):
-    # E2 is given twice (one assessment); E5's unknown organisation counts under Other.
+    # E2 is given twice (one assessment); E5's organisation nobody mapped counts under Unmapped.
     expected_started = {
         "Police": [1, 0, 0], "School": [1, 0, 0], "Health visiting": [1, 0, 0],
-        "Voluntary sector": [0, 0, 1], "Other": [0, 0, 1]}
+        "Voluntary sector": [0, 0, 1], "Unmapped": [0, 0, 1]}
     expected_neglect = {
         "Police": [1, 0, 0], "School": [0, 0, 0], "Health visiting": [0, 0, 0],
-        "Voluntary sector": [0, 0, 1], "Other": [0, 0, 0]}
+        "Voluntary sector": [0, 0, 1], "Unmapped": [0, 0, 0]}
     for agency, counts in expected_started.items():
         assert series(measures, NORTHUMBERLAND, "eha_started", agency) == dict(
             zip(["2020-04", "2020-05", "2020-06"], counts)), agency

@@ -38,6 +38,7 @@ import fastexcel
 import polars as pl
 
 from expectations.layouts import LAYOUTS, Layout, normalise_header
+from scorecard.ingest.vocabulary import is_vocabulary_file
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 # .txt and .tsv: Excel saves "Unicode text" (UTF-16, tab-separated) as .txt.
@@ -88,11 +89,13 @@ class Recognition:
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    """Data files anywhere under the raw folder (strategy YAML and hidden files are not data)."""
+    """Data files anywhere under the raw folder (strategy YAML, the vocabulary's CSV files and
+    hidden files are not data)."""
     return sorted(
         p for p in raw_dir.rglob("*")
         if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
         and not any(part.startswith((".", "~$")) for part in p.relative_to(raw_dir).parts)
+        and not is_vocabulary_file(p.relative_to(raw_dir).as_posix())
     )
 
 

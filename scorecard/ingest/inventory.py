@@ -16,6 +16,7 @@ from scorecard.ingest.ees import recognise_ees
 from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
 from scorecard.ingest.neighbours import recognise_neighbours
 from scorecard.ingest.record_level import recognise_record_level
+from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 
 INVENTORY_SCHEMA = {"path": pl.String, "sheet": pl.String, "source": pl.String, "layout": pl.String,
                     "recognition": pl.String, "size_bytes": pl.Int64, "sha256": pl.String,
@@ -27,7 +28,7 @@ def raw_relative(path: Path, raw_dir: Path) -> str:
     return path.relative_to(raw_dir).as_posix()
 
 
-def recognitions(path: Path) -> list[dict]:
+def recognitions(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]:
     """What one file (each of its sheets) is: source, layout (None if nothing matched) and why."""
     if recognise_neighbours(path):
         return [{"sheet": None, "source": "dfe_reference", "layout": "statistical_neighbours",
@@ -35,7 +36,7 @@ def recognitions(path: Path) -> list[dict]:
     if (dataset := recognise_ees(path)) is not None:
         return [{"sheet": None, "source": "dfe_published", "layout": dataset,
                  "recognition": f"DfE open data (EES), dataset '{dataset}'"}]
-    record_level = recognise_record_level(path)
+    record_level = recognise_record_level(path, vocabulary)
     found = [{"sheet": sheet, "source": "record_level", "layout": kind,
               "recognition": f"record-level extract '{kind}'"} for kind, sheet in record_level]
     record_sheets = {sheet for _, sheet in record_level}
@@ -54,9 +55,10 @@ def inventory(raw_dir: Path) -> pl.DataFrame:
     """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
     seen_at = datetime.now(UTC).replace(microsecond=0)
     found = discover_files(raw_dir)
+    vocabulary = load_vocabulary(raw_dir)
     rows = [{"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
              "seen_at": seen_at, **recognition}
-            for path, sha256 in zip(found, sha256_of_files(found)) for recognition in recognitions(path)]
+            for path, sha256 in zip(found, sha256_of_files(found)) for recognition in recognitions(path, vocabulary)]
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
 
 

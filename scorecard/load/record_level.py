@@ -28,6 +28,7 @@ from scorecard.ingest.record_level import (
     pseudonym_check,
     read_record_levels,
 )
+from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.ledger import files_of, sync_files
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES, execute_with_frame
@@ -51,12 +52,15 @@ def area_from_folders(relative_path: str) -> str | None:
 BATCH_BYTES = 16_000_000
 
 
-def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None) -> list[FileRead]:
+def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None,
+                      vocabulary: Vocabulary | None = None) -> list[FileRead]:
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
-    the files are read together (``read_record_levels``)."""
+    the files are read together (``read_record_levels``) with the raw folder's vocabulary."""
+    vocabulary = vocabulary or load_vocabulary(raw_dir)
     area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
     placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
-    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key)))
+    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key,
+                                                    vocabulary)))
     results = []
     for ref in refs:
         if ref.path not in tables_in:
@@ -80,13 +84,17 @@ def raw_table_frame(kind: str) -> pl.DataFrame:
 
 def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
                       read: Callable[[Sequence[FileRef]], list[FileRead]], key: str | None, out_dir: Path,
-                      record_level_dir: Path) -> SyncOutcome:
+                      record_level_dir: Path, vocabulary: Vocabulary | None = None) -> SyncOutcome:
     """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
     file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
-    keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
+    keyed another way (another key, or an earlier release's hash) are never mixed with new ones,
+    and with the vocabulary they were read with, so that a changed vocabulary reads every file again."""
+    version = pseudonym_check(key) if key else ""
+    if vocabulary is not None:
+        version += f"; vocabulary {vocabulary.digest[:16]}"
     return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
                       empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
-                      version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
+                      version=version, batch_bytes=BATCH_BYTES)
 
 
 def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | None, out_dir: Path,
@@ -102,9 +110,10 @@ def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | N
             + ", ".join(sorted({f.path for f in all_files})[:5])
             + "). Set it to a long secret kept outside the repository: child identifiers are "
               "replaced by a keyed hash as they are read, and the same key must be used every time.")
+    vocabulary = load_vocabulary(raw_dir)
     return {kind: sync_record_level(conn, kind, files_of(conn, "record_level", kind),
-                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key),
-                                    key, out_dir, record_level_dir)
+                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary),
+                                    key, out_dir, record_level_dir, vocabulary)
             for kind in RECORD_LEVEL_TABLES}
 
 
