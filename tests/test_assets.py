@@ -19,7 +19,13 @@ from assets.marts.benchmarking import spc
 from assets.raw.partner_returns import extract_files, raw_layout_assets
 from assets.raw.record_level import record_level
 from pipelines.resources import ScorecardPaths
+from scorecard.load.file_refs import FileRef
+from scorecard.load.ledger import quarantine_report_path
 from tests.conftest import STRATEGIES
+
+
+def report_of(out: Path, path: str, sheet: str | None = None) -> Path:
+    return quarantine_report_path(out, FileRef(path, sheet, "", 0))
 
 REFERRALS_HEADER = "area_code,period,referrals,rereferrals_within_12_months,referrals_neglect\n"
 COUNT_RULE = "a count must be a whole number of 0 or more"
@@ -75,7 +81,7 @@ def test_a_refused_file_fails_the_loaders_check_naming_the_cell_and_the_rest_loa
     assert not valid.passed and valid.severity == dg.AssetCheckSeverity.ERROR
     assert valid.metadata["messages"].value == [
         f"csc/bad.csv, row 3, column 'referrals': the value '-12' is refused because {COUNT_RULE}."]
-    report = folder.out / "quarantine" / "csc_bad.csv.md"
+    report = report_of(folder.out, "csc/bad.csv")
     assert "csc/bad.csv" in valid.description and str(report) in valid.description
     assert "row 3, column 'referrals'" in report.read_text(encoding="utf-8")
     assert (folder.out / "validation" / "referrals.md").is_file()
@@ -98,7 +104,7 @@ def test_a_refused_version_keeps_the_last_good_one_and_a_file_that_went_is_retir
     assert folder.query("select source_file, referrals from raw.referrals order by 1") == [
         ("csc/older.csv", 200), ("csc/referrals.csv", 250)]
     assert [(path, status) for path, status, _ in folder.ledger_since(2)] == [("csc/referrals.csv", "quarantined")]
-    assert (folder.out / "quarantine" / "csc_referrals.csv.md").is_file()
+    assert report_of(folder.out, "csc/referrals.csv").is_file()
 
     referrals.write_text(REFERRALS_HEADER + "E06000057,2017-08,400,40,30\n", encoding="utf-8")
     (folder.raw / "csc" / "older.csv").unlink()
@@ -108,7 +114,7 @@ def test_a_refused_version_keeps_the_last_good_one_and_a_file_that_went_is_retir
     assert sorted((path, status) for path, status, _ in this_time) == [
         ("csc/older.csv", "retired"), ("csc/referrals.csv", "loaded")]
     assert any("rows were retired" in detail for _, status, detail in this_time if status == "retired")
-    assert not (folder.out / "quarantine" / "csc_referrals.csv.md").exists()
+    assert not report_of(folder.out, "csc/referrals.csv").exists()
 
 
 def test_putting_back_the_last_good_version_of_a_refused_file_ends_its_quarantine(folder):
@@ -123,7 +129,7 @@ def test_putting_back_the_last_good_version_of_a_refused_file_ends_its_quarantin
     assert folder.load_referrals().passed
     assert folder.query("select status from raw.load_ledger where path = 'csc/referrals.csv' "
                         "order by recorded_at desc limit 1") != [("quarantined",)]
-    assert not (folder.out / "quarantine" / "csc_referrals.csv.md").exists()
+    assert not report_of(folder.out, "csc/referrals.csv").exists()
 
 
 def test_the_same_figures_in_a_second_file_are_refused_naming_the_first(folder):

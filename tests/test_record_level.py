@@ -18,8 +18,8 @@ import pytest
 import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES
+from expectations.problem_groups import MAX_RANGES, ProblemGroup
 from scorecard.ingest.record_level import (
-    MAX_PROBLEMS_PER_RULE,
     SCHEMAS,
     PseudonymKeyMissing,
     RecordTable,
@@ -306,12 +306,11 @@ def test_list3_rows_and_problems_name_the_cell_never_its_content(tables):
     assert problems == [
         (13, "Neglect identified", "maybe", False),
         (16, "Child Unique ID", None, False),
-        (17, "Date of Referral", None, True),
-        (18, "Date of Referral", None, True),
+        (17, "Date of Referral", None, True),  # rows 17 and 18: one problem
     ]
     message = table.problems[2].message()
-    assert "row 17, column 'Date of Referral'" in message and "not shown" in message
-    assert "Olivia" not in message
+    assert "column 'Date of Referral': 2 rows are refused" in message and "rows 17-18" in message
+    assert "not shown" in message and "Olivia" not in message
 
 
 def test_list7_categories_and_counts(tables):
@@ -409,12 +408,28 @@ def test_a_hub_log_without_an_area_column_takes_the_area_given(tmp_path):
     assert table.frame.is_empty() and "'la_code' is missing" in table.problems[0].message()
 
 
-def test_problems_beyond_a_hundred_per_rule_are_summed_up(tmp_path):
-    rows = [["CHILD", "DECOM", "DEC"]] + [[f"LAC-{i}-ZQ", "someday", ""] for i in range(MAX_PROBLEMS_PER_RULE + 5)]
+def test_problems_are_grouped_by_column_and_rule_without_the_cells_content(tmp_path):
+    rows = [["CHILD", "DECOM", "DEC"]] + [[f"LAC-{i}-ZQ", "someday", ""] for i in range(412)]
+    rows += [["LAC-X-ZQ", "01/04/2020", ""], ["LAC-Y-ZQ", "19/07/2014 tbc", ""]]
     [table] = read_record_level(write_csv(tmp_path / "episodes.csv", rows), KEY, NORTHUMBERLAND)
-    assert table.frame.is_empty() and len(table.problems) == MAX_PROBLEMS_PER_RULE + 1
-    summary = table.problems[-1]
-    assert summary.row is None and summary.message().startswith(f"{tmp_path / 'episodes.csv'}, column 'DECOM': 5 more")
+    [problem] = table.problems
+    assert isinstance(problem, ProblemGroup) and (problem.rows_affected, problem.row) == (413, 2)
+    assert problem.message() == (
+        f"{tmp_path / 'episodes.csv'}, column 'DECOM': 413 rows are refused because it must be a date: an Excel "
+        "date, or a date written dd/mm/yyyy or yyyy-mm-dd, rows 2-413, 415 (their content is not shown: it is "
+        "about a child).")
+    assert "someday" not in str(problem.as_dict()) and "19/07/2014" not in str(problem.as_dict())
+
+
+def test_coded_cells_are_grouped_with_a_few_examples_and_the_ranges_capped(tmp_path):
+    header = ["Child Unique ID", "Date of Referral", "Referral NFA?"]
+    rows = [header] + [[f"C{i}", "01/04/2020", ["perhaps", "TBC", "?", "maybe", "dunno"][i % 5] if i % 2 else "No"]
+                       for i in range(40)]
+    [table] = read_record_level(write_csv(tmp_path / "referrals.csv", rows), KEY, NORTHUMBERLAND)
+    [problem] = table.problems
+    assert problem.rows_affected == 20 and len(problem.row_ranges) == MAX_RANGES and problem.more_ranges == 15
+    assert problem.examples == ("TBC", "maybe", "perhaps")  # distinct values, in the order of their rows
+    assert problem.message().endswith("rows 3, 5, 7, 9, 11 and 15 more, e.g. 'TBC', 'maybe', 'perhaps'.")
 
 
 def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path):
@@ -425,7 +440,7 @@ def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path)
         header, ["CH-R1-ZQ", "01/04/2020", "No", "Y"], ["CH-R2-ZQ", "someday", "No", "N"], [],
         ["CH-R3-ZQ", "02/04/2020", "perhaps", ""]])
     all_bad = write_csv(tmp_path / "referrals_b.csv", [header] + [
-        [f"CH-R{i}-ZQ", "31/02/2021", "No", "N"] for i in range(MAX_PROBLEMS_PER_RULE + 3)])
+        [f"CH-R{i}-ZQ", "31/02/2021", "No", "N"] for i in range(103)])
     inputs = [(files["annex_a"], NORTHUMBERLAND), (some_bad, DURHAM), (files["episodes"], NORTHUMBERLAND),
               (files["header"], NORTHUMBERLAND), (files["list8_durham"], DURHAM), (all_bad, NORTHUMBERLAND),
               (files["hub"], None)]
@@ -440,7 +455,7 @@ def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path)
     list3 = [t for tables in together for t in tables if t.kind == "annex_a_list3"]
     assert [t.frame.height for t in list3] == [11, 2, 0]
     assert [(p.row, p.column) for p in list3[1].problems] == [(3, "Date of Referral"), (5, "Referral NFA?")]
-    assert len(list3[2].problems) == MAX_PROBLEMS_PER_RULE + 1
+    assert [(p.column, p.rows_affected) for p in list3[2].problems] == [("Date of Referral", 103)]
     list8 = [t for tables in together for t in tables if t.kind == "annex_a_list8"]
     assert [t.frame["area_code"].unique().to_list() for t in list8] == [[NORTHUMBERLAND], [DURHAM]]
 

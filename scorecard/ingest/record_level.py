@@ -41,6 +41,7 @@ import polars as pl
 
 from expectations.layouts import CPP_CATEGORIES, normalise_header
 from expectations.partner_returns import Problem
+from expectations.problem_groups import group_failures
 from scorecard.ingest.siphash import MASK64, siphash24
 from scorecard.ingest.vocabulary import OPTION_LETTER, UNMAPPED, Vocabulary, load_vocabulary, words
 from scorecard.model.periods import parse_date
@@ -55,7 +56,6 @@ Parser = Literal["id", "date", "yes_no", "neglect_factors", "category", "organis
 Need = Literal["row", "cell", "optional"]
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
-MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one summary problem
 # Each file is a handful of polars queries over thousands of rows: polars' in-memory engine
 # starts them faster than the default one (20-30% of the reading time of small files).
 ENGINE = "in-memory"
@@ -675,22 +675,24 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
 class _Reporter:
     file: str
     sheet: str | None
-    problems: list[Problem]
+    problems: list[Problem]  # about the whole table
+    failures: list[pl.DataFrame] = dataclasses.field(default_factory=list)  # cells, one a row (FAILURE_SCHEMA)
 
     def table(self, row: int | None, rule: str) -> None:
         self.problems.append(RecordProblem(self.file, self.sheet, row, None, None, rule))
 
     def cells(self, field: Field, column: str, rows: pl.Series, values: pl.Series | None, rule: str) -> None:
-        """One problem per cell (up to MAX_PROBLEMS_PER_RULE), then one summary for the rest."""
-        shown = rows.head(MAX_PROBLEMS_PER_RULE).to_list()
-        cell_values = values.head(MAX_PROBLEMS_PER_RULE).to_list() if values is not None else [None] * len(shown)
-        for row, value in zip(shown, cell_values):
-            withheld = value is not None and field.personal
-            self.problems.append(RecordProblem(self.file, self.sheet, row, column,
-                                               None if field.personal else value, rule, withheld=withheld))
-        if (more := rows.len() - len(shown)) > 0:
-            self.problems.append(RecordProblem(self.file, self.sheet, None, column, None,
-                                               f"{more:,} more rows break the same rule: {rule}"))
+        """The cells of ``rows`` break ``rule``: kept as a frame, grouped by ``grouped``. A cell about
+        a child is never kept, only whether it was blank (``withheld``)."""
+        given = values if values is not None else pl.Series([None] * rows.len(), dtype=pl.String)
+        self.failures.append(pl.DataFrame({"row": rows.cast(pl.Int64), "given": given.cast(pl.String)}).select(
+            file=pl.lit(self.file), sheet=pl.lit(self.sheet, dtype=pl.String), row="row", column=pl.lit(column),
+            value=pl.lit(None, dtype=pl.String) if field.personal else pl.col("given"), rule=pl.lit(rule),
+            withheld=pl.col("given").is_not_null() & field.personal))
+
+    def grouped(self) -> list[Problem]:
+        """The table's problems, then one per column and rule (``group_failures``), capped."""
+        return self.problems + (group_failures(pl.concat(self.failures)) if self.failures else [])
 
 
 @dataclass(frozen=True)
@@ -837,9 +839,8 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
     for positions in together.values():
         group = [tables[i][j] for i, j in positions]
         for (i, j), found, frame in zip(positions, group, _type_tables(group, key, vocabulary)):
-            found.report.problems.sort(key=lambda p: (p.row is None, p.row or 0, p.column or ""))
             tables[i][j] = RecordTable(found.header.source.kind, found.path, found.report.sheet, frame,
-                                       found.report.problems)
+                                       found.report.grouped())
     return tables
 
 
