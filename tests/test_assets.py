@@ -27,6 +27,7 @@ from tests.conftest import STRATEGIES
 def report_of(out: Path, path: str, sheet: str | None = None) -> Path:
     return quarantine_report_path(out, FileRef(path, sheet, "", 0))
 
+
 REFERRALS_HEADER = "area_code,period,referrals,rereferrals_within_12_months,referrals_neglect\n"
 COUNT_RULE = "a count must be a whole number of 0 or more"
 referrals_loader = next(a for a in raw_layout_assets if a.key == dg.AssetKey(["raw", "referrals"]))

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
-from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
+from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files, unreadable_reason
 from scorecard.ingest.neighbours import recognise_neighbours
 from scorecard.ingest.record_level import recognise_record_level
 from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
@@ -51,6 +51,16 @@ def recognitions(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]
     return found
 
 
+def recognitions_or_why_not(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]:
+    """``recognitions``, or, for a file that cannot be read at all (empty, encrypted, truncated,
+    binary, a field too long), one line saying so: one bad file never stops the inventory."""
+    try:
+        return recognitions(path, vocabulary)
+    except Exception as error:  # noqa: BLE001 - any unreadable file becomes a line of the inventory
+        return [{"sheet": None, "source": "partner_return", "layout": None,
+                 "recognition": unreadable_reason(path, error)}]
+
+
 def inventory(raw_dir: Path) -> pl.DataFrame:
     """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
     seen_at = datetime.now(UTC).replace(microsecond=0)
@@ -58,7 +68,8 @@ def inventory(raw_dir: Path) -> pl.DataFrame:
     vocabulary = load_vocabulary(raw_dir)
     rows = [{"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
              "seen_at": seen_at, **recognition}
-            for path, sha256 in zip(found, sha256_of_files(found)) for recognition in recognitions(path, vocabulary)]
+            for path, sha256 in zip(found, sha256_of_files(found))
+            for recognition in recognitions_or_why_not(path, vocabulary)]
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
 
 

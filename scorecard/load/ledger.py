@@ -244,10 +244,46 @@ def _end_quarantine_of_put_back(conn: duckdb.DuckDBPyConnection, store: RowStore
             _clear_quarantine_report(out_dir, ref)
 
 
+UNREADABLE = ("it could not be read: it is damaged or not laid out as a table (a stray quote, a NUL byte or "
+              "a field too long, say); nothing of this version was loaded")
+
+
+Reader = Callable[[Sequence[FileRef]], list[FileRead]]
+
+
+def _read_each_alone_on_failure(read: Reader, empty: pl.DataFrame, fatal: tuple[type[BaseException], ...]) -> Reader:
+    """``read``, but a batch that fails is read again file by file, and a file that fails alone
+    becomes that file's problem (named, never with the error's text: a parser quotes the cells it
+    choked on). ``fatal`` errors (a missing key, say) are about the build, not a file: raised."""
+    def read_safely(refs: Sequence[FileRef]) -> list[FileRead]:
+        try:
+            return read(refs)
+        except fatal:
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad file is that file's problem
+            if len(refs) > 1:
+                return [result for ref in refs for result in read_safely([ref])]
+            [ref] = refs
+            return [FileRead(empty.clear(), 0, [Problem(ref.path, ref.sheet, None, None, None,
+                                                        f"{UNREADABLE} ({type(error).__name__})")])]
+    return read_safely
+
+
+def _present_but_unread(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, str]]:
+    """Files under the raw folder that no layout recognises now (unreadable, damaged): path ->
+    (sha256, size, why). A loader keeps such a file's last good version rather than retire it."""
+    if not conn.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                        "and table_name = 'extract_files'").fetchone()[0]:
+        return {}
+    return {path: (sha256, size, why) for path, sha256, size, why in conn.execute(
+        "select path, any_value(sha256), any_value(size_bytes), string_agg(distinct recognition, '; ') "
+        "from raw.extract_files group by path having bool_and(layout is null)").fetchall()}
+
+
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[Sequence[FileRef]], list[FileRead]], empty: pl.DataFrame, out_dir: Path,
                key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "",
-               batch_bytes: int = 0) -> SyncOutcome:
+               batch_bytes: int = 0, fatal: tuple[type[BaseException], ...] = ()) -> SyncOutcome:
     """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring).
 
     ``read`` reads a batch of files, each ``FileRead`` in the order given (``file_by_file`` makes
@@ -257,11 +293,17 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     The rows are kept in the DuckDB table, or, given ``parquet_dir``, as Parquet files there with
     ``table`` a view over them (``scorecard.load.row_stores``). ``version`` names how the rows are
     read beyond their columns (e.g. how child keys are made): rows read another way are not kept.
+
+    One bad file is that file's problem: a file ``read`` fails on is quarantined (``fatal``
+    errors excepted), and a file whose rows the table holds that is still under the raw folder but
+    can no longer be read (``raw.extract_files``) is quarantined too, its last good version kept,
+    never retired as if removed.
     """
     if key and parquet_dir is not None:
         raise ValueError("key conflicts are checked in DuckDB tables only")
     conn.execute(LEDGER_DDL)
     outcome = SyncOutcome()
+    read = _read_each_alone_on_failure(read, empty, fatal)
     store: RowStore = TableRows(conn, table) if parquet_dir is None else ParquetRows(conn, table, parquet_dir)
     with _transaction(conn, store):
         if reset := store.prepare(empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)), version):
@@ -270,7 +312,16 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}
+    unread = _present_but_unread(conn)
     for (path, sheet) in sorted(set(held) - current, key=str):
+        if path in unread:  # still there, but this version cannot be read: the last good one stays
+            sha256, size, why = unread[path]
+            ref = FileRef(path, sheet, sha256, size)
+            problems = [Problem(path, sheet, None, None, None, f"this version {why}")]
+            report = _write_quarantine_report(out_dir, ref, problems, store.rows_of(path, sheet))
+            _record(conn, _ledger_row(ref, path, sheet, source, layout, "quarantined", 0, 0, 1, str(report)))
+            outcome.quarantined[ref] = problems
+            continue
         with _transaction(conn, store):
             retired = store.remove(path, sheet)
             _record(conn, _ledger_row(None, path, sheet, source, layout, "retired", 0, 0, 0,

@@ -94,7 +94,7 @@ def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequenc
         version += f"; vocabulary {vocabulary.digest[:16]}"
     return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
                       empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
-                      version=version, batch_bytes=BATCH_BYTES)
+                      version=version, batch_bytes=BATCH_BYTES, fatal=(PseudonymKeyMissing,))
 
 
 def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | None, out_dir: Path,
