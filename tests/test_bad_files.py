@@ -4,6 +4,7 @@ stays in use (never retired as if removed), and everything else loads."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -156,3 +157,38 @@ def test_a_file_read_alone_that_fails_is_named_and_the_rest_loads(tmp_path):
         outcome = sync_files(conn, table="raw.t", source="test", layout="t", files=refs, read=file_by_file(read_one),
                              empty=EMPTY, out_dir=tmp_path)
     assert [r.path for r in outcome.loaded] == ["ok.csv"] and [r.path for r in outcome.quarantined] == ["bad.csv"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategy files: YAML read safely, and no message prints a parsed structure
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    from scorecard.ingest.strategies import StrategyFileError, load_strategy
+    from tests.test_strategies import VALID
+
+    bomb = "".join(f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]\n" for i in range(1, 12))
+    path = tmp_path / "bomb.yaml"
+    path.write_text("x0: &x0 lol\n" + bomb + VALID.replace("name: Testshire Safeguarding", "name: *x11 #"))
+    started = time.perf_counter()
+    try:
+        load_strategy(path)
+    except StrategyFileError as refused:
+        message = str(refused)
+    assert time.perf_counter() - started < 2
+    assert message == (f"{path}: line 2: YAML aliases (*name) are not accepted in a strategy file; "
+                       "write the value out")
+
+
+def test_a_message_names_a_structure_without_printing_it(tmp_path):
+    from scorecard.ingest.strategies import StrategyFileError, load_strategy
+    from tests.test_strategies import VALID
+
+    path = tmp_path / "testshire.yaml"
+    path.write_text(VALID.replace("name: Testshire Safeguarding Children Partnership",
+                                  "name: {" + ", ".join(f"k{i}: {'v' * 50}" for i in range(1000)) + "}"))
+    try:
+        load_strategy(path)
+    except StrategyFileError as refused:
+        message = str(refused)
+    assert message == f"{path}: field 'name': must be text, found a mapping of 1000 field(s)"
