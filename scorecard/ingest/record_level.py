@@ -682,13 +682,14 @@ class _Reporter:
         self.problems.append(RecordProblem(self.file, self.sheet, row, None, None, rule))
 
     def cells(self, field: Field, column: str, rows: pl.Series, values: pl.Series | None, rule: str) -> None:
-        """The cells of ``rows`` break ``rule``: kept as a frame, grouped by ``grouped``. A cell about
-        a child is never kept, only whether it was blank (``withheld``)."""
-        given = values if values is not None else pl.Series([None] * rows.len(), dtype=pl.String)
-        self.failures.append(pl.DataFrame({"row": rows.cast(pl.Int64), "given": given.cast(pl.String)}).select(
+        """The cells of ``rows`` break ``rule``: kept as a frame, grouped by ``grouped``. No cell's
+        content is ever kept, only whether it was blank (``withheld``): a record-level file is about
+        children, and a name or a date of birth typed into a coded column is still personal."""
+        filled = (values.is_not_null() if values is not None
+                  else pl.Series([False] * rows.len(), dtype=pl.Boolean))
+        self.failures.append(pl.DataFrame({"row": rows.cast(pl.Int64), "withheld": filled}).select(
             file=pl.lit(self.file), sheet=pl.lit(self.sheet, dtype=pl.String), row="row", column=pl.lit(column),
-            value=pl.lit(None, dtype=pl.String) if field.personal else pl.col("given"), rule=pl.lit(rule),
-            withheld=pl.col("given").is_not_null() & field.personal))
+            value=pl.lit(None, dtype=pl.String), rule=pl.lit(rule), withheld="withheld"))
 
     def grouped(self) -> list[Problem]:
         """The table's problems, then one per column and rule (``group_failures``), capped."""
