@@ -19,6 +19,7 @@ from assets.marts.benchmarking import spc
 from assets.raw.partner_returns import extract_files, raw_layout_assets
 from assets.raw.record_level import record_level
 from pipelines.resources import ScorecardPaths
+from scorecard.ingest.file_references import file_reference
 from scorecard.load.file_refs import FileRef
 from scorecard.load.ledger import quarantine_report_path
 from tests.conftest import STRATEGIES
@@ -144,12 +145,13 @@ def test_the_same_figures_in_a_second_file_are_refused_naming_the_first(folder):
     assert folder.query("select source_file from raw.referrals") == [("csc/referrals.csv",)]
 
 
+KEY = "a-test-key-that-is-not-a-secret"
 EPISODES = ("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
             "CHILD-0001,15/01/2017,S,C2,N1,U1,PR1,31/03/2017,E11,,NE61 9QQ,NE46 7XY,SC123456\n")
 
 
 def test_a_record_level_file_outside_an_authority_folder_fails_its_tables_check(folder, monkeypatch):
-    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", "a-test-key-that-is-not-a-secret")
+    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", KEY)
     folder.write("unsorted/episodes.csv", EPISODES)
     folder.write("E06000057/903/episodes.csv", EPISODES)
     result = folder.materialize([extract_files, record_level])
@@ -158,11 +160,13 @@ def test_a_record_level_file_outside_an_authority_folder_fails_its_tables_check(
     assert set(checks) == {f"raw/{kind}" for kind in ("annex_a_list2", "annex_a_list3", "annex_a_list7",
                                                         "annex_a_list8", "ssda903_episodes", "hub_log")}
     assert [key for key, e in checks.items() if not e.passed] == ["raw/ssda903_episodes"]
+    # (a record-level file is named by reference, never as written: scorecard.ingest.file_references)
     assert checks["raw/ssda903_episodes"].metadata["messages"].value == [
-        "unsorted/episodes.csv: refused because a record-level file carries no local authority, so it must sit "
-        "in a folder named after the authority's ONS code, e.g. E06000057/episodes.csv under the raw folder."]
+        f"{file_reference('unsorted/episodes.csv', KEY)}: refused because a record-level file carries no local "
+        "authority, so it must sit in a folder named after the authority's ONS code under the raw folder "
+        "(E06000057/..., say)."]
     assert folder.query("select area_code, source_file from raw.ssda903_episodes") == [
-        ("E06000057", "E06000057/903/episodes.csv")]
+        ("E06000057", file_reference("E06000057/903/episodes.csv", KEY))]
     assert (folder.out / "validation" / "record_level_ssda903_episodes.md").is_file()
 
 
@@ -173,7 +177,8 @@ def test_without_the_pseudonymisation_key_the_record_level_loader_stops_and_says
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     description = failure.step_failure_data.user_failure_data.description
-    assert "SCORECARD_PSEUDONYM_KEY is not set" in description and "E06000057/903/episodes.csv" in description
+    assert "SCORECARD_PSEUDONYM_KEY is not set" in description
+    assert file_reference("E06000057/903/episodes.csv", None) in description
 
 
 def test_stale_figures_name_only_files_whose_newest_version_was_refused_and_that_are_still_there(folder):

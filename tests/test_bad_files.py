@@ -14,6 +14,7 @@ import xlsxwriter
 from assets.raw.dfe_open_data import dfe_open_data
 from assets.raw.partner_returns import extract_files
 from assets.raw.record_level import record_level
+from scorecard.ingest.file_references import file_reference
 from scorecard.ingest.inventory import inventory
 from scorecard.load.file_refs import FileRead, FileRef
 from scorecard.load.ledger import UNREADABLE, file_by_file, sync_files
@@ -55,8 +56,9 @@ def bad_files(raw: Path) -> dict[str, str]:
 
 def test_the_inventory_lists_every_unreadable_file_with_the_reason_and_reads_the_rest(tmp_path):
     expected = bad_files(tmp_path)
-    found = inventory(tmp_path)
-    assert found.filter(pl.col("path") == f"{AREA}/good.xlsx")["layout"].to_list() == ["annex_a_list3"]
+    found = inventory(tmp_path, KEY)
+    good = file_reference(f"{AREA}/good.xlsx", KEY)  # (a record-level file is never named as written)
+    assert found.filter(pl.col("path") == good).select("sheet", "layout").rows() == [("List 3", "annex_a_list3")]
     for path, why in expected.items():
         [line] = found.filter(pl.col("path") == path).iter_rows(named=True)
         assert line["layout"] is None and why in line["recognition"], (path, line["recognition"])
@@ -115,10 +117,11 @@ def test_unreadable_record_level_and_dfe_files_are_quarantined_and_the_rest_load
     assert result.success
     checks = {"/".join(e.asset_key.path): e for e in result.get_asset_check_evaluations()}
     assert checks["raw/annex_a_list3"].passed is False
-    assert f"{AREA}/stray_quote.csv" in checks["raw/annex_a_list3"].description
+    assert file_reference(f"{AREA}/stray_quote.csv", KEY) in checks["raw/annex_a_list3"].description
     assert folder.query("select count(*), count(distinct source_file) from raw.annex_a_list3") == [(1, 1)]
     ledger = dict(folder.query("select path, status from raw.load_ledger"))
-    assert ledger[f"{AREA}/good.xlsx"] == "loaded" and ledger[f"{AREA}/stray_quote.csv"] == "quarantined"
+    assert ledger[file_reference(f"{AREA}/good.xlsx", KEY)] == "loaded"
+    assert ledger[file_reference(f"{AREA}/stray_quote.csv", KEY)] == "quarantined"
     assert ledger["dfe/c1_stray_quote.csv"] == "quarantined" and not checks["raw/dfe_open_data"].passed
     text = "".join(p.read_text(encoding="utf-8") for p in folder.out.rglob("*.*"))
     assert SECRET_ID not in text and SECRET_DOB not in text

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 import xlsxwriter
 
+from scorecard.ingest.file_references import file_reference
 from scorecard.ingest.files import discover_files
 from scorecard.ingest.record_level import read_record_level
 from scorecard.ingest.vocabulary import SHIPPED_VOCABULARY_DIR, UNMAPPED, load_vocabulary
@@ -169,7 +170,7 @@ def test_one_line_in_organisations_csv_moves_the_assessments_at_the_next_build(t
     monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", KEY)
 
     build_tables(settings, "marts.unmapped_values", "core.partnership_areas")
-    workbook = f"{AREA}/annex_a_2020.xlsx"
+    workbook = file_reference(f"{AREA}/annex_a_2020.xlsx", KEY)  # (never named as written)
     assert unmapped(settings) == [("organisations", "Top Town Academy", 3, workbook),
                                   ("organisations", "Early Help Locality 2", 1, workbook),
                                   ("organisations", "Health Visiting North", 1, workbook)]

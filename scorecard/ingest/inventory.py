@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
+from scorecard.ingest.file_references import file_reference, sheet_reference
 from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files, unreadable_reason
 from scorecard.ingest.neighbours import recognise_neighbours
 from scorecard.ingest.record_level import recognise_record_level
@@ -61,8 +62,11 @@ def recognitions_or_why_not(path: Path, vocabulary: Vocabulary | None = None) ->
                  "recognition": unreadable_reason(path, error)}]
 
 
-def inventory(raw_dir: Path) -> pl.DataFrame:
-    """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
+def inventory(raw_dir: Path, key: str | None = None) -> pl.DataFrame:
+    """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition.
+
+    A record-level file and its sheets are named by reference, never as written
+    (``scorecard.ingest.file_references``, keyed with the pseudonymisation ``key``)."""
     seen_at = datetime.now(UTC).replace(microsecond=0)
     found = discover_files(raw_dir)
     vocabulary = load_vocabulary(raw_dir)
@@ -70,6 +74,9 @@ def inventory(raw_dir: Path) -> pl.DataFrame:
              "seen_at": seen_at, **recognition}
             for path, sha256 in zip(found, sha256_of_files(found))
             for recognition in recognitions_or_why_not(path, vocabulary)]
+    for row in rows:
+        if row["source"] == "record_level":
+            row["path"], row["sheet"] = file_reference(row["path"], key), sheet_reference(row["sheet"], key)
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
 
 

@@ -12,7 +12,6 @@ never published (``scorecard.load.warehouse.publish``).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -20,6 +19,9 @@ import duckdb
 import polars as pl
 
 from expectations.partner_returns import Problem
+from scorecard.ingest.file_references import area_from_folders, real_paths, sheet_reference
+from scorecard.ingest.files import discover_files
+from scorecard.ingest.inventory import raw_relative
 from scorecard.ingest.record_level import (
     SCHEMAS,
     PseudonymKeyMissing,
@@ -35,17 +37,6 @@ from scorecard.load.warehouse import RECORD_LEVEL_TABLES, execute_with_frame
 
 assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
 
-_AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
-
-
-def area_from_folders(relative_path: str) -> str | None:
-    """The ONS code naming one of the folders a file sits in, nearest first."""
-    for folder in reversed(Path(relative_path).parts[:-1]):
-        if match := _AREA_FOLDER.match(folder):
-            return match.group(1)
-    return None
-
-
 # Consecutive files are read together up to this size: the typing of a table costs a few
 # milliseconds whatever its size, which a national run's hundreds of small files would feel,
 # and this bounds what the reading threads hold (a few hundred thousand rows a batch).
@@ -57,9 +48,11 @@ def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: st
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
     the files are read together (``read_record_levels``) with the raw folder's vocabulary."""
     vocabulary = vocabulary or load_vocabulary(raw_dir)
+    # (the warehouse names a file and a sheet by reference, never as written: file_references)
+    real = real_paths([raw_relative(path, raw_dir) for path in discover_files(raw_dir)], key)
     area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
-    placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
-    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key,
+    placed = [path for path, area in area_of.items() if (area is not None or kind == "hub_log") and path in real]
+    tables_in = dict(zip(placed, read_record_levels([(raw_dir / real[path], area_of[path]) for path in placed], key,
                                                     vocabulary)))
     results = []
     for ref in refs:
@@ -67,11 +60,11 @@ def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: st
             results.append(FileRead(empty_frame(kind), 0, [Problem(
                 ref.path, ref.sheet, None, None, None,
                 "a record-level file carries no local authority, so it must sit in a folder named after the "
-                f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")]))
+                "authority's ONS code under the raw folder (E06000057/..., say)")]))
             continue
-        tables = [t for t in tables_in[ref.path] if t.kind == kind and t.sheet == ref.sheet]
+        tables = [t for t in tables_in[ref.path] if t.kind == kind and sheet_reference(t.sheet, key) == ref.sheet]
         frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
-        problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
+        problems = [dataclasses.replace(p, file=ref.path, sheet=ref.sheet) for t in tables for p in t.problems]
         results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
     return results
 
