@@ -43,13 +43,19 @@ assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a
 BATCH_BYTES = 16_000_000
 
 
+def record_level_paths(raw_dir: Path, key: str | None) -> dict[str, str]:
+    """{reference: path under the raw folder} of every data file (``file_references``): how the
+    warehouse names a record-level file, and where to read it."""
+    return real_paths([raw_relative(path, raw_dir) for path in discover_files(raw_dir)], key)
+
+
 def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None,
-                      vocabulary: Vocabulary | None = None) -> list[FileRead]:
+                      vocabulary: Vocabulary | None = None, paths: dict[str, str] | None = None) -> list[FileRead]:
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
     the files are read together (``read_record_levels``) with the raw folder's vocabulary."""
     vocabulary = vocabulary or load_vocabulary(raw_dir)
     # (the warehouse names a file and a sheet by reference, never as written: file_references)
-    real = real_paths([raw_relative(path, raw_dir) for path in discover_files(raw_dir)], key)
+    real = paths if paths is not None else record_level_paths(raw_dir, key)
     area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
     placed = [path for path, area in area_of.items() if (area is not None or kind == "hub_log") and path in real]
     tables_in = dict(zip(placed, read_record_levels([(raw_dir / real[path], area_of[path]) for path in placed], key,
@@ -103,9 +109,10 @@ def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | N
             + ", ".join(sorted({f.path for f in all_files})[:5])
             + "). Set it to a long secret kept outside the repository: child identifiers are "
               "replaced by a keyed hash as they are read, and the same key must be used every time.")
-    vocabulary = load_vocabulary(raw_dir)
+    vocabulary, paths = load_vocabulary(raw_dir), record_level_paths(raw_dir, key)
     return {kind: sync_record_level(conn, kind, files_of(conn, "record_level", kind),
-                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary),
+                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary,
+                                                                              paths),
                                     key, out_dir, record_level_dir, vocabulary)
             for kind in RECORD_LEVEL_TABLES}
 
