@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings, load_settings, pseudonym_key
 
 # Dagster, polars and DuckDB are imported where a command needs them: a build that finds nothing
 # changed answers without them.
@@ -262,6 +262,19 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     return 0
 
 
+def _which(settings: Settings, reference: str) -> int:
+    """Print the real name of a record-level file, on the data team's own terminal only: the
+    warehouse, the reports and the logs name it by reference (``scorecard.ingest.file_references``)."""
+    from scorecard.load.record_level import record_level_paths
+
+    path = record_level_paths(settings.raw_dir, pseudonym_key()).get(reference.strip())
+    if path is None:
+        print(f"No file under {settings.raw_dir} has the reference '{reference}' (with this SCORECARD_PSEUDONYM_KEY).")
+        return 1
+    print(settings.raw_dir / path)
+    return 0
+
+
 def console_main() -> None:
     """The ``scorecard`` command."""
     sys.exit(main())
@@ -275,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="load, validate, build and publish the warehouse, then draw the charts")
     build.add_argument("--force", action="store_true", help="rebuild everything even if nothing changed")
     commands.add_parser("docs", help="rewrite docs/layouts.md and docs/warehouse.md from the registries")
+    which = commands.add_parser("which", help="the file under the raw folder that a record-level file's reference "
+                                              "in a message or the warehouse stands for")
+    which.add_argument("reference", help='as a message names it, e.g. "E06000057/record-level file 3f9a2c1b7d40.xlsx"')
     args = parser.parse_args(argv)
     if args.command == "docs":
         from scorecard.docs import write_docs
@@ -285,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.command == "sample":
         return _sample(settings, args.if_empty)
+    if args.command == "which":
+        return _which(settings, args.reference)
     return _build(settings, force=args.force)
 
 

@@ -83,3 +83,18 @@ def test_a_name_an_identifier_and_a_birth_date_planted_everywhere_come_out_nowhe
         found += [(str(path.relative_to(tmp_path)), s) for s in SECRETS
                   if s.encode() in data or s.encode("utf-16-le") in data]
     assert found == []
+
+
+def test_the_data_team_finds_a_file_from_its_reference_on_its_own_terminal(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+    from scorecard.ingest.file_references import file_reference
+
+    settings = make_settings(tmp_path)
+    planted_workbook(settings.raw_dir / "E06000057" / "annex a.xlsx")
+    monkeypatch.setenv("SCORECARD_RAW_DIR", str(settings.raw_dir))
+    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", KEY)
+    reference = file_reference("E06000057/annex a.xlsx", KEY)
+    assert reference.startswith("E06000057/record-level file ") and reference.endswith(".xlsx")
+    assert main(["which", reference]) == 0
+    assert capsys.readouterr().out.strip() == str(settings.raw_dir / "E06000057" / "annex a.xlsx")
+    assert main(["which", "E06000057/record-level file 000000000000.xlsx"]) == 1
