@@ -195,3 +195,25 @@ def test_a_message_names_a_structure_without_printing_it(tmp_path):
     except StrategyFileError as refused:
         message = str(refused)
     assert message == f"{path}: field 'name': must be text, found a mapping of 1000 field(s)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Record-level rows are checked with pandera, as partner returns are
+
+
+def test_record_level_rows_are_checked_against_their_pandera_schema():
+    from expectations.record_level import SCHEMAS, contract_breaches
+
+    good = pl.DataFrame({"area_code": ["E06000057"], "child_key": [1], "referral_date": [None], "referral_nfa": [None],
+                         "neglect": [True], "source_row": [2]}, schema=SCHEMAS["annex_a_list3"])
+    assert contract_breaches("annex_a_list3", good.with_columns(referral_date=pl.lit("2020-04-01").str.to_date())) == []
+    assert contract_breaches("annex_a_list3", good.with_columns(area_code=pl.lit("Newcastle"))) == [
+        "column 'area_code' breaks str_matches('^[EWSN]\\d{8}$')", "column 'referral_date' breaks not_nullable"]
+    plans = pl.DataFrame(schema=SCHEMAS["annex_a_list7"]).vstack(pl.DataFrame(
+        {"area_code": ["E06000057"], "child_key": [1], "plan_start": [None], "plan_end": [None],
+         "initial_category": ["Bullying"], "latest_category": [None], "previous_plans": [-1], "source_row": [2]},
+        schema=SCHEMAS["annex_a_list7"]))
+    assert set(contract_breaches("annex_a_list7", plans)) == {
+        "column 'plan_start' breaks not_nullable", "column 'previous_plans' breaks greater_than_or_equal_to(0)",
+        "column 'initial_category' breaks isin(['Neglect', 'Emotional abuse', 'Physical abuse', 'Sexual abuse', "
+        "'Multiple'])"}

@@ -12,10 +12,11 @@ import duckdb
 import pytest
 import xlsxwriter
 
+from expectations.record_level import UNMAPPED
 from scorecard.ingest.file_references import file_reference
 from scorecard.ingest.files import discover_files
 from scorecard.ingest.record_level import read_record_level
-from scorecard.ingest.vocabulary import SHIPPED_VOCABULARY_DIR, UNMAPPED, load_vocabulary
+from scorecard.ingest.vocabulary import SHIPPED_VOCABULARY_DIR, load_vocabulary
 from scorecard.model.markdown import escape_markdown
 from tests.conftest import STRATEGIES, build_tables, make_settings
 

@@ -42,8 +42,9 @@ import polars as pl
 from expectations.layouts import CPP_CATEGORIES, normalise_header
 from expectations.partner_returns import Problem
 from expectations.problem_groups import group_failures
+from expectations.record_level import SCHEMAS, UNMAPPED
 from scorecard.ingest.siphash import MASK64, siphash24
-from scorecard.ingest.vocabulary import OPTION_LETTER, UNMAPPED, Vocabulary, load_vocabulary, words
+from scorecard.ingest.vocabulary import OPTION_LETTER, Vocabulary, load_vocabulary, words
 from scorecard.model.periods import parse_date
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
@@ -184,23 +185,7 @@ SOURCES: tuple[Source, ...] = (
 )
 SOURCES_BY_KIND: dict[str, Source] = {s.kind: s for s in SOURCES}
 
-# The typed frame of each kind, column by column (``ssda903_header`` keeps nothing).
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "annex_a_list2": {"area_code": pl.String(), "child_key": pl.Int64(), "assessment_start": pl.Date(),
-                      "assessment_completed": pl.Date(), "organisation": pl.String(), "agency": pl.String(),
-                      "neglect": pl.Boolean(), "source_row": pl.Int64()},
-    "annex_a_list3": {"area_code": pl.String(), "child_key": pl.Int64(), "referral_date": pl.Date(),
-                      "referral_nfa": pl.Boolean(), "neglect": pl.Boolean(), "source_row": pl.Int64()},
-    "annex_a_list7": {"area_code": pl.String(), "child_key": pl.Int64(), "plan_start": pl.Date(),
-                      "plan_end": pl.Date(), "initial_category": pl.String(), "latest_category": pl.String(),
-                      "previous_plans": pl.Int64(), "source_row": pl.Int64()},
-    "annex_a_list8": {"area_code": pl.String(), "child_key": pl.Int64(), "date_started": pl.Date(),
-                      "date_ceased": pl.Date(), "source_row": pl.Int64()},
-    "ssda903_episodes": {"area_code": pl.String(), "child_key": pl.Int64(), "decom": pl.Date(),
-                         "dec": pl.Date(), "source_row": pl.Int64()},
-    "hub_log": {"area_code": pl.String(), "child_key": pl.Int64(), "referral_date": pl.Date(),
-                "neglect": pl.Boolean(), "outcome": pl.String(), "source_row": pl.Int64()},
-}
+# The typed frame of each kind: ``expectations.record_level.SCHEMAS``, checked with its pandera schema.
 
 # ---------------------------------------------------------------------------------------------
 # Coded values

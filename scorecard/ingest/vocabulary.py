@@ -32,12 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
+from expectations.record_level import HUB_OUTCOMES
 from scorecard.paths import PROJECT_ROOT
 
 SHIPPED_VOCABULARY_DIR = PROJECT_ROOT / "data" / "raw" / "vocabulary"
 VOCABULARY_FOLDER = "vocabulary"  # under the raw folder: the data team's own lines
-UNMAPPED = "Unmapped"  # the agency group of an organisation the vocabulary does not place
-HUB_OUTCOMES = ("hub", "stepped_up", "nfa")
 
 # vocabulary -> what its ``means`` may be (None: any standard header, checked by the reader)
 MEANINGS: dict[str, tuple[str, ...] | None] = {

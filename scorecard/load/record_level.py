@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from expectations.partner_returns import Problem
+from expectations.record_level import contract_breaches
 from scorecard.ingest.file_references import area_from_folders, real_paths, sheet_reference
 from scorecard.ingest.files import discover_files
 from scorecard.ingest.inventory import raw_relative
@@ -72,7 +73,17 @@ def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: st
         frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
         problems = [dataclasses.replace(p, file=ref.path, sheet=ref.sheet) for t in tables for p in t.problems]
         results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
-    return results
+    return _checked(kind, refs, results)
+
+
+def _checked(kind: str, refs: Sequence[FileRef], results: list[FileRead]) -> list[FileRead]:
+    """The rows checked against the kind's pandera schema (``expectations.record_level``): the
+    batch at once, and only if it breaks the schema each file, whose file is then refused."""
+    if not contract_breaches(kind, pl.concat([r.rows for r in results]) if results else empty_frame(kind)):
+        return results
+    return [FileRead(r.rows, r.rows_read, r.problems + [
+        Problem(ref.path, ref.sheet, None, None, None, f"its rows as read break the record-level contract: {breach}")
+        for breach in contract_breaches(kind, r.rows)]) for ref, r in zip(refs, results)]
 
 
 def raw_table_frame(kind: str) -> pl.DataFrame:
