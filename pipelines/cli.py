@@ -95,6 +95,10 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     except duckdb.Error:
         return None
     by_path = {path: (source, layout) for path, source, layout in known}
+    from scorecard.ingest.file_references import file_reference
+
+    # (the inventory names a record-level file by reference, never as written)
+    changed = [path if path in by_path else file_reference(path, pseudonym_key()) for path in changed]
     if any(path not in by_path for path in changed):
         return None
     every_loader = [["raw", layout.name] for layout in LAYOUTS] + [

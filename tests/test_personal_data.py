@@ -98,3 +98,22 @@ def test_the_data_team_finds_a_file_from_its_reference_on_its_own_terminal(tmp_p
     assert main(["which", reference]) == 0
     assert capsys.readouterr().out.strip() == str(settings.raw_dir / "E06000057" / "annex a.xlsx")
     assert main(["which", "E06000057/record-level file 000000000000.xlsx"]) == 1
+
+
+def test_a_changed_record_level_file_still_runs_only_the_record_level_loaders(tmp_path, monkeypatch):
+    """The inventory names a record-level file by reference: the build's choice of loaders to run
+    for a changed file finds it by its reference."""
+    from pipelines.cli import _loaders_to_skip
+    from scorecard.ingest.file_references import file_reference
+
+    settings = make_settings(tmp_path)
+    settings.build_db_path.parent.mkdir(parents=True)
+    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", KEY)
+    with duckdb.connect(str(settings.build_db_path)) as conn:
+        conn.execute("create schema raw; create table raw.extract_files (path varchar, source varchar, layout varchar)")
+        conn.execute("insert into raw.extract_files values (?, 'record_level', 'annex_a_list3'), "
+                     "('csc/referrals.csv', 'partner_return', 'referrals')",
+                     [file_reference("E06000057/annex a.xlsx", KEY)])
+    skipped = _loaders_to_skip(settings, ["E06000057/annex a.xlsx"])
+    assert skipped is not None and ["raw", "referrals"] in skipped
+    assert not any(key[-1] == "annex_a_list3" for key in skipped)
