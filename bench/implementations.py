@@ -61,6 +61,7 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 def file_refs(dataset: Dataset) -> dict[str, list]:
     """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
     sha256, size): what the ``extract_files`` asset hands the record-level asset."""
+    from scorecard.ingest.file_references import file_reference
     from scorecard.ingest.files import sha256_of_files
     from scorecard.load.file_refs import FileRef
 
@@ -69,7 +70,8 @@ def file_refs(dataset: Dataset) -> dict[str, list]:
         paths = dataset.files(kind)
         for path, sha256 in zip(paths, sha256_of_files(paths)):
             refs.setdefault(kind, []).append(
-                FileRef(str(path.relative_to(dataset.root)), None, sha256, path.stat().st_size))
+                FileRef(file_reference(path.relative_to(dataset.root).as_posix(), BENCH_KEY), None, sha256,
+                        path.stat().st_size))
     return refs
 
 
@@ -89,6 +91,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float],
 
     hashing = time.perf_counter()
     refs = file_refs(dataset)  # the extract_files asset's work
+    paths = record_level_loading.record_level_paths(dataset.root, BENCH_KEY)  # (where each reference is read)
     timings["file_hashing"] = time.perf_counter() - hashing
     database = workdir / "build.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
@@ -100,7 +103,7 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float],
 
     def read(refs, kind):
         tick = time.perf_counter()
-        results = record_level_loading.read_record_files(dataset.root, refs, kind, BENCH_KEY)
+        results = record_level_loading.read_record_files(dataset.root, refs, kind, BENCH_KEY, paths=paths)
         read_seconds.append(time.perf_counter() - tick)
         return results
 
@@ -187,7 +190,7 @@ def bare_sources(dataset: Dataset) -> dict[str, str]:
             from {_read_csv(dataset, 'annex_a_list7')}""",
         "annex_a_list2": f"""
             select {_AREA} as area_code, "Child Unique ID" as child_key,
-                {_date('Assessment start date')} as assessment_start, agency as organisation,
+                {_date('Assessment start date')} as assessment_start, agency,
                 {_flag('Neglect identified')} as neglect
             from {_read_csv(dataset, 'annex_a_list2')}
             left join (values {organisations}) as organisations(written, agency)

@@ -110,8 +110,24 @@ def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(schema={"column": pl.String, "check": pl.String, "index": pl.Int32})
 
 
-def _problem(row: dict, column: str | None, value: str | None, rule: str) -> Problem:
-    return Problem(row["source_file"], row["source_sheet"], row["source_row"], column, value, rule)
+def _located(frame: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """Failures (``index`` into ``frame``, ``column``, ``value``, ``rule``) -> the frame of failures
+    ``expectations.problem_groups.group_failures`` reads, each at its file, sheet and row."""
+    where = frame.select(*SOURCE_COLUMNS).with_row_index("index")
+    return failures.with_columns(pl.col("index").cast(pl.UInt32)).join(where, on="index", how="left").select(
+        file="source_file", sheet="source_sheet", row=pl.col("source_row").cast(pl.Int64), column="column",
+        value="value", rule="rule", withheld=pl.lit(False))
+
+
+def _cell_failures(frame: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
+    """pandera's failure cases (``index``, ``column``, ``check``) -> with each cell's value as text."""
+    parts = [pl.DataFrame(schema={"index": pl.UInt32, "column": pl.String, "value": pl.String, "rule": pl.String})]
+    for column in failures["column"].drop_nulls().unique(maintain_order=True).to_list():
+        part = failures.filter(pl.col("column") == column)
+        indexes = part["index"].cast(pl.UInt32)
+        parts.append(pl.DataFrame({"index": indexes, "column": part["column"],
+                                   "value": frame[column].cast(pl.String).gather(indexes), "rule": part["check"]}))
+    return pl.concat(parts)
 
 
 def _typed(layout: Layout, text: pl.DataFrame) -> pl.DataFrame:
@@ -136,33 +152,34 @@ def validate_layout(layout: Layout, text: pl.DataFrame,
     """Validate every row of a layout (all its files together) and return the typed rows and problems.
 
     ``text`` holds the layout's columns as text plus ``source_file, source_sheet, source_row``.
-    The typed frame is only meaningful when there are no problems.
+    The typed frame is only meaningful when there are no problems. Problems are grouped by file,
+    column and rule, and capped (``expectations.problem_groups``): the failures are kept as
+    frames, never as an object a cell, so a file of a million bad rows costs little.
     """
-    rows = text.to_dicts()
-    problems: list[Problem] = []
-    bad_rows: set[int] = set()
+    from expectations.problem_groups import group_failures  # (it imports Problem from here)
 
-    for column in layout.column_names:  # a blank cell is its own, plainer, problem
-        for index in text.with_row_index().filter(pl.col(column).is_null())["index"]:
-            problems.append(_problem(rows[index], column, None, "every cell in this column must be filled in"))
-            bad_rows.add(index)
+    indexed = text.with_row_index("index")
+    # A blank cell is its own, plainer, problem.
+    blanks = pl.concat([pl.DataFrame(schema={"index": pl.UInt32, "column": pl.String, "value": pl.String,
+                                             "rule": pl.String})] + [
+        indexed.filter(pl.col(column).is_null()).select(
+            "index", column=pl.lit(column), value=pl.lit(None, dtype=pl.String),
+            rule=pl.lit("every cell in this column must be filled in"))
+        for column in layout.column_names])
     # Blanks are reported above; a placeholder keeps them from failing the format checks twice.
     cells = text.select(layout.column_names).fill_null(_BLANK)
-    for failure in _failures(_cell_schema(layout, area_codes), cells).iter_rows(named=True):
-        row = rows[failure["index"]]
-        if row[failure["column"]] is not None:
-            problems.append(_problem(row, failure["column"], row[failure["column"]], failure["check"]))
-            bad_rows.add(failure["index"])
+    malformed = _cell_failures(text, _failures(_cell_schema(layout, area_codes), cells))
+    malformed = malformed.filter(pl.col("value").is_not_null())
+    bad_rows = pl.concat([blanks["index"], malformed["index"]]).unique()
 
-    clean = _typed(layout, text.with_row_index("_row").filter(~pl.col("_row").is_in(sorted(bad_rows))).drop("_row"))
-    clean_rows = clean.to_dicts()
-    for failure in _failures(_row_schema(layout), clean).iter_rows(named=True):
-        row = clean_rows[failure["index"]]
-        if failure["column"]:
-            problems.append(_problem(row, failure["column"], str(row[failure["column"]]), failure["check"]))
-        else:
-            key = ", ".join(f"{c} {row[c]}" for c in ("area_code", "period_label"))
-            problems.append(_problem(row, None, None, f"another row already gives {key} with the same "
-                                     "categories, and each may appear only once across all files"))
-    problems.sort(key=lambda p: (p.file, p.sheet or "", p.row or 0, p.column or ""))
-    return clean, problems
+    clean = _typed(layout, indexed.filter(~pl.col("index").is_in(bad_rows.implode())).drop("index"))
+    row_failures = _failures(_row_schema(layout), clean)
+    broken = _cell_failures(clean, row_failures.filter(pl.col("column").is_not_null()))
+    repeated = row_failures.filter(pl.col("column").is_null())["index"].cast(pl.UInt32)
+    duplicates = clean[repeated].select(
+        index=repeated, column=pl.lit(None, dtype=pl.String), value=pl.lit(None, dtype=pl.String),
+        rule=pl.format("another row already gives area_code {}, period_label {} with the same categories, and "
+                       "each may appear only once across all files", "area_code", "period_label"))
+    failures = pl.concat([_located(text, blanks), _located(text, malformed),
+                          _located(clean, pl.concat([broken, duplicates]))])
+    return clean, group_failures(failures)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings, load_settings, pseudonym_key
 
 # Dagster, polars and DuckDB are imported where a command needs them: a build that finds nothing
 # changed answers without them.
@@ -100,6 +100,10 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
     except duckdb.Error:
         return None
     by_path = {path: (source, layout) for path, source, layout in known}
+    from scorecard.ingest.file_references import file_reference
+
+    # (the inventory names a record-level file by reference, never as written)
+    changed = [path if path in by_path else file_reference(path, pseudonym_key()) for path in changed]
     if any(path not in by_path for path in changed):
         return None
     every_loader = [["raw", layout.name] for layout in LAYOUTS] + [
@@ -297,6 +301,19 @@ def _report(settings: Settings, as_at_text: str | None) -> int:
     return 0
 
 
+def _which(settings: Settings, reference: str) -> int:
+    """Print the real name of a record-level file, on the data team's own terminal only: the
+    warehouse, the reports and the logs name it by reference (``scorecard.ingest.file_references``)."""
+    from scorecard.load.record_level import record_level_paths
+
+    path = record_level_paths(settings.raw_dir, pseudonym_key()).get(reference.strip())
+    if path is None:
+        print(f"No file under {settings.raw_dir} has the reference '{reference}' (with this SCORECARD_PSEUDONYM_KEY).")
+        return 1
+    print(settings.raw_dir / path)
+    return 0
+
+
 def console_main() -> None:
     """The ``scorecard`` command."""
     sys.exit(main())
@@ -314,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
                                                 "from the published warehouse, as at a date")
     report.add_argument("--as-at", help="the committee's date, e.g. 2025-09-30 (default: SCORECARD_REPORT_AS_AT, "
                                         "else the last complete quarter in the data)")
+    which = commands.add_parser("which", help="the file under the raw folder that a record-level file's reference "
+                                              "in a message or the warehouse stands for")
+    which.add_argument("reference", help='as a message names it, e.g. "E06000057/record-level file 3f9a2c1b7d40.xlsx"')
     args = parser.parse_args(argv)
     if args.command == "docs":
         from scorecard.docs import write_docs
@@ -330,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         return _sample(settings, args.if_empty)
     if args.command == "report":
         return _report(settings, args.as_at)
+    if args.command == "which":
+        return _which(settings, args.reference)
     return _build(settings, force=args.force)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.settings import PROJECT_ROOT, Settings, pseudonym_key
 from scorecard.ingest.files import sha256_of_files
+from scorecard.ingest.vocabulary import vocabulary_files
 
 # The shipped indicator files count as code: a change to one rebuilds everything, as a code change
 # does (those under a raw folder elsewhere are inputs, in raw_folder_state).
@@ -56,6 +57,10 @@ def code_digest(root: Path = PROJECT_ROOT) -> str:
             if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(path.read_bytes())
+    # The shipped vocabulary reads files as code does (a raw folder's own lines are inputs).
+    for path in vocabulary_files(root / "data" / "raw" / "vocabulary"):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

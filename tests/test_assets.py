@@ -19,7 +19,15 @@ from assets.marts.benchmarking import spc
 from assets.raw.partner_returns import extract_files, raw_layout_assets
 from assets.raw.record_level import record_level
 from pipelines.resources import ScorecardPaths
+from scorecard.ingest.file_references import file_reference
+from scorecard.load.file_refs import FileRef
+from scorecard.load.ledger import quarantine_report_path
 from tests.conftest import STRATEGIES
+
+
+def report_of(out: Path, path: str, sheet: str | None = None) -> Path:
+    return quarantine_report_path(out, FileRef(path, sheet, "", 0))
+
 
 REFERRALS_HEADER = "area_code,period,referrals,rereferrals_within_12_months,referrals_neglect\n"
 COUNT_RULE = "a count must be a whole number of 0 or more"
@@ -75,7 +83,7 @@ def test_a_refused_file_fails_the_loaders_check_naming_the_cell_and_the_rest_loa
     assert not valid.passed and valid.severity == dg.AssetCheckSeverity.ERROR
     assert valid.metadata["messages"].value == [
         f"csc/bad.csv, row 3, column 'referrals': the value '-12' is refused because {COUNT_RULE}."]
-    report = folder.out / "quarantine" / "csc_bad.csv.md"
+    report = report_of(folder.out, "csc/bad.csv")
     assert "csc/bad.csv" in valid.description and str(report) in valid.description
     assert "row 3, column 'referrals'" in report.read_text(encoding="utf-8")
     assert (folder.out / "validation" / "referrals.md").is_file()
@@ -98,7 +106,7 @@ def test_a_refused_version_keeps_the_last_good_one_and_a_file_that_went_is_retir
     assert folder.query("select source_file, referrals from raw.referrals order by 1") == [
         ("csc/older.csv", 200), ("csc/referrals.csv", 250)]
     assert [(path, status) for path, status, _ in folder.ledger_since(2)] == [("csc/referrals.csv", "quarantined")]
-    assert (folder.out / "quarantine" / "csc_referrals.csv.md").is_file()
+    assert report_of(folder.out, "csc/referrals.csv").is_file()
 
     referrals.write_text(REFERRALS_HEADER + "E06000057,2017-08,400,40,30\n", encoding="utf-8")
     (folder.raw / "csc" / "older.csv").unlink()
@@ -108,7 +116,7 @@ def test_a_refused_version_keeps_the_last_good_one_and_a_file_that_went_is_retir
     assert sorted((path, status) for path, status, _ in this_time) == [
         ("csc/older.csv", "retired"), ("csc/referrals.csv", "loaded")]
     assert any("rows were retired" in detail for _, status, detail in this_time if status == "retired")
-    assert not (folder.out / "quarantine" / "csc_referrals.csv.md").exists()
+    assert not report_of(folder.out, "csc/referrals.csv").exists()
 
 
 def test_putting_back_the_last_good_version_of_a_refused_file_ends_its_quarantine(folder):
@@ -123,7 +131,7 @@ def test_putting_back_the_last_good_version_of_a_refused_file_ends_its_quarantin
     assert folder.load_referrals().passed
     assert folder.query("select status from raw.load_ledger where path = 'csc/referrals.csv' "
                         "order by recorded_at desc limit 1") != [("quarantined",)]
-    assert not (folder.out / "quarantine" / "csc_referrals.csv.md").exists()
+    assert not report_of(folder.out, "csc/referrals.csv").exists()
 
 
 def test_the_same_figures_in_a_second_file_are_refused_naming_the_first(folder):
@@ -137,12 +145,13 @@ def test_the_same_figures_in_a_second_file_are_refused_naming_the_first(folder):
     assert folder.query("select source_file from raw.referrals") == [("csc/referrals.csv",)]
 
 
+KEY = "a-test-key-that-is-not-a-secret"
 EPISODES = ("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
             "CHILD-0001,15/01/2017,S,C2,N1,U1,PR1,31/03/2017,E11,,NE61 9QQ,NE46 7XY,SC123456\n")
 
 
 def test_a_record_level_file_outside_an_authority_folder_fails_its_tables_check(folder, monkeypatch):
-    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", "a-test-key-that-is-not-a-secret")
+    monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", KEY)
     folder.write("unsorted/episodes.csv", EPISODES)
     folder.write("E06000057/903/episodes.csv", EPISODES)
     result = folder.materialize([extract_files, record_level])
@@ -151,11 +160,13 @@ def test_a_record_level_file_outside_an_authority_folder_fails_its_tables_check(
     assert set(checks) == {f"raw/{kind}" for kind in ("annex_a_list2", "annex_a_list3", "annex_a_list7",
                                                         "annex_a_list8", "ssda903_episodes", "hub_log")}
     assert [key for key, e in checks.items() if not e.passed] == ["raw/ssda903_episodes"]
+    # (a record-level file is named by reference, never as written: scorecard.ingest.file_references)
     assert checks["raw/ssda903_episodes"].metadata["messages"].value == [
-        "unsorted/episodes.csv: refused because a record-level file carries no local authority, so it must sit "
-        "in a folder named after the authority's ONS code, e.g. E06000057/episodes.csv under the raw folder."]
+        f"{file_reference('unsorted/episodes.csv', KEY)}: refused because a record-level file carries no local "
+        "authority, so it must sit in a folder named after the authority's ONS code under the raw folder "
+        "(E06000057/..., say)."]
     assert folder.query("select area_code, source_file from raw.ssda903_episodes") == [
-        ("E06000057", "E06000057/903/episodes.csv")]
+        ("E06000057", file_reference("E06000057/903/episodes.csv", KEY))]
     assert (folder.out / "validation" / "record_level_ssda903_episodes.md").is_file()
 
 
@@ -166,7 +177,8 @@ def test_without_the_pseudonymisation_key_the_record_level_loader_stops_and_says
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     description = failure.step_failure_data.user_failure_data.description
-    assert "SCORECARD_PSEUDONYM_KEY is not set" in description and "E06000057/903/episodes.csv" in description
+    assert "SCORECARD_PSEUDONYM_KEY is not set" in description
+    assert file_reference("E06000057/903/episodes.csv", None) in description
 
 
 def test_stale_figures_name_only_files_whose_newest_version_was_refused_and_that_are_still_there(folder):

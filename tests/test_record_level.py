@@ -18,13 +18,9 @@ import pytest
 import xlsxwriter
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES
+from expectations.problem_groups import MAX_RANGES, ProblemGroup
 from scorecard.ingest.record_level import (
-    AGENCY_ALIASES,
-    AGENCY_BY_CODE,
-    CATEGORY_ALIASES,
-    MAX_PROBLEMS_PER_RULE,
     SCHEMAS,
-    SOURCES,
     PseudonymKeyMissing,
     RecordTable,
     annex_a_list_number,
@@ -33,6 +29,8 @@ from scorecard.ingest.record_level import (
     read_record_level,
     read_record_levels,
     recognise_record_level,
+    shipped_vocabulary,
+    sources_for,
 )
 from scorecard.ingest.siphash import siphash24_scalar
 from scorecard.load.record_level import load_raw
@@ -285,14 +283,16 @@ def test_list2_rows_codes_and_problems(tables):
     assert frame["source_row"].to_list() == [5, 6, 7, 8, 10, 11]  # the empty first row counts
     assert frame["assessment_start"].to_list() == [date(2020, 4, 3), date(2020, 4, 20), date(2020, 4, 20),
                                                   date(2020, 4, 25), date(2020, 6, 10), date(2020, 6, 11)]
-    assert frame["organisation"].to_list() == ["Police", "School", "School", "Health visiting", "Voluntary sector",
-                                               None]
+    assert frame["agency"].to_list() == ["Police", "School", "School", "Health visiting", "Voluntary sector",
+                                         "Unmapped"]
+    # Free text is data: the organisation is kept as written, beside its agency group.
+    assert frame["organisation"].to_list() == ["q) 6: Police", "School", "School",
+                                               "c) 3B: Health services - Health visitor", "Voluntary sector",
+                                               "Martian embassy"]
     assert frame["neglect"].to_list() == [True, False, False, False, True, None]
     assert frame["assessment_completed"].to_list()[:2] == [date(2020, 5, 1), None]
     assert frame["area_code"].unique().to_list() == [NORTHUMBERLAND]
-    [problem] = table.problems
-    assert (problem.row, problem.column, problem.value) == (11, "Organisation completing assessment",
-                                                            "Martian embassy")
+    assert table.problems == []  # an organisation nobody mapped is listed, not refused
 
 
 def test_list3_rows_and_problems_name_the_cell_never_its_content(tables):
@@ -304,14 +304,13 @@ def test_list3_rows_and_problems_name_the_cell_never_its_content(tables):
     assert table.frame.filter(pl.col("source_row") == 5)["referral_nfa"].item() is True
     problems = [(p.row, p.column, p.value, getattr(p, "withheld", None)) for p in table.problems]
     assert problems == [
-        (13, "Neglect identified", "maybe", False),
+        (13, "Neglect identified", None, True),  # a coded cell's content is not shown either
         (16, "Child Unique ID", None, False),
-        (17, "Date of Referral", None, True),
-        (18, "Date of Referral", None, True),
+        (17, "Date of Referral", None, True),  # rows 17 and 18: one problem
     ]
     message = table.problems[2].message()
-    assert "row 17, column 'Date of Referral'" in message and "not shown" in message
-    assert "Olivia" not in message
+    assert "column 'Date of Referral': 2 rows are refused" in message and "rows 17-18" in message
+    assert "not shown" in message and "Olivia" not in message
 
 
 def test_list7_categories_and_counts(tables):
@@ -323,7 +322,7 @@ def test_list7_categories_and_counts(tables):
     assert frame["previous_plans"].to_list() == [0, 1, 0, None, None, None, 0, 0]
     assert frame["plan_end"].to_list()[6] == date(2020, 6, 1)  # a formula's cached date
     [problem] = by_kind(tables, "annex_a_list7").problems
-    assert (problem.row, problem.column, problem.value) == (10, "Initial Category of Abuse", "Bullying")
+    assert (problem.row, problem.column, problem.value) == (10, "Initial Category of Abuse", None)  # not shown
 
 
 def test_ssda903_episodes_keep_three_columns_and_the_header_table_nothing(tables):
@@ -343,7 +342,7 @@ def test_hub_log_outcomes_and_areas_come_from_the_file(tables):
     assert frame["neglect"].to_list() == [True, True, False, True, True, True, True]
     assert frame["child_key"].null_count() == 6
     assert [(p.row, p.column, p.value) for p in table.problems] == [
-        (8, "Outcome", "Passed to Narnia"), (10, "Referral Date", None), (11, "LA code", "E0600005")]
+        (8, "Outcome", None), (10, "Referral Date", None), (11, "LA code", None)]  # no cell's content shown
 
 
 def test_no_personal_data_leaves_the_library(tables, measures):
@@ -398,7 +397,7 @@ def test_a_hub_log_csv_with_title_rows_and_no_child_ids_needs_no_key(tmp_path):
     [table] = read_record_level(log, None, None)
     assert table.frame.select("area_code", "neglect", "outcome", "source_row").rows() == [
         (NORTHUMBERLAND, True, "stepped_up", 5)]
-    assert [(p.row, p.column, p.value) for p in table.problems] == [(7, "neglect", "maybe")]
+    assert [(p.row, p.column, p.value) for p in table.problems] == [(7, "neglect", None)]
 
 
 def test_a_hub_log_without_an_area_column_takes_the_area_given(tmp_path):
@@ -409,12 +408,30 @@ def test_a_hub_log_without_an_area_column_takes_the_area_given(tmp_path):
     assert table.frame.is_empty() and "'la_code' is missing" in table.problems[0].message()
 
 
-def test_problems_beyond_a_hundred_per_rule_are_summed_up(tmp_path):
-    rows = [["CHILD", "DECOM", "DEC"]] + [[f"LAC-{i}-ZQ", "someday", ""] for i in range(MAX_PROBLEMS_PER_RULE + 5)]
+def test_problems_are_grouped_by_column_and_rule_without_the_cells_content(tmp_path):
+    rows = [["CHILD", "DECOM", "DEC"]] + [[f"LAC-{i}-ZQ", "someday", ""] for i in range(412)]
+    rows += [["LAC-X-ZQ", "01/04/2020", ""], ["LAC-Y-ZQ", "19/07/2014 tbc", ""]]
     [table] = read_record_level(write_csv(tmp_path / "episodes.csv", rows), KEY, NORTHUMBERLAND)
-    assert table.frame.is_empty() and len(table.problems) == MAX_PROBLEMS_PER_RULE + 1
-    summary = table.problems[-1]
-    assert summary.row is None and summary.message().startswith(f"{tmp_path / 'episodes.csv'}, column 'DECOM': 5 more")
+    [problem] = table.problems
+    assert isinstance(problem, ProblemGroup) and (problem.rows_affected, problem.row) == (413, 2)
+    assert problem.message() == (
+        f"{tmp_path / 'episodes.csv'}, column 'DECOM': 413 rows are refused because it must be a date: an Excel "
+        "date, or a date written dd/mm/yyyy or yyyy-mm-dd, rows 2-413, 415 (their content is not shown: it is "
+        "about a child).")
+    assert "someday" not in str(problem.as_dict()) and "19/07/2014" not in str(problem.as_dict())
+
+
+def test_coded_cells_are_grouped_their_ranges_capped_and_their_content_never_shown(tmp_path):
+    header = ["Child Unique ID", "Date of Referral", "Referral NFA?"]
+    rows = [header] + [[f"C{i}", "01/04/2020", ["Olivia", "TBC", "?", "maybe", "dunno"][i % 5] if i % 2 else "No"]
+                       for i in range(40)]
+    [table] = read_record_level(write_csv(tmp_path / "referrals.csv", rows), KEY, NORTHUMBERLAND)
+    [problem] = table.problems
+    assert problem.rows_affected == 20 and len(problem.row_ranges) == MAX_RANGES and problem.more_ranges == 15
+    assert problem.examples == () and problem.value is None and problem.withheld
+    assert problem.message().endswith("rows 3, 5, 7, 9, 11 and 15 more (their content is not shown: it is "
+                                      "about a child).")
+    assert "Olivia" not in str(problem.as_dict())
 
 
 def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path):
@@ -425,7 +442,7 @@ def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path)
         header, ["CH-R1-ZQ", "01/04/2020", "No", "Y"], ["CH-R2-ZQ", "someday", "No", "N"], [],
         ["CH-R3-ZQ", "02/04/2020", "perhaps", ""]])
     all_bad = write_csv(tmp_path / "referrals_b.csv", [header] + [
-        [f"CH-R{i}-ZQ", "31/02/2021", "No", "N"] for i in range(MAX_PROBLEMS_PER_RULE + 3)])
+        [f"CH-R{i}-ZQ", "31/02/2021", "No", "N"] for i in range(103)])
     inputs = [(files["annex_a"], NORTHUMBERLAND), (some_bad, DURHAM), (files["episodes"], NORTHUMBERLAND),
               (files["header"], NORTHUMBERLAND), (files["list8_durham"], DURHAM), (all_bad, NORTHUMBERLAND),
               (files["hub"], None)]
@@ -440,7 +457,7 @@ def test_files_read_together_give_each_file_what_it_gives_alone(files, tmp_path)
     list3 = [t for tables in together for t in tables if t.kind == "annex_a_list3"]
     assert [t.frame.height for t in list3] == [11, 2, 0]
     assert [(p.row, p.column) for p in list3[1].problems] == [(3, "Date of Referral"), (5, "Referral NFA?")]
-    assert len(list3[2].problems) == MAX_PROBLEMS_PER_RULE + 1
+    assert [(p.column, p.rows_affected) for p in list3[2].problems] == [("Date of Referral", 103)]
     list8 = [t for tables in together for t in tables if t.kind == "annex_a_list8"]
     assert [t.frame["area_code"].unique().to_list() for t in list8] == [[NORTHUMBERLAND], [DURHAM]]
 
@@ -474,15 +491,17 @@ def test_annex_a_lists_as_csv_are_recognised_by_header(tmp_path):
     assert table.frame["child_key"].n_unique() == 1  # 1234 stored as a number in Excel is the same child
 
 
-def test_code_tables_give_the_warehouse_names():
-    assert set(CATEGORY_ALIASES) == set(CPP_CATEGORIES)
-    assert set(AGENCY_ALIASES) == set(EARLY_HELP_AGENCIES)
-    assert set(AGENCY_BY_CODE.values()) <= set(EARLY_HELP_AGENCIES)
+def test_the_shipped_vocabulary_gives_the_warehouse_names():
+    vocabulary = shipped_vocabulary()
+    assert vocabulary.problems == []
+    assert set(vocabulary.values("categories_of_abuse").values()) == set(CPP_CATEGORIES)
+    assert set(vocabulary.values("organisations").values()) == set(EARLY_HELP_AGENCIES)
+    assert set(vocabulary.values("referral_sources").values()) <= set(EARLY_HELP_AGENCIES)
 
 
 def test_the_documentation_lists_every_accepted_header():
     text = (Path(__file__).resolve().parent.parent / "docs" / "record_level.md").read_text(encoding="utf-8")
-    for source in SOURCES:
+    for source in sources_for(shipped_vocabulary()):
         assert f"`{source.kind}`" in text
         for item in source.fields:
             for header in item.accepted:
@@ -490,7 +509,7 @@ def test_the_documentation_lists_every_accepted_header():
 
 
 def test_header_aliases_never_overlap_within_a_source():
-    for source in SOURCES:
+    for source in sources_for(shipped_vocabulary()):
         accepted = [h for f in source.fields for h in f.accepted]
         assert len(accepted) == len(set(accepted)), source.kind
 
@@ -516,7 +535,7 @@ def test_categories_of_abuse(text, expected):
     ("School nurse", "School nursing"), ("3A", "GP and health"), ("GP", "GP and health"),
     ("4: Housing", "Housing"), ("5D", "Early help service"), ("Early Help Team", "Early help service"),
     ("Children's Centre", "Children's centre"), ("VCS", "Voluntary sector"), ("a) 1A: Individual", "Other"),
-    ("Other", "Other"), ("Police Manager", None), ("Martian embassy", None),
+    ("Other", "Other"), ("Police Manager", "Unmapped"), ("Martian embassy", "Unmapped"),
 ])
 def test_organisations(text, expected):
     assert parse_value("organisation", text) == expected
@@ -615,13 +634,13 @@ def test_referrals_neglect_is_not_given_where_no_extract_records_neglect(tmp_pat
 
 
 def test_early_help_assessments_by_agency(measures):
-    # E2 is given twice (one assessment); E5's unknown organisation counts under Other.
+    # E2 is given twice (one assessment); E5's organisation nobody mapped counts under Unmapped.
     expected_started = {
         "Police": [1, 0, 0], "School": [1, 0, 0], "Health visiting": [1, 0, 0],
-        "Voluntary sector": [0, 0, 1], "Other": [0, 0, 1]}
+        "Voluntary sector": [0, 0, 1], "Unmapped": [0, 0, 1]}
     expected_neglect = {
         "Police": [1, 0, 0], "School": [0, 0, 0], "Health visiting": [0, 0, 0],
-        "Voluntary sector": [0, 0, 1], "Other": [0, 0, 0]}
+        "Voluntary sector": [0, 0, 1], "Unmapped": [0, 0, 0]}
     for agency, counts in expected_started.items():
         assert series(measures, NORTHUMBERLAND, "eha_started", agency) == dict(
             zip(["2020-04", "2020-05", "2020-06"], counts)), agency

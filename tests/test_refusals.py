@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from scorecard.load.file_refs import FileRef
+from scorecard.load.ledger import quarantine_report_path
 from tests.conftest import build_cli
 
 REFERRALS = "childrens_social_care/northumberland_referrals.csv"
@@ -83,7 +85,7 @@ def test_refused_files_are_quarantined_the_rest_loads_and_a_corrected_file_clear
     assert "refused and quarantined" in output and "Published warehouse:" in output
     assert f"{STRAY}: not loaded, header matches no known layout" in output
     for file, cell in ((REFERRALS, "row 5, column 'referrals'"), (CPP, "row 3, column 'category'")):
-        report = (copy_of_built.out_dir / "quarantine" / file.replace("/", "_")).with_suffix(".csv.md")
+        report = quarantine_report_path(copy_of_built.out_dir, FileRef(file, None, "", 0))
         assert cell in report.read_text()
     # The refused files' last good versions stay in use, marked stale; the hub's change is published.
     assert published_figures(copy_of_built) == before

@@ -8,6 +8,7 @@ from assets.core import strategies as core_strategies
 from assets.core import tables as core_tables
 from assets.marts import benchmarking
 from assets.marts import tables as mart_tables
+from assets.marts import vocabulary as mart_vocabulary
 from assets.raw import dfe_open_data, fingertips, ledger, partner_returns, record_level
 from pipelines.resources import ChartBrowser, ScorecardPaths
 from scorecard.load.warehouse import publish
@@ -15,7 +16,7 @@ from scorecard.publish.charts import start_pngs, write_charts
 from scorecard.publish.report import write_reports
 
 TABLE_MODULES = [partner_returns, dfe_open_data, fingertips, record_level, ledger, core_strategies, core_tables,
-                 mart_tables, benchmarking]
+                 mart_tables, benchmarking, mart_vocabulary]
 # Every table the build writes: the warehouse is published only once all of them are built.
 EVERY_TABLE = sorted({key for asset in dg.load_assets_from_modules(TABLE_MODULES) for key in asset.keys},
                      key=lambda key: key.path)

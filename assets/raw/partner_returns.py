@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 from expectations.layouts import LAYOUTS, Layout
 from pipelines.checks import load_result
 from pipelines.resources import ScorecardPaths
+from pipelines.settings import pseudonym_key
 from scorecard.ingest.inventory import inventory, unrecognised
 from scorecard.load.partner_returns import sync_layout
 from scorecard.load.warehouse import preview_markdown, replace_table
@@ -25,7 +26,7 @@ from scorecard.load.warehouse import preview_markdown, replace_table
 )
 def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths,
                   duckdb: DuckDBResource) -> dg.MaterializeResult:
-    files = inventory(paths.settings.raw_dir)
+    files = inventory(paths.settings.raw_dir, pseudonym_key())
     messages = unrecognised(files)
     for message in messages:
         context.log.warning(message)

@@ -38,6 +38,7 @@ import fastexcel
 import polars as pl
 
 from expectations.layouts import LAYOUTS, Layout, normalise_header
+from scorecard.ingest.vocabulary import is_vocabulary_file
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 # .txt and .tsv: Excel saves "Unicode text" (UTF-16, tab-separated) as .txt.
@@ -88,11 +89,13 @@ class Recognition:
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    """Data files anywhere under the raw folder (strategy YAML and hidden files are not data)."""
+    """Data files anywhere under the raw folder (strategy YAML, the vocabulary's CSV files and
+    hidden files are not data)."""
     return sorted(
         p for p in raw_dir.rglob("*")
         if p.is_file() and p.suffix.lower() in DATA_SUFFIXES
         and not any(part.startswith((".", "~$")) for part in p.relative_to(raw_dir).parts)
+        and not is_vocabulary_file(p.relative_to(raw_dir).as_posix())
     )
 
 
@@ -355,12 +358,24 @@ def recognise(headers: list[str]) -> tuple[Layout | None, str]:
                   f"needs column(s) {', '.join(closest.missing_columns(headers))}")
 
 
-def _unreadable_reason(path: Path, error: Exception) -> str:
+def unreadable_reason(path: Path, error: Exception) -> str:
+    """Why a file could not be read, in plain words. Never the error's own text: a parser quotes
+    the cells it choked on, and a record-level file's cells are about children."""
     kind = "an Excel workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "text"
+    if path.stat().st_size == 0:
+        return f"could not be read as {kind}: the file is empty"
+    if kind != "text" and not isinstance(error, UnreadableFile):
+        try:  # the workbook's signature says why more plainly (password, .xls, not a zip archive)
+            _open_workbook(path)
+        except UnreadableFile as plainer:
+            error = plainer
+        except Exception:  # noqa: BLE001 - the generic sentence below says it
+            pass
     if isinstance(error, UnreadableFile):
         return f"could not be read as {kind}: {error}"
-    # Anything else (a damaged sheet, a CSV polars cannot split): name it, plainly.
-    return f"could not be read as {kind}: it is damaged or not laid out as a table ({type(error).__name__})"
+    # Anything else (a damaged sheet, a CSV polars cannot split, a field too long): name it, plainly.
+    return (f"could not be read as {kind}: it is damaged or not laid out as a table (a stray quote, a NUL "
+            f"byte or a field too long, say) ({type(error).__name__})")
 
 
 def recognise_file(path: Path) -> list[Recognition]:
@@ -368,7 +383,7 @@ def recognise_file(path: Path) -> list[Recognition]:
     try:
         tables = read_tables(path)
     except Exception as error:  # noqa: BLE001 - any unreadable file becomes a report line
-        return [Recognition(path, None, None, _unreadable_reason(path, error))]
+        return [Recognition(path, None, None, unreadable_reason(path, error))]
     results = []
     for table in tables:
         if not table.headers:

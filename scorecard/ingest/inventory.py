@@ -13,10 +13,12 @@ from pathlib import Path
 import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
-from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
+from scorecard.ingest.file_references import file_reference, sheet_reference
+from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files, unreadable_reason
 from scorecard.ingest.fingertips import recognise_fingertips
 from scorecard.ingest.neighbours import recognise_neighbours
 from scorecard.ingest.record_level import recognise_record_level
+from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 
 INVENTORY_SCHEMA = {"path": pl.String, "sheet": pl.String, "source": pl.String, "layout": pl.String,
                     "recognition": pl.String, "size_bytes": pl.Int64, "sha256": pl.String,
@@ -28,7 +30,7 @@ def raw_relative(path: Path, raw_dir: Path) -> str:
     return path.relative_to(raw_dir).as_posix()
 
 
-def recognitions(path: Path) -> list[dict]:
+def recognitions(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]:
     """What one file (each of its sheets) is: source, layout (None if nothing matched) and why."""
     if recognise_neighbours(path):
         return [{"sheet": None, "source": "dfe_reference", "layout": "statistical_neighbours",
@@ -39,7 +41,7 @@ def recognitions(path: Path) -> list[dict]:
     if recognise_fingertips(path):
         return [{"sheet": None, "source": "fingertips", "layout": "fingertips",
                  "recognition": "OHID Fingertips export"}]
-    record_level = recognise_record_level(path)
+    record_level = recognise_record_level(path, vocabulary)
     found = [{"sheet": sheet, "source": "record_level", "layout": kind,
               "recognition": f"record-level extract '{kind}'"} for kind, sheet in record_level]
     record_sheets = {sheet for _, sheet in record_level}
@@ -54,13 +56,31 @@ def recognitions(path: Path) -> list[dict]:
     return found
 
 
-def inventory(raw_dir: Path) -> pl.DataFrame:
-    """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition."""
+def recognitions_or_why_not(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]:
+    """``recognitions``, or, for a file that cannot be read at all (empty, encrypted, truncated,
+    binary, a field too long), one line saying so: one bad file never stops the inventory."""
+    try:
+        return recognitions(path, vocabulary)
+    except Exception as error:  # noqa: BLE001 - any unreadable file becomes a line of the inventory
+        return [{"sheet": None, "source": "partner_return", "layout": None,
+                 "recognition": unreadable_reason(path, error)}]
+
+
+def inventory(raw_dir: Path, key: str | None = None) -> pl.DataFrame:
+    """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition.
+
+    A record-level file and its sheets are named by reference, never as written
+    (``scorecard.ingest.file_references``, keyed with the pseudonymisation ``key``)."""
     seen_at = datetime.now(UTC).replace(microsecond=0)
     found = discover_files(raw_dir)
+    vocabulary = load_vocabulary(raw_dir)
     rows = [{"path": raw_relative(path, raw_dir), "size_bytes": path.stat().st_size, "sha256": sha256,
              "seen_at": seen_at, **recognition}
-            for path, sha256 in zip(found, sha256_of_files(found)) for recognition in recognitions(path)]
+            for path, sha256 in zip(found, sha256_of_files(found))
+            for recognition in recognitions_or_why_not(path, vocabulary)]
+    for row in rows:
+        if row["source"] == "record_level":
+            row["path"], row["sheet"] = file_reference(row["path"], key), sheet_reference(row["sheet"], key)
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
 
 

@@ -23,6 +23,7 @@ mapped back; identifiers, nearly one per row, are hashed a column at a time (``s
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -38,9 +39,12 @@ import fastexcel
 import numpy as np
 import polars as pl
 
-from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
+from expectations.layouts import CPP_CATEGORIES, normalise_header
 from expectations.partner_returns import Problem
+from expectations.problem_groups import group_failures
+from expectations.record_level import SCHEMAS, UNMAPPED
 from scorecard.ingest.siphash import MASK64, siphash24
+from scorecard.ingest.vocabulary import OPTION_LETTER, Vocabulary, load_vocabulary, words
 from scorecard.model.periods import parse_date
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
@@ -53,7 +57,6 @@ Parser = Literal["id", "date", "yes_no", "neglect_factors", "category", "organis
 Need = Literal["row", "cell", "optional"]
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
-MAX_PROBLEMS_PER_RULE = 100  # per column and rule; the rest are counted in one summary problem
 # Each file is a handful of polars queries over thousands of rows: polars' in-memory engine
 # starts them faster than the default one (20-30% of the reading time of small files).
 ENGINE = "in-memory"
@@ -123,78 +126,46 @@ class Source:
         return tuple(f for f in self.fields if f.required)
 
 
-_CHILD_ID_ALIASES = ("child_unique_identifier", "unique_child_id", "child_id", "childid",
-                     "child_ref", "child_reference", "la_child_id", "child_la_id", "cuid")
-_NEGLECT_FLAG_ALIASES = ("neglect", "neglect_flag", "neglect_concern", "neglect_a_concern",
-                         "neglect_is_a_concern", "is_neglect_a_concern", "neglect_y_n")
-_FACTORS_ALIASES = ("factors_identified_at_the_end_of_assessment", "factors_identified_at_end_of_assessment",
-                    "factors_identified", "assessment_factors")
-
-
-def _child_id(header: str = "Child Unique ID", aliases: tuple[str, ...] = _CHILD_ID_ALIASES,
-              required: bool = True, need: Need = "row") -> Field:
-    return Field("child_key", header, "id", aliases, required=required, need=need)
+def _child_id(header: str = "Child Unique ID", required: bool = True, need: Need = "row") -> Field:
+    return Field("child_key", header, "id", required=required, need=need)
 
 
 def _neglect_fields() -> tuple[Field, Field]:
-    return (Field("neglect_flag", "Neglect identified", "yes_no", _NEGLECT_FLAG_ALIASES),
-            Field("neglect_factors", "Factors identified at assessment", "neglect_factors", _FACTORS_ALIASES))
+    return (Field("neglect_flag", "Neglect identified", "yes_no"),
+            Field("neglect_factors", "Factors identified at assessment", "neglect_factors"))
 
 
+# Other headers each column is known by are the vocabulary's (``headers.csv``): ``sources_for``.
 SOURCES: tuple[Source, ...] = (
     Source("annex_a_list2", "Annex A list 2: early help assessments", annex_a_list=2, fields=(
         _child_id(),
-        Field("assessment_start", "Assessment start date", "date",
-              ("assessment_started_date", "date_assessment_started", "assessment_start", "eha_start_date",
-               "early_help_assessment_start_date", "start_date_of_assessment"), required=True, need="row"),
-        Field("assessment_completed", "Assessment completion date", "date",
-              ("assessment_completed_date", "date_assessment_completed", "assessment_completion",
-               "eha_completion_date", "early_help_assessment_completion_date", "date_of_assessment_completion")),
-        Field("organisation", "Organisation completing assessment", "organisation",
-              ("organisation_completing_the_assessment", "organization_completing_assessment",
-               "agency_completing_assessment", "organisation_completing_eha", "lead_agency",
-               "lead_organisation", "assessing_organisation", "assessing_agency"), required=True, need="cell"),
+        Field("assessment_start", "Assessment start date", "date", required=True, need="row"),
+        Field("assessment_completed", "Assessment completion date", "date"),
+        # (the agency group; the organisation as written is kept beside it, as ``organisation``)
+        Field("agency", "Organisation completing assessment", "organisation", required=True, need="cell"),
         *_neglect_fields(),
     )),
     Source("annex_a_list3", "Annex A list 3: referrals", annex_a_list=3, fields=(
         _child_id(),
-        Field("referral_date", "Date of Referral", "date",
-              ("referral_date", "date_referral_received", "referral_received_date", "date_of_referral_received",
-               "referral_start_date"), required=True, need="row"),
-        Field("referral_nfa", "Referral NFA?", "yes_no",
-              ("is_referral_nfa", "referral_no_further_action", "referral_resulted_in_nfa", "nfa")),
+        Field("referral_date", "Date of Referral", "date", required=True, need="row"),
+        Field("referral_nfa", "Referral NFA?", "yes_no"),
         *_neglect_fields(),
     )),
     Source("annex_a_list7", "Annex A list 7: child protection plans", annex_a_list=7, fields=(
         _child_id(),
-        Field("plan_start", "Child Protection Plan Start Date", "date",
-              ("cp_plan_start_date", "cpp_start_date", "child_protection_plan_start", "plan_start_date",
-               "date_child_protection_plan_started", "cp_start_date"), required=True, need="row"),
-        Field("initial_category", "Initial Category of Abuse", "category",
-              ("initial_category_of_abuse_neglect", "initial_category", "initial_abuse_category",
-               "category_of_abuse_at_start"), required=True, need="cell"),
-        Field("latest_category", "Latest Category of Abuse", "category",
-              ("latest_category_of_abuse_neglect", "latest_category", "current_category_of_abuse",
-               "latest_abuse_category"), required=True),
-        Field("plan_end", "Child Protection Plan End Date", "date",
-              ("cp_plan_end_date", "cpp_end_date", "child_protection_plan_end", "plan_end_date",
-               "date_child_protection_plan_ended", "cp_end_date"), required=True),
-        Field("previous_plans", "Number of Previous Child Protection Plans", "count",
-              ("number_of_previous_cp_plans", "number_of_previous_cpps", "previous_child_protection_plans",
-               "previous_cp_plans", "no_of_previous_cp_plans", "number_of_previous_child_protection_plans_ever")),
+        Field("plan_start", "Child Protection Plan Start Date", "date", required=True, need="row"),
+        Field("initial_category", "Initial Category of Abuse", "category", required=True, need="cell"),
+        Field("latest_category", "Latest Category of Abuse", "category", required=True),
+        Field("plan_end", "Child Protection Plan End Date", "date", required=True),
+        Field("previous_plans", "Number of Previous Child Protection Plans", "count"),
     )),
     Source("annex_a_list8", "Annex A list 8: children looked after", annex_a_list=8, fields=(
         _child_id(),
-        Field("date_started", "Date Started to be Looked After", "date",
-              ("date_child_started_to_be_looked_after", "date_started_looked_after", "date_became_looked_after",
-               "date_started_care", "start_date_of_period_of_care", "date_started_to_be_looked_after_current_period"),
-              required=True, need="row"),
-        Field("date_ceased", "Date Ceased to be Looked After", "date",
-              ("date_child_ceased_to_be_looked_after", "date_ceased_looked_after", "date_ceased_care",
-               "end_date_of_period_of_care", "date_left_care")),
+        Field("date_started", "Date Started to be Looked After", "date", required=True, need="row"),
+        Field("date_ceased", "Date Ceased to be Looked After", "date"),
     )),
     Source("ssda903_episodes", "SSDA903 episodes", fields=(
-        _child_id("CHILD", ()),
+        _child_id("CHILD"),
         Field("decom", "DECOM", "date", required=True, need="row"),
         Field("dec", "DEC", "date", required=True),
     )),
@@ -205,38 +176,16 @@ SOURCES: tuple[Source, ...] = (
         Field("dob", "DOB", "date", required=True),
     )),
     Source("hub_log", "Front-door / hub referral log", fields=(
-        Field("referral_date", "referral_date", "date",
-              ("date_of_referral", "referral_received_date", "date_received", "date"), required=True, need="row"),
-        Field("area_code", "la_code", "area_code",
-              ("area_code", "ons_code", "la_ons_code", "new_la_code", "local_authority_code"), need="row"),
-        Field("neglect_flag", "neglect", "yes_no",
-              ("neglect_flag", "neglect_tagged", "tagged_neglect", "neglect_concern", "is_neglect", "neglect_y_n"),
-              required=True, need="row"),
-        Field("outcome", "outcome", "outcome",
-              ("hub_outcome", "referral_outcome", "outcome_of_referral", "decision"), required=True, need="cell"),
-        _child_id("child_id", ("child_unique_id", *(a for a in _CHILD_ID_ALIASES if a != "child_id")),
-                  required=False, need="optional"),
+        Field("referral_date", "referral_date", "date", required=True, need="row"),
+        Field("area_code", "la_code", "area_code", need="row"),
+        Field("neglect_flag", "neglect", "yes_no", required=True, need="row"),
+        Field("outcome", "outcome", "outcome", required=True, need="cell"),
+        _child_id("child_id", required=False, need="optional"),
     )),
 )
 SOURCES_BY_KIND: dict[str, Source] = {s.kind: s for s in SOURCES}
 
-# The typed frame of each kind, column by column (``ssda903_header`` keeps nothing).
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "annex_a_list2": {"area_code": pl.String(), "child_key": pl.Int64(), "assessment_start": pl.Date(),
-                      "assessment_completed": pl.Date(), "organisation": pl.String(), "neglect": pl.Boolean(),
-                      "source_row": pl.Int64()},
-    "annex_a_list3": {"area_code": pl.String(), "child_key": pl.Int64(), "referral_date": pl.Date(),
-                      "referral_nfa": pl.Boolean(), "neglect": pl.Boolean(), "source_row": pl.Int64()},
-    "annex_a_list7": {"area_code": pl.String(), "child_key": pl.Int64(), "plan_start": pl.Date(),
-                      "plan_end": pl.Date(), "initial_category": pl.String(), "latest_category": pl.String(),
-                      "previous_plans": pl.Int64(), "source_row": pl.Int64()},
-    "annex_a_list8": {"area_code": pl.String(), "child_key": pl.Int64(), "date_started": pl.Date(),
-                      "date_ceased": pl.Date(), "source_row": pl.Int64()},
-    "ssda903_episodes": {"area_code": pl.String(), "child_key": pl.Int64(), "decom": pl.Date(),
-                         "dec": pl.Date(), "source_row": pl.Int64()},
-    "hub_log": {"area_code": pl.String(), "child_key": pl.Int64(), "referral_date": pl.Date(),
-                "neglect": pl.Boolean(), "outcome": pl.String(), "source_row": pl.Int64()},
-}
+# The typed frame of each kind: ``expectations.record_level.SCHEMAS``, checked with its pandera schema.
 
 # ---------------------------------------------------------------------------------------------
 # Coded values
@@ -251,7 +200,6 @@ _NA_TOKENS = ("", "#n/a", "n/a", "na", "#value!", "#ref!", "#div/0!", "#name?", 
 _NA_SPELLINGS = pl.Series(sorted({"".join(letters) for token in _NA_TOKENS
                                   for letters in itertools.product(*({c.lower(), c.upper()} for c in token))}),
                           dtype=pl.String).implode()
-_OPTION_LETTER = re.compile(r"^[a-z]{1,2}\)\s*")  # Annex A option letters: "a) Yes", "q) 6: Police"
 _CODE_AND_LABEL = re.compile(r"^(\d{1,2}[a-z]?)(?:\s*[:.)\-]\s*|\s+)(.+)$")
 _CODE_ONLY = re.compile(r"^\d{1,2}[a-z]?$")
 _TIME_SUFFIX = re.compile(r"^(\S+)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
@@ -264,91 +212,14 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _FIRST_SERIAL, _LAST_SERIAL = (date(1970, 1, 1) - _EXCEL_EPOCH).days, (date(2099, 12, 31) - _EXCEL_EPOCH).days
 
 
-def _words(text: str) -> str:
-    """'q) 6: Police' -> '6 police'; "Children's Centre" -> 'children s centre'."""
-    text = _OPTION_LETTER.sub("", text.replace("\xa0", " ").strip().lower())
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-
-
 def _code_and_label(text: str) -> tuple[str | None, str]:
     """'q) 6: Police' -> ('6', 'police'); '3B' -> ('3b', ''); 'Police' -> (None, 'police')."""
-    text = _OPTION_LETTER.sub("", text.replace("\xa0", " ").strip().lower())
+    text = words(text)
     if _CODE_ONLY.match(text):
         return text, ""
     if m := _CODE_AND_LABEL.match(text):
-        return m[1], _words(m[2])
-    return None, _words(text)
-
-
-def _lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """{canonical: (variants in _words form)} -> {variant: canonical}, the canonical name included."""
-    table: dict[str, str] = {}
-    for canonical, variants in aliases.items():
-        for variant in (_words(canonical), *variants):
-            if table.setdefault(variant, canonical) != canonical:
-                raise ValueError(f"'{variant}' is an alias of both '{table[variant]}' and '{canonical}'")
-    return table
-
-
-YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
-
-CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
-    "Neglect": ("n", "neg", "neglect only"),
-    "Emotional abuse": ("e", "emo", "emotional", "emotional harm"),
-    "Physical abuse": ("p", "phy", "physical", "physical harm", "physical injury"),
-    "Sexual abuse": ("s", "sab", "sexual"),
-    "Multiple": ("m", "mul", "multiple not recommended", "multiple categories", "multiple category", "mixed"),
-}
-_CATEGORIES = _lookup(CATEGORY_ALIASES)
-
-# Annex A codes organisations with the CIN census referral-source codes ("q) 6: Police").
-AGENCY_BY_CODE: dict[str, str] = {
-    "1": "Other", "1a": "Other", "1b": "Other", "1c": "Other", "1d": "Other",  # individuals, self
-    "2": "School", "2a": "School", "2b": "School",  # schools, other education services
-    "3": "GP and health", "3a": "GP and health", "3b": "Health visiting", "3c": "School nursing",
-    "3d": "GP and health", "3e": "GP and health", "3f": "GP and health",
-    "4": "Housing",
-    "5": "Other", "5a": "Other", "5b": "Other", "5c": "Other", "5d": "Early help service",
-    "6": "Police", "7": "Other", "8": "Other", "9": "Other", "10": "Other",
-}
-AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
-    "Early help service": ("early help", "early help services", "early help team", "early help hub",
-                           "targeted early help", "family support", "family support service", "family hub",
-                           "family hubs", "la services early help", "local authority early help"),
-    "School": ("schools", "education", "education services", "other education services", "academy",
-               "primary school", "secondary school", "college"),
-    "Health visiting": ("health visitor", "health visitors", "health visiting service",
-                        "health services health visitor"),
-    "School nursing": ("school nurse", "school nurses", "school nursing service", "health services school nurse"),
-    "GP and health": ("gp", "gps", "general practitioner", "health", "health services", "health services gp",
-                      "other primary health services", "health services other primary health services",
-                      "a e", "health services a e", "accident and emergency", "hospital", "midwife",
-                      "midwifery", "camhs", "other health services", "health services other", "nhs"),
-    "Police": ("police service",),
-    "Housing": ("housing services", "housing association", "housing provider"),
-    "Voluntary sector": ("voluntary", "voluntary organisation", "voluntary and community sector", "vcs", "vcse",
-                         "third sector", "charity"),
-    "Children's centre": ("childrens centre", "children centre", "children s centres", "childrens centres",
-                          "sure start", "sure start children s centre"),
-    "Other": ("other agency", "other legal agency", "individual", "individual family member",
-              "individual acquaintance", "individual self", "self", "anonymous", "unknown", "not known",
-              "la services social care", "la services other internal", "la services external", "social care",
-              "youth offending team", "probation"),
-}
-_AGENCIES = _lookup(AGENCY_ALIASES)
-
-OUTCOME_ALIASES: dict[str, tuple[str, ...]] = {
-    "hub": ("dealt with by the hub", "dealt with by hub", "dealt with by the hubs", "dealt with by early help",
-            "dealt with by the early help hub", "handled by hub", "handled by the hub", "managed by the hub",
-            "managed by hub", "retained by hub", "early help", "early help hub", "hub early help",
-            "referred to early help", "stepped down to early help", "step down to early help"),
-    "stepped_up": ("stepped up to social work", "stepped up to social work team", "stepped up to social work teams",
-                   "stepped up to social care", "stepped up", "step up", "social work", "social care",
-                   "children s social care", "csc", "referred to social work", "referred to social care",
-                   "referred to children s social care", "escalated to social work", "escalated to social care"),
-    "nfa": ("no further action", "nfa", "closed nfa", "closed no further action", "no action"),
-}
-_OUTCOMES = _lookup(OUTCOME_ALIASES)
+        return m[1], m[2]
+    return None, text
 
 
 def _parse_date_cell(text: str) -> date | None:
@@ -362,65 +233,97 @@ def _parse_date_cell(text: str) -> date | None:
     return None
 
 
-def _parse_yes_no(text: str) -> bool | None:
-    return YES_NO.get(_words(text))
+def _parse_yes_no(text: str, vocabulary: Vocabulary) -> bool | None:
+    meaning = vocabulary.lookup("yes_no", text)
+    return None if meaning is None else meaning == "Yes"
 
 
-def _parse_neglect_factors(text: str) -> bool:
+def _parse_neglect_factors(text: str, vocabulary: Vocabulary) -> bool:
     """True when one of the listed factors is neglect itself ('Neglect', 'b) Neglect', '2B: Neglect')."""
     return any(_code_and_label(item)[1] == "neglect" for item in re.split(r"[,;|\n]", text))
 
 
-def _parse_category(text: str) -> str | None:
-    return _CATEGORIES.get(_words(text))
+def _parse_category(text: str, vocabulary: Vocabulary) -> str | None:
+    return vocabulary.lookup("categories_of_abuse", text)
 
 
-def _parse_organisation(text: str) -> str | None:
+def _parse_organisation(text: str, vocabulary: Vocabulary) -> str:
+    """The agency group of an organisation as written: by name ('Top Town Academy'), by CIN
+    referral-source code ('q) 6: Police'), by the name after the code, else UNMAPPED (free text
+    is data: the organisation is kept as written and listed for the data team to map)."""
+    if (agency := vocabulary.lookup("organisations", text)) is not None:
+        return agency
     code, label = _code_and_label(text)
-    if code is not None and code in AGENCY_BY_CODE:
-        return AGENCY_BY_CODE[code]
-    return _AGENCIES.get(label) if label else None
+    if code is not None and (agency := vocabulary.lookup("referral_sources", code)) is not None:
+        return agency
+    return (vocabulary.lookup("organisations", label) if label else None) or UNMAPPED
 
 
-def _parse_count(text: str) -> int | None:
-    text = _OPTION_LETTER.sub("", text.strip().lower())
+def _parse_count(text: str, vocabulary: Vocabulary) -> int | None:
+    text = OPTION_LETTER.sub("", text.strip().lower())
     if _WHOLE_NUMBER.match(text):
         return int(float(text))
     return 0 if text in ("none", "nil") else None
 
 
-def _parse_outcome(text: str) -> str | None:
-    return _OUTCOMES.get(_words(text))
+def _parse_outcome(text: str, vocabulary: Vocabulary) -> str | None:
+    return vocabulary.lookup("hub_outcomes", text)
 
 
-def _parse_area_code(text: str) -> str | None:
+def _parse_area_code(text: str, vocabulary: Vocabulary) -> str | None:
     code = text.strip().upper()
     return code if _AREA_CODE.match(code) else None
 
 
-_PARSERS: dict[str, tuple[Callable[[str], Any], pl.DataType, str]] = {
-    "date": (_parse_date_cell, pl.Date(),
+_PARSERS: dict[str, tuple[Callable[[str, Vocabulary], Any], pl.DataType, str]] = {
+    "date": (lambda text, _: _parse_date_cell(text), pl.Date(),
              "it must be a date: an Excel date, or a date written dd/mm/yyyy or yyyy-mm-dd"),
-    "yes_no": (_parse_yes_no, pl.Boolean(), "it must be yes or no (for example 'a) Yes', 'Y', 'No', 'false')"),
+    "yes_no": (_parse_yes_no, pl.Boolean(),
+               "it must be yes or no (for example 'a) Yes', 'Y', 'No', 'false'; see vocabulary/yes_no.csv)"),
     "neglect_factors": (_parse_neglect_factors, pl.Boolean(), ""),
     "category": (_parse_category, pl.String(),
-                 "it must be a category of abuse: " + ", ".join(CPP_CATEGORIES) + " (codes such as "
-                 "'a) Neglect' or 'NEG' are accepted, see docs/record_level.md)"),
-    "organisation": (_parse_organisation, pl.String(),
-                     "it must be an organisation the alias table knows (a code such as 'q) 6: Police', or one of "
-                     + ", ".join(EARLY_HELP_AGENCIES) + "; see docs/record_level.md)"),
+                 "it must be a category of abuse the vocabulary places: " + ", ".join(CPP_CATEGORIES)
+                 + " (codes such as 'a) Neglect' or 'NEG' are accepted; add a line to "
+                   "vocabulary/categories_of_abuse.csv for another spelling)"),
+    "organisation": (_parse_organisation, pl.String(), ""),  # never unreadable: unmapped is listed, not refused
     "count": (_parse_count, pl.Int64(), "it must be a whole number of 0 or more"),
     "outcome": (_parse_outcome, pl.String(),
-                "it must be one of: dealt with by the hub, stepped up to social work, no further action"),
+                "it must be one of: dealt with by the hub, stepped up to social work, no further action "
+                "(add a line to vocabulary/hub_outcomes.csv for another spelling)"),
     "area_code": (_parse_area_code, pl.String(), "it must be the ONS code of a local authority, such as E06000057"),
 }
 
 
-def parse_value(parser: Parser, text: str) -> Any:
+@functools.cache
+def shipped_vocabulary() -> Vocabulary:
+    """The project's own vocabulary, for reading without a raw folder's additions."""
+    return load_vocabulary()
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_parsers(vocabulary: Vocabulary) -> dict[str, Callable[[str], Any]]:
+    """How a coded cell reads under ``vocabulary``: pure functions of the text, so each distinct
+    text met in any file is parsed once per process. Only codes (categories, organisations,
+    yes/no, outcomes, counts, area codes: cells that are not about a child) are kept; dates and
+    identifiers never are."""
+    return {name: functools.lru_cache(maxsize=50_000)(functools.partial(parse, vocabulary=vocabulary))
+            for name, (parse, _, _) in _PARSERS.items() if name != "date"}
+
+
+@functools.lru_cache(maxsize=8)
+def sources_for(vocabulary: Vocabulary) -> tuple[Source, ...]:
+    """SOURCES, each column accepting the other headers the vocabulary gives for it."""
+    return tuple(dataclasses.replace(source, fields=tuple(
+        dataclasses.replace(item, aliases=tuple(a for a in vocabulary.header_aliases(item.header)
+                                                if a != normalise_header(item.header)))
+        for item in source.fields)) for source in SOURCES)
+
+
+def parse_value(parser: Parser, text: str, vocabulary: Vocabulary | None = None) -> Any:
     """One cell's text as ``parser`` reads it (None when it cannot): the rules, one value at a time."""
     if parser == "id":
         return text
-    return _PARSERS[parser][0](text)
+    return _PARSERS[parser][0](text, vocabulary or shipped_vocabulary())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,12 +470,12 @@ def _missing_columns(head: list[list[str]], source: Source) -> tuple[int | None,
     return best_row, best_missing
 
 
-def _candidates_for_sheet(sheet: str | None) -> tuple[Source, ...]:
+def _candidates_for_sheet(sheet: str | None, sources: tuple[Source, ...]) -> tuple[Source, ...]:
     """A "List N" sheet is that list (or nothing, for lists not used); any other table may be anything."""
     number = annex_a_list_number(sheet) if sheet is not None else None
     if number is None:
-        return SOURCES
-    return tuple(s for s in SOURCES if s.annex_a_list == number)
+        return sources
+    return tuple(s for s in sources if s.annex_a_list == number)
 
 
 @dataclass(frozen=True)
@@ -623,11 +526,13 @@ def _tables_in(path: Path) -> list[_TableIn]:
     return tables
 
 
-def recognise_record_level(path: Path) -> list[tuple[Kind, str | None]]:
-    """(kind, sheet) for each record-level table in a file, by sheet name ("List N") or header row."""
+def recognise_record_level(path: Path, vocabulary: Vocabulary | None = None) -> list[tuple[Kind, str | None]]:
+    """(kind, sheet) for each record-level table in a file, by sheet name ("List N") or header row
+    (the headers the vocabulary knows: the shipped one if none is given)."""
+    sources = sources_for(vocabulary or shipped_vocabulary())
     found: list[tuple[Kind, str | None]] = []
     for table in _tables_in(path):
-        candidates = _candidates_for_sheet(table.sheet)
+        candidates = _candidates_for_sheet(table.sheet, sources)
         if table.sheet is not None and annex_a_list_number(table.sheet) is not None:
             found.extend((s.kind, table.sheet) for s in candidates)  # named as the list: it is the list
         elif (header := _find_header(table.head, candidates)) is not None:
@@ -654,12 +559,6 @@ def _cleaned(cells: pl.Series) -> pl.Series:
     return pl.select(_clean_text(pl.lit(cells))).to_series()
 
 
-# How a coded cell reads: pure functions of the text, so each distinct text met in any file is
-# parsed once per process. Only codes (categories, organisations, yes/no, outcomes, counts,
-# area codes: cells that are not about a child) are kept; dates and identifiers never are.
-_CACHED_PARSERS: dict[str, Callable[[str], Any]] = {
-    name: functools.lru_cache(maxsize=50_000)(parse) for name, (parse, _, _) in _PARSERS.items() if name != "date"
-}
 # Dates written dd/mm/yyyy or yyyy-mm-dd, nothing more: read by polars, to the same result as
 # ``_parse_date_cell`` (an impossible date such as 31/02/2021 is null either way).
 _PLAIN_DATES = ((r"^\d{2}/\d{2}/[1-9]\d{3}$", "%d/%m/%Y"), (r"^[1-9]\d{3}-\d{2}-\d{2}$", "%Y-%m-%d"))
@@ -681,13 +580,17 @@ def _parse_dates(cleaned: pl.Series, plain: pl.Series, other: pl.Series) -> pl.S
     return plain.scatter(other.arg_true(), others)
 
 
+# Free text kept as written (cleaned) beside what the vocabulary makes of it: parser -> column.
+WRITTEN_AS = {"organisation": "organisation"}
 _BLANK = "__blank__"  # suffix of the column telling whether a field's cell is blank
 _PARSED = "__parsed__"
 
 
-def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | None) -> pl.LazyFrame:
+def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | None,
+                vocabulary: Vocabulary) -> pl.LazyFrame:
     """Cells as written -> for each field, its typed values and whether each cell is blank
-    (``<name>__blank__``), as a query for the caller to add to and collect.
+    (``<name>__blank__``), as a query for the caller to add to and collect. An organisation's
+    cell, cleaned, is kept as written too (``WRITTEN_AS``).
 
     Coded cells and dates are cleaned (``_clean_text``) and parsed once per distinct text, and
     mapped back by joins; the work is batched over the fields, so a file costs a handful of
@@ -721,12 +624,14 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
                 parsed = _parse_dates(part["cleaned"], part["plain_date"], part["other_date"])
             else:
                 _, dtype, _ = _PARSERS[item.parser]
-                parse = _CACHED_PARSERS[item.parser]
+                parse = _cached_parsers(vocabulary)[item.parser]
                 parsed = pl.Series([None if text is None else parse(text) for text in part["cleaned"].to_list()],
                                    dtype=dtype)
             # mapped back by a join (much faster than replace_strict), in the rows' order
             mapping = pl.DataFrame({"text": texts, item.name + _PARSED: parsed, item.name + _BLANK: part["blank"]},
                                    schema_overrides={item.name + _PARSED: dtype})
+            if item.parser in WRITTEN_AS:
+                mapping = mapping.with_columns(part["cleaned"].alias(WRITTEN_AS[item.parser]))
             joined = joined.join(mapping.lazy(), left_on=item.name, right_on="text", how="left",
                                  maintain_order="left")
     for item in fields:
@@ -746,6 +651,7 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
         joined = joined.with_columns(parsed.alias(item.name + _PARSED), identifiers["blank"].alias(item.name + _BLANK))
     return joined.select(
         *(pl.col(item.name + _PARSED).alias(item.name) for item in fields),
+        *(pl.col(WRITTEN_AS[item.parser]) for item in fields if item.parser in WRITTEN_AS),
         *((pl.col(item.name).is_null() | pl.col(item.name + _BLANK)).alias(item.name + _BLANK) for item in fields),
     )
 
@@ -754,22 +660,25 @@ def _read_cells(below: pl.DataFrame, fields: list[Field], key: str | bytes | Non
 class _Reporter:
     file: str
     sheet: str | None
-    problems: list[Problem]
+    problems: list[Problem]  # about the whole table
+    failures: list[pl.DataFrame] = dataclasses.field(default_factory=list)  # cells, one a row (FAILURE_SCHEMA)
 
     def table(self, row: int | None, rule: str) -> None:
         self.problems.append(RecordProblem(self.file, self.sheet, row, None, None, rule))
 
     def cells(self, field: Field, column: str, rows: pl.Series, values: pl.Series | None, rule: str) -> None:
-        """One problem per cell (up to MAX_PROBLEMS_PER_RULE), then one summary for the rest."""
-        shown = rows.head(MAX_PROBLEMS_PER_RULE).to_list()
-        cell_values = values.head(MAX_PROBLEMS_PER_RULE).to_list() if values is not None else [None] * len(shown)
-        for row, value in zip(shown, cell_values):
-            withheld = value is not None and field.personal
-            self.problems.append(RecordProblem(self.file, self.sheet, row, column,
-                                               None if field.personal else value, rule, withheld=withheld))
-        if (more := rows.len() - len(shown)) > 0:
-            self.problems.append(RecordProblem(self.file, self.sheet, None, column, None,
-                                               f"{more:,} more rows break the same rule: {rule}"))
+        """The cells of ``rows`` break ``rule``: kept as a frame, grouped by ``grouped``. No cell's
+        content is ever kept, only whether it was blank (``withheld``): a record-level file is about
+        children, and a name or a date of birth typed into a coded column is still personal."""
+        filled = (values.is_not_null() if values is not None
+                  else pl.Series([False] * rows.len(), dtype=pl.Boolean))
+        self.failures.append(pl.DataFrame({"row": rows.cast(pl.Int64), "withheld": filled}).select(
+            file=pl.lit(self.file), sheet=pl.lit(self.sheet, dtype=pl.String), row="row", column=pl.lit(column),
+            value=pl.lit(None, dtype=pl.String), rule=pl.lit(rule), withheld="withheld"))
+
+    def grouped(self) -> list[Problem]:
+        """The table's problems, then one per column and rule (``group_failures``), capped."""
+        return self.problems + (group_failures(pl.concat(self.failures)) if self.failures else [])
 
 
 @dataclass(frozen=True)
@@ -787,7 +696,7 @@ class _Found:
 _PART = "__part__"  # which of the tables typed together a row came from
 
 
-def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.DataFrame]:
+def _type_tables(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vocabulary) -> list[pl.DataFrame]:
     """Tables of one kind with the same columns -> each one's typed frame, its problems added to
     its own report. The tables are typed together, as one frame: the polars queries typing a
     table cost ~5 ms whatever its size, most of the time a small file takes.
@@ -802,7 +711,7 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.Da
     heights = [f.below.height if fields else 0 for f in found]
     source_row = np.concatenate([np.arange(f.first_row, f.first_row + h, dtype=np.int64)
                                  for f, h in zip(found, heights)])
-    cells = _read_cells(below, fields, key).with_columns(
+    cells = _read_cells(below, fields, key, vocabulary).with_columns(
         pl.Series("source_row", source_row), pl.Series(_PART, np.repeat(np.arange(len(found)), heights))
     ).collect(engine=ENGINE)
     blank = {item.name: pl.col(item.name + _BLANK) for item in fields}
@@ -841,7 +750,8 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None) -> list[pl.Da
             keep += [~blank[item.name], ~invalid[item.name]]
     # (child_key is already the keyed hash: _read_cells)
     typed = ((cells.lazy().filter(*keep) if keep else cells.lazy())
-             .select(_PART, "source_row", *(f.name for f in fields)))
+             .select(_PART, "source_row", *(f.name for f in fields),
+                     *(WRITTEN_AS[f.parser] for f in fields if f.parser in WRITTEN_AS)))
     if neglect := [c for c in ("neglect_flag", "neglect_factors") if c in blank]:
         typed = typed.with_columns(pl.coalesce(pl.col(c) for c in neglect).alias("neglect"))
     if "area_code" not in blank:
@@ -867,10 +777,11 @@ def empty_frame(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS[kind])
 
 
-def _find_table(path: Path, table: _TableIn, area_code: str | None) -> RecordTable | _Found | None:
+def _find_table(path: Path, table: _TableIn, area_code: str | None,
+                sources: tuple[Source, ...]) -> RecordTable | _Found | None:
     """A table of a file: not record-level (None), refused or keeping nothing (a finished
     ``RecordTable``), or a record-level table's cells as written (``_Found``), to be typed."""
-    candidates = _candidates_for_sheet(table.sheet)
+    candidates = _candidates_for_sheet(table.sheet, sources)
     named_list = table.sheet is not None and annex_a_list_number(table.sheet) is not None
     report = _Reporter(str(path), table.sheet, [])
     header = _find_header(table.head, candidates)
@@ -894,12 +805,17 @@ def _find_table(path: Path, table: _TableIn, area_code: str | None) -> RecordTab
     return _Found(path, header, below, first_row, area_code, report)
 
 
-def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None) -> list[list[RecordTable]]:
+def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None,
+                       vocabulary: Vocabulary | None = None) -> list[list[RecordTable]]:
     """``read_record_level`` for each (path, area_code), in order; tables of one kind with the
-    same columns are typed together, so many small files cost little more than one large one."""
+    same columns are typed together, so many small files cost little more than one large one.
+    Headers and coded values are read with ``vocabulary`` (the shipped one if none is given)."""
+    vocabulary = vocabulary or shipped_vocabulary()
+    sources = sources_for(vocabulary)
     tables: list[list[RecordTable | _Found]] = []
     for path, area_code in files:
-        tables.append([t for table in _tables_in(path) if (t := _find_table(path, table, area_code)) is not None])
+        tables.append([t for table in _tables_in(path)
+                       if (t := _find_table(path, table, area_code, sources)) is not None])
     # (file, table) positions of the tables to type, by kind and columns
     together: dict[tuple[str, tuple[str, ...]], list[tuple[int, int]]] = {}
     for i, file_tables in enumerate(tables):
@@ -908,14 +824,14 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
                 together.setdefault((table.header.source.kind, tuple(table.below.columns)), []).append((i, j))
     for positions in together.values():
         group = [tables[i][j] for i, j in positions]
-        for (i, j), found, frame in zip(positions, group, _type_tables(group, key)):
-            found.report.problems.sort(key=lambda p: (p.row is None, p.row or 0, p.column or ""))
+        for (i, j), found, frame in zip(positions, group, _type_tables(group, key, vocabulary)):
             tables[i][j] = RecordTable(found.header.source.kind, found.path, found.report.sheet, frame,
-                                       found.report.problems)
+                                       found.report.grouped())
     return tables
 
 
-def read_record_level(path: Path, key: str | bytes | None, area_code: str | None) -> list[RecordTable]:
+def read_record_level(path: Path, key: str | bytes | None, area_code: str | None,
+                      vocabulary: Vocabulary | None = None) -> list[RecordTable]:
     """Every record-level table in a file, typed, pseudonymised and stripped of personal data.
 
     ``key`` is the pseudonymisation key (``PseudonymKeyMissing`` if it is empty and a table holds
@@ -923,6 +839,6 @@ def read_record_level(path: Path, key: str | bytes | None, area_code: str | None
     written into every row (a hub log's own ``la_code`` column wins over it).
     Tables that are not record-level (partner returns, other SSDA903 tables) are not returned.
     """
-    return read_record_levels([(path, area_code)], key)[0]
+    return read_record_levels([(path, area_code)], key, vocabulary)[0]
 
 

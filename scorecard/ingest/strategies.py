@@ -71,6 +71,28 @@ def _fail(path: Path, where: str, problem: str) -> StrategyFileError:
     return StrategyFileError(f"{path}: field '{where}': {problem}")
 
 
+def _shown(value: object) -> str:
+    """A value for a message: a scalar as written (cut short), never a parsed structure printed whole."""
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} field(s)"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """YAML aliases (``*name``) are refused before anything is built: a strategy file has no use for
+    them, and an alias of an alias of... (a "billion laughs") would expand without bound."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise StrategyFileError(f"{path}: line {event.start_mark.line + 1}: YAML aliases (*name) are not "
+                                        "accepted in a strategy file; write the value out")
+    except yaml.YAMLError:
+        return  # not valid YAML: safe_load says where
+
+
 def _mapping(value: object, path: Path, where: str) -> dict:
     if not isinstance(value, dict):
         raise _fail(path, where, f"must be a mapping of names to values, found {type(value).__name__}")
@@ -84,7 +106,7 @@ def _text(data: dict, key: str, path: Path, where: str, required: bool = True) -
             raise _fail(path, f"{where}{key}", "is missing")
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, f"{where}{key}", f"must be text, found {value!r}")
+        raise _fail(path, f"{where}{key}", f"must be text, found {_shown(value)}")
     return value.strip()
 
 
@@ -93,7 +115,7 @@ def _number(data: dict, key: str, path: Path, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(path, f"{where}{key}", f"must be a number, found {value!r}")
+        raise _fail(path, f"{where}{key}", f"must be a number, found {_shown(value)}")
     return float(value)
 
 
@@ -103,7 +125,7 @@ def _date(data: dict, key: str, path: Path, where: str) -> date:
         raise _fail(path, f"{where}{key}", "is missing")
     if isinstance(value, date):
         return value
-    raise _fail(path, f"{where}{key}", f"must be a date written 2019-03-31, found {value!r}")
+    raise _fail(path, f"{where}{key}", f"must be a date written 2019-03-31, found {_shown(value)}")
 
 
 def _parse_target(indicator: Indicator, spec: object, areas: tuple[Area, ...], path: Path) -> Target:
@@ -120,7 +142,7 @@ def _parse_target(indicator: Indicator, spec: object, areas: tuple[Area, ...], p
         chosen = spec["areas"]
         if not isinstance(chosen, list) or not all(c in area_codes for c in chosen):
             raise _fail(path, where + "areas", f"must list codes from this file's areas {list(area_codes)}, "
-                        f"found {chosen!r}")
+                        f"found {_shown(chosen)}")
         area_codes = tuple(chosen)
 
     baseline = _mapping(spec.get("baseline"), path, where + "baseline")
@@ -150,7 +172,7 @@ def _parse_target(indicator: Indicator, spec: object, areas: tuple[Area, ...], p
 
     illustrative = spec.get("illustrative", False)
     if not isinstance(illustrative, bool):
-        raise _fail(path, where + "illustrative", f"must be true or false, found {illustrative!r}")
+        raise _fail(path, where + "illustrative", f"must be true or false, found {_shown(illustrative)}")
     return Target(
         indicator_id=indicator_id,
         area_codes=area_codes,
@@ -211,7 +233,9 @@ def _milestone_period(item: dict, path: Path, where: str) -> Period | None:
 def load_strategy(path: Path, indicators: Mapping[str, Indicator] = INDICATORS_BY_ID) -> Strategy:
     """One strategy file, its targets checked against ``indicators`` (the build's catalogue)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        _refuse_aliases(text, path)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark else ""
@@ -226,7 +250,8 @@ def load_strategy(path: Path, indicators: Mapping[str, Indicator] = INDICATORS_B
         item = _mapping(item, path, f"areas[{i}]")
         code = _text(item, "code", path, f"areas[{i}].")
         if not _AREA_CODE.match(code):
-            raise _fail(path, f"areas[{i}].code", f"must be an ONS local authority code like E06000057, found {code!r}")
+            raise _fail(path, f"areas[{i}].code",
+                        f"must be an ONS local authority code like E06000057, found {_shown(code)}")
         areas.append(Area(code, _text(item, "name", path, f"areas[{i}]."), _text(item, "region", path, f"areas[{i}].")))
 
     targets_spec = _mapping(data.get("indicators", {}), path, "indicators")

@@ -19,6 +19,7 @@ Every outcome is a row in ``raw.load_ledger``: path, sheet, size, sha256, source
 status, rows read, rows accepted, problems and time.
 """
 
+import hashlib
 import json
 import re
 from collections import deque
@@ -34,9 +35,11 @@ import duckdb
 import polars as pl
 
 from expectations.partner_returns import Problem
+from expectations.problem_groups import group_failures
 from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.row_stores import ParquetRows, RowStore, TableRows
 from scorecard.load.warehouse import append_rows
+from scorecard.model.markdown import escape_markdown
 
 T = TypeVar("T")
 MAX_MESSAGES_IN_METADATA = 50
@@ -77,8 +80,12 @@ def _record(conn: duckdb.DuckDBPyConnection, *rows: tuple) -> None:
 
 
 def quarantine_report_path(out_dir: Path, ref: FileRef) -> Path:
-    name = re.sub(r"[^0-9A-Za-z._-]+", "_", ref.path + (f"__{ref.sheet}" if ref.sheet else ""))
-    return out_dir / "quarantine" / f"{name}.md"
+    """The report of a refused file (or sheet): its name made safe, and unique by a digest of the
+    exact path and sheet, so that two files whose names differ only by a space never share one."""
+    where = ref.path + (f"__{ref.sheet}" if ref.sheet else "")
+    name = re.sub(r"[^0-9A-Za-z._-]+", "_", where)[:120]
+    digest = hashlib.sha256(json.dumps([ref.path, ref.sheet]).encode()).hexdigest()[:8]
+    return out_dir / "quarantine" / f"{name}-{digest}.md"
 
 
 def _write_quarantine_report(out_dir: Path, ref: FileRef, problems: list[Problem], kept_rows: int) -> Path:
@@ -90,8 +97,9 @@ def _write_quarantine_report(out_dir: Path, ref: FileRef, problems: list[Problem
         {"file": ref.path, "sheet": ref.sheet, "sha256": ref.sha256, "status": "quarantined",
          "rows_kept_from_last_good_version": kept_rows, "problems": [p.as_dict() for p in problems]},
         indent=2), encoding="utf-8")
-    lines = [f"# Quarantined: {ref.where}", "", f"Nothing from this version was loaded. {kept}", "",
-             f"{len(problems)} problem(s):", ""] + [f"- {p.message()}" for p in problems]
+    # (what the report quotes, file names included, is escaped: it is shown, never run)
+    lines = [f"# Quarantined: {escape_markdown(ref.where)}", "", f"Nothing from this version was loaded. {kept}", "",
+             f"{len(problems)} problem(s):", ""] + [f"- {escape_markdown(p.message())}" for p in problems]
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return markdown
 
@@ -105,21 +113,27 @@ def _clear_quarantine_report(out_dir: Path, ref: FileRef) -> None:
 def _key_conflicts(conn: duckdb.DuckDBPyConnection, table: str, ref: FileRef, rows: pl.DataFrame,
                    key: Sequence[str]) -> list[Problem]:
     """Rows of the incoming file whose key another file already gives."""
+    """Rows of the incoming file whose key another file already gives, grouped by that file
+    (``group_failures``: a whole file given twice is one problem, not one a row)."""
     if not key or rows.is_empty():
         return []
     conn.register("_incoming_keys", rows.select(*key, "source_row").to_arrow())
     try:
         clashes = conn.execute(
-            f"select incoming.source_row, existing.source_file, existing.source_row "
+            f"select incoming.source_row as row, existing.source_file as other_file, existing.source_row as other_row "
             f"from _incoming_keys as incoming join {table} as existing using ({', '.join(key)}) "
             f"where not (existing.source_file = ? and existing.source_sheet is not distinct from ?) "
-            f"order by incoming.source_row", [ref.path, ref.sheet]).fetchall()
+            f"order by incoming.source_row", [ref.path, ref.sheet]).pl()
     finally:
         conn.unregister("_incoming_keys")
-    return [Problem(ref.path, ref.sheet, row, None, None,
-                    f"{other_file} (row {other_row}) already gives the same {', '.join(key)}; "
-                    "each may appear in only one file")
-            for row, other_file, other_row in clashes]
+    first, last = pl.col("other_row").min().over("other_file"), pl.col("other_row").max().over("other_file")
+    other_rows = pl.when(first == last).then(pl.format("row {}", first)).otherwise(pl.format("rows {}-{}", first, last))
+    return group_failures(clashes.select(
+        file=pl.lit(ref.path), sheet=pl.lit(ref.sheet, dtype=pl.String), row=pl.col("row").cast(pl.Int64),
+        column=pl.lit(None, dtype=pl.String), value=pl.lit(None, dtype=pl.String),
+        rule=pl.format("{} ({}) already gives the same {}; each may appear in only one file", "other_file",
+                       other_rows, pl.lit(", ".join(key))),
+        withheld=pl.lit(False)))
 
 
 class ReadTimeout(RuntimeError):
@@ -230,10 +244,46 @@ def _end_quarantine_of_put_back(conn: duckdb.DuckDBPyConnection, store: RowStore
             _clear_quarantine_report(out_dir, ref)
 
 
+UNREADABLE = ("it could not be read: it is damaged or not laid out as a table (a stray quote, a NUL byte or "
+              "a field too long, say); nothing of this version was loaded")
+
+
+Reader = Callable[[Sequence[FileRef]], list[FileRead]]
+
+
+def _read_each_alone_on_failure(read: Reader, empty: pl.DataFrame, fatal: tuple[type[BaseException], ...]) -> Reader:
+    """``read``, but a batch that fails is read again file by file, and a file that fails alone
+    becomes that file's problem (named, never with the error's text: a parser quotes the cells it
+    choked on). ``fatal`` errors (a missing key, say) are about the build, not a file: raised."""
+    def read_safely(refs: Sequence[FileRef]) -> list[FileRead]:
+        try:
+            return read(refs)
+        except fatal:
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad file is that file's problem
+            if len(refs) > 1:
+                return [result for ref in refs for result in read_safely([ref])]
+            [ref] = refs
+            return [FileRead(empty.clear(), 0, [Problem(ref.path, ref.sheet, None, None, None,
+                                                        f"{UNREADABLE} ({type(error).__name__})")])]
+    return read_safely
+
+
+def _present_but_unread(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int, str]]:
+    """Files under the raw folder that no layout recognises now (unreadable, damaged): path ->
+    (sha256, size, why). A loader keeps such a file's last good version rather than retire it."""
+    if not conn.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                        "and table_name = 'extract_files'").fetchone()[0]:
+        return {}
+    return {path: (sha256, size, why) for path, sha256, size, why in conn.execute(
+        "select path, any_value(sha256), any_value(size_bytes), string_agg(distinct recognition, '; ') "
+        "from raw.extract_files group by path having bool_and(layout is null)").fetchall()}
+
+
 def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layout: str, files: Sequence[FileRef],
                read: Callable[[Sequence[FileRef]], list[FileRead]], empty: pl.DataFrame, out_dir: Path,
                key: Sequence[str] = (), parquet_dir: Path | None = None, version: str = "",
-               batch_bytes: int = 0) -> SyncOutcome:
+               batch_bytes: int = 0, fatal: tuple[type[BaseException], ...] = ()) -> SyncOutcome:
     """Bring ``table`` (schema.name) in line with ``files``, file by file (see the module docstring).
 
     ``read`` reads a batch of files, each ``FileRead`` in the order given (``file_by_file`` makes
@@ -243,11 +293,17 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     The rows are kept in the DuckDB table, or, given ``parquet_dir``, as Parquet files there with
     ``table`` a view over them (``scorecard.load.row_stores``). ``version`` names how the rows are
     read beyond their columns (e.g. how child keys are made): rows read another way are not kept.
+
+    One bad file is that file's problem: a file ``read`` fails on is quarantined (``fatal``
+    errors excepted), and a file whose rows the table holds that is still under the raw folder but
+    can no longer be read (``raw.extract_files``) is quarantined too, its last good version kept,
+    never retired as if removed.
     """
     if key and parquet_dir is not None:
         raise ValueError("key conflicts are checked in DuckDB tables only")
     conn.execute(LEDGER_DDL)
     outcome = SyncOutcome()
+    read = _read_each_alone_on_failure(read, empty, fatal)
     store: RowStore = TableRows(conn, table) if parquet_dir is None else ParquetRows(conn, table, parquet_dir)
     with _transaction(conn, store):
         if reset := store.prepare(empty.with_columns(source_sha256=pl.lit(None, dtype=pl.String)), version):
@@ -256,7 +312,16 @@ def sync_files(conn: duckdb.DuckDBPyConnection, *, table: str, source: str, layo
     held = store.held()
 
     current = {(ref.path, ref.sheet) for ref in files}
+    unread = _present_but_unread(conn)
     for (path, sheet) in sorted(set(held) - current, key=str):
+        if path in unread:  # still there, but this version cannot be read: the last good one stays
+            sha256, size, why = unread[path]
+            ref = FileRef(path, sheet, sha256, size)
+            problems = [Problem(path, sheet, None, None, None, f"this version {why}")]
+            report = _write_quarantine_report(out_dir, ref, problems, store.rows_of(path, sheet))
+            _record(conn, _ledger_row(ref, path, sheet, source, layout, "quarantined", 0, 0, 1, str(report)))
+            outcome.quarantined[ref] = problems
+            continue
         with _transaction(conn, store):
             retired = store.remove(path, sheet)
             _record(conn, _ledger_row(None, path, sheet, source, layout, "retired", 0, 0, 0,
@@ -328,10 +393,11 @@ def write_outcome_report(out_dir: Path, name: str, title: str, outcome: SyncOutc
         "problems": [p.as_dict() for p in outcome.problems]}, indent=2), encoding="utf-8")
     lines = [f"# {title} ({name}): {status}", ""]
     for label, refs in (("Loaded", outcome.loaded), ("Unchanged, not reloaded", outcome.unchanged)):
-        lines += [f"{label}: {len(refs)} file(s)."] + [f"- {r.where}" for r in refs] + [""]
-    lines += [f"Retired: {p} ({n} rows)" for p, _, n in outcome.retired]
+        lines += [f"{label}: {len(refs)} file(s)."] + [f"- {escape_markdown(r.where)}" for r in refs] + [""]
+    lines += [f"Retired: {escape_markdown(p)} ({n} rows)" for p, _, n in outcome.retired]
     for ref, problems in outcome.quarantined.items():
-        lines += ["", f"## Quarantined: {ref.where}", ""] + [f"- {p.message()}" for p in problems]
+        lines += ["", f"## Quarantined: {escape_markdown(ref.where)}", ""] + [
+            f"- {escape_markdown(p.message())}" for p in problems]
     if not outcome.quarantined:
         lines.append("No problems found.")
     markdown = report_dir / f"{name}.md"

@@ -12,7 +12,6 @@ never published (``scorecard.load.warehouse.publish``).
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -20,6 +19,10 @@ import duckdb
 import polars as pl
 
 from expectations.partner_returns import Problem
+from expectations.record_level import contract_breaches
+from scorecard.ingest.file_references import area_from_folders, real_paths, sheet_reference
+from scorecard.ingest.files import discover_files
+from scorecard.ingest.inventory import raw_relative
 from scorecard.ingest.record_level import (
     SCHEMAS,
     PseudonymKeyMissing,
@@ -28,22 +31,12 @@ from scorecard.ingest.record_level import (
     pseudonym_check,
     read_record_levels,
 )
+from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.ledger import files_of, sync_files
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES, execute_with_frame
 
 assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
-
-_AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
-
-
-def area_from_folders(relative_path: str) -> str | None:
-    """The ONS code naming one of the folders a file sits in, nearest first."""
-    for folder in reversed(Path(relative_path).parts[:-1]):
-        if match := _AREA_FOLDER.match(folder):
-            return match.group(1)
-    return None
-
 
 # Consecutive files are read together up to this size: the typing of a table costs a few
 # milliseconds whatever its size, which a national run's hundreds of small files would feel,
@@ -51,25 +44,46 @@ def area_from_folders(relative_path: str) -> str | None:
 BATCH_BYTES = 16_000_000
 
 
-def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None) -> list[FileRead]:
+def record_level_paths(raw_dir: Path, key: str | None) -> dict[str, str]:
+    """{reference: path under the raw folder} of every data file (``file_references``): how the
+    warehouse names a record-level file, and where to read it."""
+    return real_paths([raw_relative(path, raw_dir) for path in discover_files(raw_dir)], key)
+
+
+def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None,
+                      vocabulary: Vocabulary | None = None, paths: dict[str, str] | None = None) -> list[FileRead]:
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
-    the files are read together (``read_record_levels``)."""
+    the files are read together (``read_record_levels``) with the raw folder's vocabulary."""
+    vocabulary = vocabulary or load_vocabulary(raw_dir)
+    # (the warehouse names a file and a sheet by reference, never as written: file_references)
+    real = paths if paths is not None else record_level_paths(raw_dir, key)
     area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
-    placed = [path for path, area in area_of.items() if area is not None or kind == "hub_log"]
-    tables_in = dict(zip(placed, read_record_levels([(raw_dir / path, area_of[path]) for path in placed], key)))
+    placed = [path for path, area in area_of.items() if (area is not None or kind == "hub_log") and path in real]
+    tables_in = dict(zip(placed, read_record_levels([(raw_dir / real[path], area_of[path]) for path in placed], key,
+                                                    vocabulary)))
     results = []
     for ref in refs:
         if ref.path not in tables_in:
             results.append(FileRead(empty_frame(kind), 0, [Problem(
                 ref.path, ref.sheet, None, None, None,
                 "a record-level file carries no local authority, so it must sit in a folder named after the "
-                f"authority's ONS code, e.g. {Path('E06000057') / Path(ref.path).name} under the raw folder")]))
+                "authority's ONS code under the raw folder (E06000057/..., say)")]))
             continue
-        tables = [t for t in tables_in[ref.path] if t.kind == kind and t.sheet == ref.sheet]
+        tables = [t for t in tables_in[ref.path] if t.kind == kind and sheet_reference(t.sheet, key) == ref.sheet]
         frame = pl.concat([t.frame for t in tables]) if tables else empty_frame(kind)
-        problems = [dataclasses.replace(p, file=ref.path) for t in tables for p in t.problems]
+        problems = [dataclasses.replace(p, file=ref.path, sheet=ref.sheet) for t in tables for p in t.problems]
         results.append(FileRead(frame, frame.height, problems))  # (sync_files adds source_file and source_sheet)
-    return results
+    return _checked(kind, refs, results)
+
+
+def _checked(kind: str, refs: Sequence[FileRef], results: list[FileRead]) -> list[FileRead]:
+    """The rows checked against the kind's pandera schema (``expectations.record_level``): the
+    batch at once, and only if it breaks the schema each file, whose file is then refused."""
+    if not contract_breaches(kind, pl.concat([r.rows for r in results]) if results else empty_frame(kind)):
+        return results
+    return [FileRead(r.rows, r.rows_read, r.problems + [
+        Problem(ref.path, ref.sheet, None, None, None, f"its rows as read break the record-level contract: {breach}")
+        for breach in contract_breaches(kind, r.rows)]) for ref, r in zip(refs, results)]
 
 
 def raw_table_frame(kind: str) -> pl.DataFrame:
@@ -80,13 +94,17 @@ def raw_table_frame(kind: str) -> pl.DataFrame:
 
 def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequence[FileRef],
                       read: Callable[[Sequence[FileRef]], list[FileRead]], key: str | None, out_dir: Path,
-                      record_level_dir: Path) -> SyncOutcome:
+                      record_level_dir: Path, vocabulary: Vocabulary | None = None) -> SyncOutcome:
     """Bring ``raw.<kind>`` in line with the kind's files: a view over a Parquet file per source
     file under ``record_level_dir/<kind>``, stamped with how child keys were made, so that rows
-    keyed another way (another key, or an earlier release's hash) are never mixed with new ones."""
+    keyed another way (another key, or an earlier release's hash) are never mixed with new ones,
+    and with the vocabulary they were read with, so that a changed vocabulary reads every file again."""
+    version = pseudonym_check(key) if key else ""
+    if vocabulary is not None:
+        version += f"; vocabulary {vocabulary.digest[:16]}"
     return sync_files(conn, table=f"raw.{kind}", source="record_level", layout=kind, files=files, read=read,
                       empty=raw_table_frame(kind), out_dir=out_dir, parquet_dir=record_level_dir / kind,
-                      version=pseudonym_check(key) if key else "", batch_bytes=BATCH_BYTES)
+                      version=version, batch_bytes=BATCH_BYTES, fatal=(PseudonymKeyMissing,))
 
 
 def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | None, out_dir: Path,
@@ -102,9 +120,11 @@ def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | N
             + ", ".join(sorted({f.path for f in all_files})[:5])
             + "). Set it to a long secret kept outside the repository: child identifiers are "
               "replaced by a keyed hash as they are read, and the same key must be used every time.")
+    vocabulary, paths = load_vocabulary(raw_dir), record_level_paths(raw_dir, key)
     return {kind: sync_record_level(conn, kind, files_of(conn, "record_level", kind),
-                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key),
-                                    key, out_dir, record_level_dir)
+                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary,
+                                                                              paths),
+                                    key, out_dir, record_level_dir, vocabulary)
             for kind in RECORD_LEVEL_TABLES}
 
 

@@ -277,6 +277,14 @@ MARTS: tuple[MartTable, ...] = (
                   "breakdown": "The part counted: an agency, a team, a category",
                   "count": "Its count; null when a month of it is suppressed or missing",
               }),
+    MartTable("marts.unmapped_values",
+              "Values the data team's vocabulary (data/raw/vocabulary/*.csv) does not place, each once: they "
+              "load as written (an organisation in agency group Unmapped) until a line maps them.", {
+                  "vocabulary": "The vocabulary file a line would go in, e.g. organisations",
+                  "value": "The value as written in the files (trimmed)",
+                  "rows": "Rows holding it",
+                  "files": "The files holding it (paths under the raw folder, separated by '; ')",
+              }),
 )
 
 MARTS_BY_NAME = {mart.name: mart for mart in MARTS}

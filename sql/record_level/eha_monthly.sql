@@ -3,7 +3,8 @@
 --
 -- * An assessment is a child and a start date; the same assessment in overlapping extracts is
 --   one assessment (agency: the first in alphabetical order given; neglect: true if any row says so).
--- * An assessment whose organisation is blank or not recognised counts under 'Other'.
+-- * An assessment whose organisation is blank counts under 'Other'; one the vocabulary does not
+--   place (data/raw/vocabulary/organisations.csv) counts under 'Unmapped'.
 -- * eha_started_neglect (neglect flag true) is given only for areas whose extracts record neglect.
 -- * Months run from the area's first to its last assessment start. Every agency seen in the
 --   area's data is given in every month (0 if none), so months add up to years.
@@ -17,7 +18,7 @@ with areas as (
 
 assessments as (
     select area_number, child_key, assessment_start,
-        coalesce(min(organisation), 'Other') as agency,
+        coalesce(min(agency), 'Other') as agency,
         bool_or(neglect) as neglect
     from raw.annex_a_list2
     join areas using (area_code)
