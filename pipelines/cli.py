@@ -277,7 +277,7 @@ def _report(settings: Settings, as_at_text: str | None) -> int:
 
     from pipelines.settings import parse_as_at
     from scorecard.model.reported import ReportedFiguresError
-    from scorecard.publish.report import write_reports
+    from scorecard.publish.report import as_at_charts_dir, write_reports
 
     try:
         as_at = parse_as_at(as_at_text, "--as-at") or settings.report_as_at
@@ -298,6 +298,8 @@ def _report(settings: Settings, as_at_text: str | None) -> int:
     when = f"as at {as_at}" if as_at else "as at the last complete quarter in the data"
     print(f"Wrote {len(written)} committee report(s) {when} (HTML and Word) in {settings.reports_dir}; "
           f"the figures they show are recorded in {settings.reported_figures_path}.")
+    if as_at is not None and (charts := as_at_charts_dir(settings.reports_dir, as_at)).is_dir():
+        print(f"Their charts run to {as_at}, drawn from the data up to that date in {charts}.")
     return 0
 
 

@@ -763,7 +763,7 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
 
 def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = True,
                  disclosure_control: bool = True, renderer: PngRenderer | None = None,
-                 browser_timeout: float = PNG_TIMEOUT) -> list[ChartFile]:
+                 browser_timeout: float = PNG_TIMEOUT, as_at: date | None = None) -> list[ChartFile]:
     """Write one chart per (indicator, area) with headline data, and ``index.html``.
 
     A chart whose figure is the same as last run's (by digest) is not drawn again: PNG export
@@ -778,6 +778,10 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
     those; the pages and the index are written either way. Returns the charts as a list of
     ``ChartFile`` (a ``png_renderer.ChartsWritten``) that also says which PNGs are missing
     (``missing_pngs``) in a sentence for the build's log (``png_message``, None if none is).
+
+    ``as_at``: draw the charts from the marts as they stood at that date (``marts.cut_at``: the
+    periods ending by then, SPC recomputed on them), for a report as at an earlier date; into a
+    folder of their own, never the published charts folder, which shows the whole warehouse.
     """
     if png:
         require_browser()  # before anything is removed, so a failed run leaves the last one
@@ -797,17 +801,18 @@ def write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool = 
             # Nothing drawn before, so every chart will be: start the browser now, while the
             # data is read (otherwise at the first chart that changed).
             png_renderer()
-        return _write_charts(conn, charts_dir, png, disclosure_control, previous, started, png_renderer)
+        return _write_charts(conn, charts_dir, png, disclosure_control, previous, started, png_renderer, as_at)
 
 
 def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, disclosure_control: bool,
                   previous: dict[str, str], started: PngRenderer | None,
-                  png_renderer: Callable[[], PngRenderer]) -> list[ChartFile]:
+                  png_renderer: Callable[[], PngRenderer], as_at: date | None = None) -> list[ChartFile]:
     manifest: dict[str, str] = {}
-    marts = read_marts(conn)
+    marts = read_marts(conn, as_at=as_at)
     disclosure = Disclosure(disclosure_control)
     all_series = chart_series(marts, disclosure)
-    breakdowns = read_breakdowns(conn)
+    # A report embeds only the series and SPC charts: as at a date, no chart by breakdown is drawn.
+    breakdowns = read_breakdowns(conn) if as_at is None else {}
     files = chart_files(charts_dir, all_series, png, breakdowns)
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw

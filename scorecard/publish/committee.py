@@ -178,9 +178,10 @@ def _milestone_sentence(milestone: Milestone, indicator: IndicatorInfo, area_nam
 
 def committee_view(figures: list[CommitteeFigure], indicators: dict[str, IndicatorInfo], as_at: date,
                    revisions: list[Revision], disclosure: Disclosure, milestones: tuple[Milestone, ...] = (),
-                   data_end: date | None = None) -> dict:
+                   data_end: date | None = None, charts_cut: bool = False) -> dict:
     """The committee section's words and figures for one partnership, disclosure control applied.
-    ``data_end``: the end of the latest period in the warehouse (the charts and scorecard show it)."""
+    ``data_end``: the end of the latest period in the warehouse (the scorecard table shows it, and
+    the charts unless ``charts_cut``: drawn from the data up to ``as_at``)."""
     areas: dict[str, dict] = {}
     for figure in figures:
         indicator = indicators.get(figure.indicator_id)
@@ -206,15 +207,24 @@ def committee_view(figures: list[CommitteeFigure], indicators: dict[str, Indicat
     later = data_end is not None and data_end > quarter_end
     return {"as_at": f"{as_at.day} {as_at:%B %Y}", "quarter_end": quarter_end,
             "areas": list(areas.values()),
-            "later_data": (f"The scorecard and charts below show every period in the warehouse, to "
-                           f"{data_end.day} {data_end:%B %Y}; the figures above are as at "
-                           f"{as_at.day} {as_at:%B %Y}.") if later else None,
+            "later_data": later_data_sentence(as_at, data_end, charts_cut) if later else None,
             "milestones": [_milestone_sentence(m, indicators[m.indicator_id], names.get(m.area_code, m.area_code),
                                                disclosure)
                            for m in milestones if m.indicator_id in indicators],
             "revisions": [_revision_sentence(r, indicators[r.indicator_id], names.get(r.area_code, r.area_code),
                                              disclosure)
                           for r in revisions if r.indicator_id in indicators]}
+
+
+def later_data_sentence(as_at: date, data_end: date, charts_cut: bool) -> str:
+    """What a report as at an earlier date says of the later periods in the warehouse."""
+    as_at_text, end_text = f"{as_at.day} {as_at:%B %Y}", f"{data_end.day} {data_end:%B %Y}"
+    if charts_cut:
+        return (f"The charts below (and their SPC limits) run to {as_at_text}, drawn from the data up to that "
+                f"date; the scorecard table shows every period in the warehouse, to {end_text}; the figures "
+                f"above are as at {as_at_text}.")
+    return (f"The scorecard and charts below show every period in the warehouse, to {end_text}; the figures "
+            f"above are as at {as_at_text}.")
 
 
 def history_rows(figures: list[CommitteeFigure], as_at: date, report_file: str, reported_at) -> list[dict]:

@@ -13,10 +13,12 @@ is written), and nothing here is about a child: the marts hold aggregate figures
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 import duckdb
+
+from scorecard.model.spc_charts import spc_points
 
 Key = tuple[str, str]  # (indicator_id, area_code)
 
@@ -176,12 +178,47 @@ class Marts:
         return (point.numerator, point.denominator) if point is not None else (None, None)
 
 
-def read_marts(conn: duckdb.DuckDBPyConnection, with_scorecard: bool = True) -> Marts:
+def read_marts(conn: duckdb.DuckDBPyConnection, with_scorecard: bool = True, as_at: date | None = None) -> Marts:
     """Every mart the outputs show; without ``marts.scorecard`` when ``with_scorecard`` is False
-    (chart figures do not show it, and may be drawn before its checks have run)."""
-    return Marts(read_indicators(conn), read_series(conn), read_targets(conn),
-                 read_benchmarks(conn), read_spc(conn), read_scorecard(conn) if with_scorecard else (),
-                 read_partnership_names(conn), read_factors(conn))
+    (chart figures do not show it, and may be drawn before its checks have run). With ``as_at``,
+    cut at that date (``cut_at``) when the warehouse has later periods."""
+    marts = Marts(read_indicators(conn), read_series(conn), read_targets(conn),
+                  read_benchmarks(conn), read_spc(conn), read_scorecard(conn) if with_scorecard else (),
+                  read_partnership_names(conn), read_factors(conn))
+    if as_at is None or not ends_after(marts, as_at):
+        return marts
+    return cut_at(marts, as_at, read_spc_as_at(conn, as_at))
+
+
+def data_end(marts: Marts) -> date | None:
+    """The end of the latest period the charts show (a headline or SPC point)."""
+    ends = [p.end for values in marts.series.values() for p in values.points]
+    ends += [p.end for points in marts.spc.values() for p in points]
+    return max(ends, default=None)
+
+
+def ends_after(marts: Marts, as_at: date) -> bool:
+    """Do the charts show a period ending after ``as_at`` (so a report as at it needs its own)?"""
+    end = data_end(marts)
+    return end is not None and end > as_at
+
+
+def cut_at(marts: Marts, as_at: date, spc: dict[Key, tuple[SpcPoint, ...]]) -> Marts:
+    """The marts as they stood at ``as_at``, the one place they are cut at a date: each series'
+    periods and benchmarks ending on or before it, and ``spc`` (``read_spc_as_at``: the SPC charts
+    computed on those points alone) in place of marts.spc, whose limits, special causes and
+    assurance rest on later data. Targets are kept (a strategy's path is set in advance); the
+    scorecard rows are kept (the report's committee figures are as at the date already)."""
+    series = {}
+    for key, values in marts.series.items():
+        points = tuple(p for p in values.points if p.end <= as_at)
+        if points:
+            series[key] = replace(values, points=points,
+                                  months={label: p for label, p in values.months.items() if p.end <= as_at})
+    benchmarks = {key: cut for key, points in marts.benchmarks.items()
+                  if (cut := tuple(b for b in points if b.end <= as_at))}
+    return replace(marts, series=series, benchmarks=benchmarks,
+                   spc={key: points for key, points in spc.items() if all(p.end <= as_at for p in points)})
 
 
 # --- helpers for tables an older warehouse lacks ---------------------------------------------
@@ -301,6 +338,26 @@ def read_spc(conn: duckdb.DuckDBPyConnection) -> dict[Key, tuple[SpcPoint, ...]]
         where s.period_end is not null
         order by s.indicator_id, s.area_code, s.period_end
     """).fetchall()
+    return _spc_points(rows)
+
+
+def read_spc_as_at(conn: duckdb.DuckDBPyConnection, as_at: date) -> dict[Key, tuple[SpcPoint, ...]]:
+    """The SPC charts as the build would have drawn them from the points up to ``as_at``: the same
+    series and methods as marts.spc (scorecard.model.spc_charts), never its limits, which later
+    points moved. Empty from a warehouse without the tables those series are read from."""
+    read = (("marts", "indicator_values"), ("marts", "indicators"), ("marts", "targets"),
+            ("core", "observation_periods"), ("core", "areas"), ("core", "sources"))
+    if not all(table_columns(conn, schema, table) for schema, table in read):
+        return {}
+    frame, _ = spc_points(conn, as_at)
+    if frame.is_empty():
+        return {}
+    rows = frame.filter(frame["period_end"].is_not_null()).sort("indicator_id", "area_code", "period_end")
+    return _spc_points(rows.select(SPC_COLUMNS).rows())
+
+
+def _spc_points(rows) -> dict[Key, tuple[SpcPoint, ...]]:
+    """SpcPoints per (indicator, area) from rows of SPC_COLUMNS in (indicator, area, period end) order."""
     grouped: dict[Key, list[SpcPoint]] = defaultdict(list)
     for indicator_id, area_code, label, end, value, mean, lower, upper, trial, special, rules, \
             direction, chart, series, target_value, target_basis, value_unit in rows:

@@ -23,6 +23,7 @@ a figure is withheld. The marts hold aggregate figures only: nothing here is abo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,7 @@ from scorecard.publish.charts import (
     SPC_IMPROVEMENT,
     SPC_NEITHER,
     VERMILLION,
+    write_charts,
 )
 from scorecard.publish.committee import committee_figures, committee_view, default_as_at, history_rows
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
@@ -55,12 +57,15 @@ from scorecard.publish.marts import (
     Marts,
     Point,
     Score,
+    ends_after,
     read_marts,
     read_milestones,
     read_revisions,
 )
 from scorecard.publish.pages import render
+from scorecard.publish.png_renderer import find_browser
 
+log = logging.getLogger(__name__)
 INDICATOR_ORDER = {indicator.indicator_id: i for i, indicator in enumerate(INDICATORS)}
 MAX_FACTORS = 15  # bars per area in the contributory factors chart
 REPORTS_MANIFEST = ".reports.json"
@@ -462,7 +467,8 @@ def _spc_hidden(score: Score, unit: str, marts: Marts, disclosure: Disclosure) -
 
 def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_dir: Path,
                   disclosure: Disclosure, headline: str) -> list[dict]:
-    """The section's chart images, each embedded, withheld or missing (with why)."""
+    """The section's chart images, each embedded, withheld or missing (with why). ``marts``: what
+    the charts in ``charts_dir`` were drawn from (cut at the report's date when they were)."""
     folder = charts_dir / score.area_code
     series_hidden = any(disclosure.hides(indicator.unit, p.value, p.numerator, p.denominator)
                         for p in series_points(marts, score))
@@ -489,7 +495,7 @@ def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_d
 
 
 def indicator_section(score: Score, indicator: IndicatorInfo, marts: Marts, charts_dir: Path,
-                      disclosure: Disclosure) -> dict:
+                      disclosure: Disclosure, chart_marts: Marts | None = None) -> dict:
     sentences = narrative(score, indicator, series_points(marts, score), disclosure)
     headline, others = sentences[0], sentences[1:len(sentences) - (1 if score.note else 0)]
     meta = ["▼ Lower is better" if indicator.lower_is_better else "▲ Higher is better"]
@@ -501,7 +507,7 @@ def indicator_section(score: Score, indicator: IndicatorInfo, marts: Marts, char
             "title": f"{indicator.name} — {score.area_name}", "meta": " · ".join(meta),
             "summary": " ".join([headline, *others]), "note": sentences[-1] if score.note else None,
             "stale_reason": score.stale_reason,
-            "figures": chart_figures(score, indicator, marts, charts_dir, disclosure, headline)}
+            "figures": chart_figures(score, indicator, chart_marts or marts, charts_dir, disclosure, headline)}
 
 
 def factor_blocks(partnership: Partnership, marts: Marts, disclosure: Disclosure) -> list[dict]:
@@ -538,9 +544,10 @@ def key_icons() -> dict:
 
 
 def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, disclosure: Disclosure,
-                   built: datetime, committee: dict | None = None) -> dict:
+                   built: datetime, committee: dict | None = None, chart_marts: Marts | None = None) -> dict:
     """Everything a partnership's report shows, disclosure control applied: the HTML template and
-    the Word paper (scorecard.publish.word) are both written from it."""
+    the Word paper (scorecard.publish.word) are both written from it. ``chart_marts``: what the
+    charts in ``charts_dir`` were drawn from, when not ``marts`` (cut at the report's date)."""
     scores = partnership.scores
     with_value = [s for s in scores if s.value is not None and s.period_end is not None]
     latest = max(with_value, key=lambda s: s.period_end, default=None)
@@ -558,7 +565,7 @@ def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, dis
             has_section = score.value is not None
             rows.append(scorecard_row(score, indicator, marts, disclosure, has_section))
             if has_section:
-                sections.append(indicator_section(score, indicator, marts, charts_dir, disclosure))
+                sections.append(indicator_section(score, indicator, marts, charts_dir, disclosure, chart_marts))
             else:
                 nodata.append(f"{indicator.name} ({name})")
         areas.append({"code": code, "name": name, "rows": rows})
@@ -590,6 +597,11 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def as_at_charts_dir(reports_dir: Path, as_at: date) -> Path:
+    """Where a report as at ``as_at`` has its charts drawn: beside the reports, one folder a date."""
+    return reports_dir / f"as_at_{as_at.isoformat()}" / "charts"
+
+
 def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir: Path,
                   disclosure_control: bool = True, as_at: date | None = None,
                   history_path: Path | None = None) -> list[Path]:
@@ -601,7 +613,10 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     reported (marts.revisions). With ``history_path`` the figures each report showed are added to
     that record (scorecard.model.reported) once every report is written.
 
-    Chart images are read from ``charts_dir`` (as ``write_charts`` left it; run that first).
+    Chart images are read from ``charts_dir`` (as ``write_charts`` left it; run that first). A report
+    as at a date given as ``as_at``, earlier than the latest period the charts show, embeds charts
+    drawn from the data up to that date instead (SPC recomputed on them), into a folder of their
+    own, ``as_at_charts_dir``: ``charts_dir`` is left as it is.
     Reports this function wrote earlier for partnerships no longer in the warehouse are
     removed; nothing else in ``reports_dir`` is touched.
     """
@@ -613,6 +628,16 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     marts = read_marts(conn)
     disclosure = Disclosure(disclosure_control)
     built = datetime.now()
+    # Only a date asked for gets charts of its own: the default (the last complete quarter) keeps
+    # the published charts, so a build draws nothing more.
+    chart_marts, report_charts = marts, charts_dir
+    if as_at is not None and ends_after(marts, as_at):
+        report_charts = as_at_charts_dir(reports_dir, as_at)
+        drawn = write_charts(conn, report_charts, png=find_browser() is not None,
+                             disclosure_control=disclosure_control, as_at=as_at)
+        if drawn.png_message:  # (the report says "no chart image" where one is missing)
+            log.warning(drawn.png_message)
+        chart_marts = read_marts(conn, as_at=as_at)
     as_at = as_at or default_as_at(conn)
     figures = committee_figures(conn, as_at) if as_at is not None else []
     data_end = max((s.period_end for s in marts.scorecard if s.period_end is not None), default=None)
@@ -621,13 +646,13 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
         mine = [f for f in figures if f.partnership == name]
         committees[name] = None if as_at is None else (mine, committee_view(
             mine, marts.indicators, as_at, read_revisions(conn, name), disclosure,
-            tuple(read_milestones(conn, name)), data_end))
+            tuple(read_milestones(conn, name)), data_end, charts_cut=chart_marts is not marts))
 
     def write(partnership: Partnership) -> Path:
         path = reports_dir / report_filename(partnership.partnership)
         committee = committees[partnership.partnership]
-        context = report_context(partnership, marts, charts_dir, disclosure, built,
-                                 committee[1] if committee else None)
+        context = report_context(partnership, marts, report_charts, disclosure, built,
+                                 committee[1] if committee else None, chart_marts)
         _write_atomically(path, render("report.html.j2", **context))
         write_word_report(path.with_suffix(".docx"), context)
         return path
