@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -99,15 +100,38 @@ class BuiltWarehouse:
     output: str
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """Sample extracts for two partnerships, built once through `scorecard build`."""
-    settings = make_settings(tmp_path_factory.mktemp("built"))
+# How long a pytest-xdist worker waits for another worker's build of the sample (a bound, not a
+# guess at its length: it fails the test rather than hang).
+SHARED_BUILD_WAIT_SECONDS = 900
+
+
+def build_sample(root: Path) -> BuiltWarehouse:
+    settings = make_settings(root)
     write_fixture_raw(settings.raw_dir)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = run_cli(settings, "build")
     return BuiltWarehouse(settings, code, out.getvalue())
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> BuiltWarehouse:
+    """Sample extracts for two partnerships, built once through `scorecard build`, for every test
+    that only reads it. Under pytest-xdist the workers share one build: the first to ask makes it,
+    under a file lock, and the others wait for it (a whole build is the suite's costliest step)."""
+    from filelock import FileLock
+
+    if worker_id == "master":  # (not distributed)
+        return build_sample(tmp_path_factory.mktemp("built"))
+    root = tmp_path_factory.getbasetemp().parent / "built"
+    outcome = root / "outcome.json"
+    with FileLock(str(root) + ".lock", timeout=SHARED_BUILD_WAIT_SECONDS):
+        if not outcome.is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            made = build_sample(root)
+            outcome.write_text(json.dumps({"exit_code": made.exit_code, "output": made.output}), encoding="utf-8")
+    recorded = json.loads(outcome.read_text(encoding="utf-8"))
+    return BuiltWarehouse(make_settings(root), recorded["exit_code"], recorded["output"])
 
 
 @pytest.fixture()
