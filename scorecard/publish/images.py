@@ -42,12 +42,16 @@ def embeddable_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def png_data_uri(path: Path) -> str | None:
-    """The chart at ``path`` as a ``data:`` URI to embed; None (and a warning) when the file
-    cannot be read or is not a readable PNG, so the report says so and the build goes on."""
+def embeddable_png_of(path: Path) -> bytes | None:
+    """The chart at ``path`` made small enough to embed (``embeddable_png``); None (and a warning)
+    when the file cannot be read or is not a readable PNG, so the report says so and the build goes on."""
     try:
-        data = embeddable_png(path.read_bytes())
+        return embeddable_png(path.read_bytes())
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         log.warning("Chart image %s could not be read and is left out of the report: %s", path, error)
         return None
+
+
+def png_data_uri(data: bytes) -> str:
+    """A PNG as a ``data:`` URI, for an HTML page."""
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

@@ -50,7 +50,7 @@ from scorecard.publish.charts import (
 from scorecard.publish.committee import committee_figures, committee_view, default_as_at, history_rows
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
 from scorecard.publish.formatting import format_value, percent_text, period_label_for, period_text
-from scorecard.publish.images import png_data_uri
+from scorecard.publish.images import embeddable_png_of, png_data_uri
 from scorecard.publish.marts import (
     Factor,
     IndicatorInfo,
@@ -487,10 +487,11 @@ def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_d
                 figures.append({"state": "not drawn"})
         elif hidden:
             figures.append({"state": "withheld"})
-        elif (src := png_data_uri(path)) is None:
+        elif (png := embeddable_png_of(path)) is None:
             figures.append({"state": "unreadable", "file": f"{path.parent.name}/{path.name}"})
         else:
-            figures.append({"state": "shown", "src": src, "alt": alt, "caption": caption, "path": path})
+            figures.append({"state": "shown", "src": png_data_uri(png), "png": png, "alt": alt, "caption": caption,
+                            "path": path})
     return figures
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 from docx import Document
 from docx.shared import Cm, Pt, RGBColor
 
-from scorecard.publish.images import embeddable_png
-
 CHART_WIDTH = Cm(16)  # an A4 page less its margins
 SCORECARD_HEADERS = ("Indicator", "Latest", "Target", "Against trajectory", "Direction of travel", "Variation",
                      "Assurance", "vs England", "vs neighbours")
@@ -148,8 +146,8 @@ def _indicator_part(document, section: dict, small_counts: str) -> None:
         document.add_paragraph(f"Stale figure: {section['stale_reason']}")
     for figure in section["figures"]:
         if figure["state"] == "shown":
-            # Resized as for the HTML: a page-wide chart needs no more pixels.
-            document.add_picture(io.BytesIO(embeddable_png(Path(figure["path"]).read_bytes())), width=CHART_WIDTH)
+            # The image the HTML embeds (made small once): a page-wide chart needs no more pixels.
+            document.add_picture(io.BytesIO(figure["png"]), width=CHART_WIDTH)
             document.add_paragraph(figure["caption"], style="Caption")
         elif figure["state"] == "withheld":
             document.add_paragraph("Chart withheld under disclosure control: it would show figures made "
