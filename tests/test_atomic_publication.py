@@ -37,8 +37,7 @@ def figures(db_path) -> list:
 def environment(settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(SCORECARD_RAW_DIR=str(settings.raw_dir), SCORECARD_DB=str(settings.db_path),
-               SCORECARD_OUT_DIR=str(settings.out_dir),
-               BROWSER_PATH="/bin/false")  # (no chart PNGs: the warehouse is what this is about, and faster)
+               SCORECARD_OUT_DIR=str(settings.out_dir))
     return env
 
 
