@@ -735,6 +735,23 @@ def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool,
     return drawings
 
 
+@dataclass(frozen=True)
+class ChartPlan:
+    """The charts one run writes: each area's series, their files, and each figure to draw."""
+    series: list[Series]
+    files: list[ChartFile]
+    drawings: list[ChartDrawing]
+
+
+def plan_charts(conn: duckdb.DuckDBPyConnection, marts: Marts, charts_dir: Path, png: bool,
+                disclosure: Disclosure, with_breakdowns: bool = True) -> ChartPlan:
+    """What ``start_pngs`` and ``write_charts`` both draw from ``marts`` (disclosure applied)."""
+    all_series = chart_series(marts, disclosure)
+    breakdowns = read_breakdowns(conn) if with_breakdowns else {}
+    files = chart_files(charts_dir, all_series, png, breakdowns)
+    return ChartPlan(all_series, files, chart_drawings(all_series, files, png, breakdowns, disclosure))
+
+
 def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Callable[[], PngRenderer],
                disclosure_control: bool = True) -> int:
     """Hand ``renderer()`` the PNG of every chart whose figure changed, drawn into the staging
@@ -748,12 +765,8 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     staging = png_staging_dir(charts_dir)
     shutil.rmtree(staging, ignore_errors=True)  # (what a stopped run left)
     previous = read_manifest(charts_dir)
-    disclosure = Disclosure(disclosure_control)
-    all_series = chart_series(read_marts(conn, with_scorecard=False), disclosure)
-    breakdowns = read_breakdowns(conn)
-    files = chart_files(charts_dir, all_series, True, breakdowns)
-    changed = [d for d in chart_drawings(all_series, files, True, breakdowns, disclosure)
-               if not d.unchanged_since(previous)]
+    plan = plan_charts(conn, read_marts(conn, with_scorecard=False), charts_dir, True, Disclosure(disclosure_control))
+    changed = [d for d in plan.drawings if not d.unchanged_since(previous)]
     if changed:
         staging.mkdir(parents=True, exist_ok=True)
     for drawing in changed:
@@ -809,16 +822,14 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
                   png_renderer: Callable[[], PngRenderer], as_at: date | None = None) -> list[ChartFile]:
     manifest: dict[str, str] = {}
     marts = read_marts(conn, as_at=as_at)
-    disclosure = Disclosure(disclosure_control)
-    all_series = chart_series(marts, disclosure)
     # A report embeds only the series and SPC charts: as at a date, no chart by breakdown is drawn.
-    breakdowns = read_breakdowns(conn) if as_at is None else {}
-    files = chart_files(charts_dir, all_series, png, breakdowns)
+    plan = plan_charts(conn, marts, charts_dir, png, Disclosure(disclosure_control), with_breakdowns=as_at is None)
+    files = plan.files
     remove_stale_output(charts_dir, {p for f in files for p in f.paths})
     (charts_dir / MANIFEST).unlink(missing_ok=True)  # a run stopped part way must redraw
     write_plotly_js(charts_dir)
     wanted = []  # the charts whose PNG is drawn this run
-    for drawing in chart_drawings(all_series, files, png, breakdowns, disclosure):
+    for drawing in plan.drawings:
         manifest[drawing.name] = drawing.digest
         if drawing.unchanged_since(previous):
             continue
@@ -830,7 +841,7 @@ def _write_charts(conn: duckdb.DuckDBPyConnection, charts_dir: Path, png: bool, 
     for missing in outcome.missing if outcome is not None else ():
         manifest.pop(missing.name, None)  # not recorded, so the next run draws it
     (charts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-    index = render_index(all_series, files, marts.scorecard, marts.indicators,
+    index = render_index(plan.series, files, marts.scorecard, marts.indicators,
                          built=datetime.now())
     (charts_dir / "index.html").write_text(index, encoding="utf-8")
     return ChartsWritten(files, outcome)
