@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
-from scorecard.ingest.file_references import file_reference, sheet_reference
+from scorecard.ingest.file_references import area_from_folders, file_reference, sheet_reference
 from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files, unreadable_reason
 from scorecard.ingest.fingertips import recognise_fingertips
 from scorecard.ingest.neighbours import recognise_neighbours
@@ -70,7 +70,8 @@ def inventory(raw_dir: Path, key: str | None = None) -> pl.DataFrame:
     """``raw.extract_files``: every data file under ``raw_dir``, its size, sha256 and recognition.
 
     A record-level file and its sheets are named by reference, never as written
-    (``scorecard.ingest.file_references``, keyed with the pseudonymisation ``key``)."""
+    (``scorecard.ingest.file_references``, keyed with the pseudonymisation ``key``), and so is any
+    file in an authority's folder that nothing recognised."""
     seen_at = datetime.now(UTC).replace(microsecond=0)
     found = discover_files(raw_dir)
     vocabulary = load_vocabulary(raw_dir)
@@ -78,10 +79,20 @@ def inventory(raw_dir: Path, key: str | None = None) -> pl.DataFrame:
              "seen_at": seen_at, **recognition}
             for path, sha256 in zip(found, sha256_of_files(found))
             for recognition in recognitions_or_why_not(path, vocabulary)]
+    possibly_personal = _possibly_personal(rows)
     for row in rows:
-        if row["source"] == "record_level":
+        if row["path"] in possibly_personal:
             row["path"], row["sheet"] = file_reference(row["path"], key), sheet_reference(row["sheet"], key)
     return pl.DataFrame(rows, schema=INVENTORY_SCHEMA)
+
+
+def _possibly_personal(rows: list[dict]) -> set[str]:
+    """Files to name by reference: record-level extracts, and any file in an authority's folder
+    (where record-level extracts go) that nothing recognised, e.g. a damaged or encrypted extract,
+    whose name could hold a child's as much as a readable one's."""
+    loaded_as_other = {row["path"] for row in rows if row["layout"] is not None and row["source"] != "record_level"}
+    return ({row["path"] for row in rows if row["source"] == "record_level"}
+            | {row["path"] for row in rows if area_from_folders(row["path"]) and row["path"] not in loaded_as_other})
 
 
 def unrecognised(files: pl.DataFrame) -> list[str]:
