@@ -633,6 +633,34 @@ def test_a_damaged_chart_png_is_reported_missing_and_the_build_goes_on(tmp_path:
     assert struct.unpack(">II", png[16:24]) == (images.EMBED_MAX_WIDTH, 560)
 
 
+def embedded_png(text: str, area: str, indicator: str) -> bytes:
+    return base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', section(text, area, indicator))[1])
+
+
+def test_each_chart_is_made_small_once_and_kept_only_while_a_report_shows_it(tmp_path: Path) -> None:
+    charts_dir = tmp_path / "charts"
+    (charts_dir / NORTHUMBERLAND).mkdir(parents=True)
+    lac, rereferrals = charts_dir / NORTHUMBERLAND / "lac_count.png", charts_dir / NORTHUMBERLAND / "rereferral_pct.png"
+    lac.write_bytes(png_bytes(Image.new("RGB", (2000, 1120), "white")))
+    rereferrals.write_bytes(png_bytes(Image.new("RGB", (2000, 1120), "navy")))
+    kept_dir = images.EmbeddableCharts(charts_dir).kept_dir
+    with make_marts(tmp_path / "w.duckdb") as conn:
+        write_reports(conn, tmp_path / "reports", charts_dir)
+        assert kept_dir.parent == charts_dir.parent  # beside the charts, never published with them
+        assert len(list(kept_dir.iterdir())) == 2
+        # The next reports embed the small copy made last time (here, one marked to tell it apart).
+        [lac_kept] = [p for p in kept_dir.iterdir() if p.read_bytes() == images.embeddable_png(lac.read_bytes())]
+        marked = png_bytes(Image.new("RGB", (images.EMBED_MAX_WIDTH, 560), "red"))
+        lac_kept.write_bytes(marked)
+        text = write_reports(conn, tmp_path / "reports", charts_dir)[1].read_text(encoding="utf-8")
+        assert embedded_png(text, NORTHUMBERLAND, "lac_count") == marked
+        # A chart drawn afresh is made small afresh; the copy of the chart it replaced goes.
+        lac.write_bytes(png_bytes(Image.new("RGB", (2000, 1120), "green")))
+        text = write_reports(conn, tmp_path / "reports", charts_dir)[1].read_text(encoding="utf-8")
+    assert embedded_png(text, NORTHUMBERLAND, "lac_count") == images.embeddable_png(lac.read_bytes())
+    assert not lac_kept.exists() and len(list(kept_dir.iterdir())) == 2
+
+
 # --- a real browser ------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

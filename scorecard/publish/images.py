@@ -1,10 +1,13 @@
-"""Chart PNGs made small enough to embed in a report, with Pillow."""
+"""Chart PNGs made small enough to embed in a report, with Pillow, each once."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import logging
+import os
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -42,14 +45,48 @@ def embeddable_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def embeddable_png_of(path: Path) -> bytes | None:
-    """The chart at ``path`` made small enough to embed (``embeddable_png``); None (and a warning)
-    when the file cannot be read or is not a readable PNG, so the report says so and the build goes on."""
-    try:
-        return embeddable_png(path.read_bytes())
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        log.warning("Chart image %s could not be read and is left out of the report: %s", path, error)
-        return None
+class EmbeddableCharts:
+    """The chart PNGs of a charts folder made small enough to embed (``embeddable_png``), each
+    made once: kept by the digest of the full-size PNG in a folder beside the charts (never
+    published), so a chart that did not change since the last reports costs only a file read.
+    Safe to use from several threads."""
+
+    def __init__(self, charts_dir: Path) -> None:
+        self.charts_dir = charts_dir
+        self.kept_dir = charts_dir.with_name(f".{charts_dir.name}_embeddable")
+        self._used: set[str] = set()
+        self._lock = threading.Lock()
+
+    def of(self, path: Path) -> bytes | None:
+        """The chart at ``path``, small; None (and a warning) when the file cannot be read or is not
+        a readable PNG, so the report says so and the build goes on."""
+        try:
+            data = path.read_bytes()
+            kept = self.kept_dir / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+            with self._lock:
+                self._used.add(kept.name)
+            if kept.is_file():
+                return kept.read_bytes()
+            small = embeddable_png(data)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            log.warning("Chart image %s could not be read and is left out of the report: %s", path, error)
+            return None
+        try:  # (keeping it only saves time next run: a folder that cannot be written costs nothing else)
+            self.kept_dir.mkdir(parents=True, exist_ok=True)
+            temporary = kept.with_name(f".{kept.name}.{threading.get_ident()}.tmp")
+            temporary.write_bytes(small)
+            os.replace(temporary, kept)
+        except OSError as error:
+            log.warning("Could not keep the small copy of chart image %s: %s", path, error)
+        return small
+
+    def forget_unused(self) -> None:
+        """Remove the small copies no chart asked for since this object was made."""
+        if not self.kept_dir.is_dir():
+            return
+        for kept in self.kept_dir.iterdir():
+            if kept.name not in self._used:
+                kept.unlink(missing_ok=True)
 
 
 def png_data_uri(data: bytes) -> str:

@@ -50,7 +50,7 @@ from scorecard.publish.charts import (
 from scorecard.publish.committee import committee_figures, committee_view, default_as_at, history_rows
 from scorecard.publish.disclosure import SMALL_COUNT_MAX, SMALL_COUNT_MIN, SUPPRESSED, Disclosure
 from scorecard.publish.formatting import format_value, percent_text, period_label_for, period_text
-from scorecard.publish.images import embeddable_png_of, png_data_uri
+from scorecard.publish.images import EmbeddableCharts, png_data_uri
 from scorecard.publish.marts import (
     Factor,
     IndicatorInfo,
@@ -465,14 +465,14 @@ def _spc_hidden(score: Score, unit: str, marts: Marts, disclosure: Disclosure) -
                for point in marts.spc.get(key, ()))
 
 
-def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_dir: Path,
+def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts: EmbeddableCharts,
                   disclosure: Disclosure, headline: str) -> list[dict]:
     """The section's chart images, each embedded, withheld or missing (with why). ``marts``: what
-    the charts in ``charts_dir`` were drawn from (cut at the report's date when they were)."""
-    folder = charts_dir / score.area_code
+    the charts in ``charts.charts_dir`` were drawn from (cut at the report's date when they were)."""
+    folder = charts.charts_dir / score.area_code
     series_hidden = any(disclosure.hides(indicator.unit, p.value, p.numerator, p.denominator)
                         for p in series_points(marts, score))
-    charts = [(folder / f"{score.indicator_id}.png", series_hidden,
+    pngs = [(folder / f"{score.indicator_id}.png", series_hidden,
                f"Chart of {indicator.name}, {score.area_name}, against its target. {headline}",
                "Headline series with baseline, target and trajectory, 95% confidence interval, "
                "England and statistical neighbours where available."),
@@ -481,13 +481,13 @@ def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_d
                "Monthly figures with mean and process limits (statistical process control): "
                "blue points are special cause improvement, orange concern, grey common cause.")]
     figures = []
-    for path, hidden, alt, caption in charts:
+    for path, hidden, alt, caption in pngs:
         if not path.is_file():
             if not path.name.endswith("_spc.png"):  # (an SPC chart is drawn only where there are months)
                 figures.append({"state": "not drawn"})
         elif hidden:
             figures.append({"state": "withheld"})
-        elif (png := embeddable_png_of(path)) is None:
+        elif (png := charts.of(path)) is None:
             figures.append({"state": "unreadable", "file": f"{path.parent.name}/{path.name}"})
         else:
             figures.append({"state": "shown", "src": png_data_uri(png), "png": png, "alt": alt, "caption": caption,
@@ -495,7 +495,7 @@ def chart_figures(score: Score, indicator: IndicatorInfo, marts: Marts, charts_d
     return figures
 
 
-def indicator_section(score: Score, indicator: IndicatorInfo, marts: Marts, charts_dir: Path,
+def indicator_section(score: Score, indicator: IndicatorInfo, marts: Marts, charts: EmbeddableCharts,
                       disclosure: Disclosure, chart_marts: Marts | None = None) -> dict:
     sentences = narrative(score, indicator, series_points(marts, score), disclosure)
     headline, others = sentences[0], sentences[1:len(sentences) - (1 if score.note else 0)]
@@ -508,7 +508,7 @@ def indicator_section(score: Score, indicator: IndicatorInfo, marts: Marts, char
             "title": f"{indicator.name} — {score.area_name}", "meta": " · ".join(meta),
             "summary": " ".join([headline, *others]), "note": sentences[-1] if score.note else None,
             "stale_reason": score.stale_reason,
-            "figures": chart_figures(score, indicator, chart_marts or marts, charts_dir, disclosure, headline)}
+            "figures": chart_figures(score, indicator, chart_marts or marts, charts, disclosure, headline)}
 
 
 def factor_blocks(partnership: Partnership, marts: Marts, disclosure: Disclosure) -> list[dict]:
@@ -544,11 +544,11 @@ def key_icons() -> dict:
     }
 
 
-def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, disclosure: Disclosure,
+def report_context(partnership: Partnership, marts: Marts, charts: EmbeddableCharts, disclosure: Disclosure,
                    built: datetime, committee: dict | None = None, chart_marts: Marts | None = None) -> dict:
     """Everything a partnership's report shows, disclosure control applied: the HTML template and
     the Word paper (scorecard.publish.word) are both written from it. ``chart_marts``: what the
-    charts in ``charts_dir`` were drawn from, when not ``marts`` (cut at the report's date)."""
+    charts in ``charts.charts_dir`` were drawn from, when not ``marts`` (cut at the report's date)."""
     scores = partnership.scores
     with_value = [s for s in scores if s.value is not None and s.period_end is not None]
     latest = max(with_value, key=lambda s: s.period_end, default=None)
@@ -566,7 +566,7 @@ def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, dis
             has_section = score.value is not None
             rows.append(scorecard_row(score, indicator, marts, disclosure, has_section))
             if has_section:
-                sections.append(indicator_section(score, indicator, marts, charts_dir, disclosure, chart_marts))
+                sections.append(indicator_section(score, indicator, marts, charts, disclosure, chart_marts))
             else:
                 nodata.append(f"{indicator.name} ({name})")
         areas.append({"code": code, "name": name, "rows": rows})
@@ -578,11 +578,6 @@ def report_context(partnership: Partnership, marts: Marts, charts_dir: Path, dis
         key=key_icons(), nodata=nodata, sections=sections,
         factors=factor_blocks(partnership, marts, disclosure), colours=COLOURS, committee=committee,
         rag_badges={rag: rag_badge(rag) for rag in ("green", "amber", "red", "no target", "no data")})
-
-
-def render_report(partnership: Partnership, marts: Marts, charts_dir: Path,
-                  disclosure: Disclosure, built: datetime, committee: dict | None = None) -> str:
-    return render("report.html.j2", **report_context(partnership, marts, charts_dir, disclosure, built, committee))
 
 
 # --- files --------------------------------------------------------------------------------
@@ -649,16 +644,19 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
             mine, marts.indicators, as_at, read_revisions(conn, name), disclosure,
             tuple(read_milestones(conn, name)), data_end, charts_cut=chart_marts is not marts))
 
+    charts = EmbeddableCharts(report_charts)
+
     def write(partnership: Partnership) -> Path:
         path = reports_dir / report_filename(partnership.partnership)
         committee = committees[partnership.partnership]
-        context = report_context(partnership, marts, report_charts, disclosure, built,
+        context = report_context(partnership, marts, charts, disclosure, built,
                                  committee[1] if committee else None, chart_marts)
         _write_atomically(path, render("report.html.j2", **context))
         write_word_report(path.with_suffix(".docx"), context)
         return path
 
-    # Two at a time: shrinking the chart PNGs is most of the work, and Pillow releases the GIL.
+    # Two at a time: shrinking the chart PNGs (those not shrunk by an earlier run) is most of the
+    # work, and Pillow releases the GIL.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="write-reports")
     try:
         written = list(pool.map(write, partnerships(marts).values(), timeout=REPORTS_TIMEOUT_SECONDS))
@@ -667,6 +665,7 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
                            f"those in {reports_dir} may be from an earlier build") from None
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # (never waits on a writer that does not answer)
+    charts.forget_unused()
     manifest = reports_dir / REPORTS_MANIFEST
     try:
         earlier = json.loads(manifest.read_text(encoding="utf-8"))
