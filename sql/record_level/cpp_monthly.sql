@@ -1,8 +1,10 @@
 -- Child protection plans per area and calendar month, from Annex A list 7 (raw.annex_a_list7).
 --
 -- * A plan is a child and a start date; the same plan in overlapping extracts is one plan
---   (its end: the latest given; its latest category: from the row with the latest end, else
---   the row that gives one; its initial category and previous plans: the largest given).
+--   (its end: the latest given; its latest category: from the row with the latest end, then
+--   the latest CIN census return, else the row that gives one; its initial category and
+--   previous plans: the latest CIN census return's, else the largest given). Annex A rows have
+--   no return_reference_date, so among them the largest is taken.
 -- * cpp_started: plans starting in the month, by initial category.
 -- * cpp_open: children on a plan at the month end, by latest category (the initial category
 --   when no latest is given): start on or before the month end, and no end or an end after
@@ -38,12 +40,15 @@ with areas as (
 plans as (
     select area_number, child_key, plan_start,
         max(plan_end) as plan_end,
-        max(initial_category) as initial_category,
+        first(initial_category order by return_reference_date desc nulls last, initial_category desc)
+            filter (where initial_category is not null) as initial_category,
         first(coalesce(latest_category, initial_category)
-              order by plan_end desc nulls last, latest_category nulls last) as latest_category,
-        max(previous_plans) as previous_plans
+              order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
+            as latest_category,
+        first(previous_plans order by return_reference_date desc nulls last, previous_plans desc)
+            filter (where previous_plans is not null) as previous_plans
     from (
-        select area_number, child_key, plan_start, plan_end, previous_plans,
+        select area_number, child_key, plan_start, plan_end, previous_plans, return_reference_date,
             initial_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as initial_category,
             latest_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as latest_category
         from raw.annex_a_list7
