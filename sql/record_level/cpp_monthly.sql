@@ -18,7 +18,10 @@
 --   started years before it, so months before the window would be undercounted. The window
 --   is taken to start in the month of the earliest end date (no plan in the file ended before
 --   the window); with no end date at all, only the last month is given. Months end at the
---   month of the latest start or end date. Every category is given in every month (0 if none).
+--   month of the latest start or end date. A CIN census return says its window: its collection
+--   year, 1 April to its reference date (return_reference_date), so months run from the
+--   earliest return's April (or the earliest end, if earlier) to the latest return's March (or
+--   the latest start or end, if later). Every category is given in every month (0 if none).
 --
 -- How cpp_open is counted without joining every plan to every month: the months at whose end
 -- a plan is open are [its start month, its end month), within the area's months. A child whose
@@ -46,7 +49,8 @@ plans as (
               order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
             as latest_category,
         first(previous_plans order by return_reference_date desc nulls last, previous_plans desc)
-            filter (where previous_plans is not null) as previous_plans
+            filter (where previous_plans is not null) as previous_plans,
+        max(return_reference_date) as return_reference_date
     from (
         select area_number, child_key, plan_start, plan_end, previous_plans, return_reference_date,
             initial_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as initial_category,
@@ -59,8 +63,11 @@ plans as (
 
 spans as (
     select area_number,
-        date_trunc('month', coalesce(min(plan_end), greatest(max(plan_start), max(plan_end))))::date as first_month,
-        date_trunc('month', greatest(max(plan_start), max(plan_end)))::date as last_month
+        date_trunc('month', coalesce(
+            -- (a CIN census return lists every plan open in its collection year: 1 April to its reference date)
+            least(min(plan_end), (min(return_reference_date) - interval 1 year + interval 1 day)::date),
+            greatest(max(plan_start), max(plan_end))))::date as first_month,
+        date_trunc('month', greatest(max(plan_start), max(plan_end), max(return_reference_date)))::date as last_month
     from plans
     group by area_number
 ),
