@@ -102,13 +102,13 @@ def episode(referral: str, nfa: str, *parts: str) -> str:
 #            1/12/2021 - 20/4/2022, emotional abuse, one previous plan (open in the year: kept).
 # Return 2024 (1 April 2023 - 31 March 2024, written with the 2025 schema's Sex):
 #   child 1: the same episode again (referral and assessment before this year: not counted
-#            again); the same plan, still open, its latest category now emotional abuse.
+#            again); the same plan, still open, its latest category now sexual abuse.
 #   child 2: referred 20/5/2023 (within 12 months of 15/6/2022: a re-referral); assessment
 #            authorised 10/6/2023, factor 16A; plan from 20/6/2023, neglect, one previous plan.
 #   child 3: referred 1/9/2023 (no referral of theirs within 12 months in the data); assessment
 #            authorised 29/9/2023, factors 2B and 4B (no neglect); plan 5/10/2023 - 15/2/2024,
-#            physical abuse, one previous plan; the old plan (ended 20/4/2022, before this year)
-#            is listed again by mistake and is not kept.
+#            physical abuse, one previous plan; an older plan (1/6/2021 - 30/9/2021, ended
+#            before either collection year) is listed by mistake and is not kept.
 #   child 4: referred 10/3/2024; assessment started 12/3/2024, not yet authorised (neglect unknown).
 #
 # So, for the authority:
@@ -119,10 +119,11 @@ def episode(referral: str, nfa: str, *parts: str) -> str:
 #   plans: child 1's (once, though in both returns), child 3's old one, child 2's, child 3's new one.
 #   cpp_started (months from April 2022: the 2023 return's collection year): Neglect 2022-05: 1
 #                and 2023-06: 1; Physical abuse 2023-10: 1.
-#   cpp_open at 31 March 2024: Emotional abuse 1 (child 1: the later return's latest category
-#                wins), Neglect 1 (child 2); child 3's plan ended 15/2/2024. At 31 March 2023:
-#                Emotional abuse 1 (child 1, the later return's category), child 3's old plan ended
-#                20/4/2022, so nothing open at the end of April 2022.
+#   cpp_open at 31 March 2024: Sexual abuse 1 (child 1: the later return's latest category
+#                wins, though an earlier one sorts first), Neglect 1 (child 2); child 3's plan ended
+#                15/2/2024. At 31 March 2023: Sexual abuse 1 (child 1, the later return's category:
+#                a plan has one latest category); child 3's old plan ended 20/4/2022, so it is open
+#                at no month end counted.
 #   repeat plans: 2022-05: 1 started, 0 subsequent; 2023-06: 1 started, 1 subsequent (previous
 #                plans 1); 2023-10: 1 started, 1 subsequent. 2023/24: 2 started, 2 subsequent;
 #                neglect 2023/24: 1 started, 1 subsequent.
@@ -139,11 +140,11 @@ RETURN_2023 = cin_return("2023-03-31", "".join([
 SEX = "<Sex>F</Sex>"
 RETURN_2024 = cin_return("2024-03-31", "".join([
     child(1, episode("2022-04-05", "0", assessment("2022-04-06", "2022-04-28", "16A", "3B"),
-                     plan("2022-05-10", None, "NEG", "EMO", 0)), SEX),
+                     plan("2022-05-10", None, "NEG", "SAB", 0)), SEX),
     child(2, episode("2023-05-20", "0", assessment("2023-05-21", "2023-06-10", "16A"),
                      plan("2023-06-20", None, "NEG", "NEG", 1)), SEX),
     child(3, episode("2023-09-01", "0", assessment("2023-09-02", "2023-09-29", "2B", "4B"),
-                     plan("2021-12-01", "2022-04-20", "EMO", "EMO", 1),
+                     plan("2021-06-01", "2021-09-30", "EMO", "EMO", 0),
                      plan("2023-10-05", "2024-02-15", "PHY", "PHY", 1)), SEX),
     child(4, episode("2024-03-10", "0", assessment("2024-03-12", None)), SEX),
 ]))
@@ -202,9 +203,10 @@ def test_plans_started_by_initial_category_and_open_by_latest_category_as_worked
     assert series(hand_worked, "cpp_started", "Emotional abuse") == {}  # child 3's old plan began before the window
     # Open at 31 March 2024: child 1 under the later return's latest category, child 2 under neglect.
     assert {category: month_end(hand_worked, "cpp_open", category, "2024-03")
-            for category in ("Neglect", "Emotional abuse", "Physical abuse")} == {
-        "Neglect": 1, "Emotional abuse": 1, "Physical abuse": 0}
-    assert month_end(hand_worked, "cpp_open", "Emotional abuse", "2023-03") == 1
+            for category in ("Neglect", "Emotional abuse", "Physical abuse", "Sexual abuse", "Multiple")} == {
+        "Neglect": 1, "Emotional abuse": 0, "Physical abuse": 0, "Sexual abuse": 1, "Multiple": 0}
+    assert month_end(hand_worked, "cpp_open", "Sexual abuse", "2023-03") == 1
+    assert month_end(hand_worked, "cpp_open", "Emotional abuse", "2022-04") == 0
     assert month_end(hand_worked, "cpp_open", "Neglect", "2023-03") == 0
     assert month_end(hand_worked, "cpp_open", "Physical abuse", "2024-01") == 1
     # The months run over both collection years, April 2022 to March 2024.
@@ -230,7 +232,7 @@ def test_factors_at_assessment_as_worked_by_hand(hand_worked):
 
 def test_the_later_return_wins_whichever_order_the_returns_are_read_in(tmp_path):
     later_first = measures_of([write(tmp_path, "b.xml", RETURN_2024), write(tmp_path, "a.xml", RETURN_2023)])
-    assert month_end(later_first, "cpp_open", "Emotional abuse", "2024-03") == 1
+    assert month_end(later_first, "cpp_open", "Sexual abuse", "2024-03") == 1
     assert month_end(later_first, "cpp_open", "Neglect", "2024-03") == 1
     assert series(later_first, "cpp_repeat_started", "All categories") == {"2022-05": 1, "2023-06": 1, "2023-10": 1}
 
@@ -386,7 +388,7 @@ def test_through_the_build_a_hostile_return_is_quarantined_and_the_rest_loads(tm
         assert not checks[f"raw/{kind}"].passed
         [message] = checks[f"raw/{kind}"].metadata["messages"].value
         assert message.startswith(f"{bomb}: refused because it declares a DTD") and "lol" not in message
-    assert month_end(measures(), "cpp_open", "Emotional abuse", "2024-03") == 1
+    assert month_end(measures(), "cpp_open", "Sexual abuse", "2024-03") == 1
     assert series(measures(), "cin_assessments_with_factor", "Neglect") == {"2022-04": 1, "2023-06": 1}
 
     # A damaged new version of the 2024 return: refused, its last good version stays in use.
@@ -399,5 +401,5 @@ def test_through_the_build_a_hostile_return_is_quarantined_and_the_rest_loads(tm
         names = conn.execute("select string_agg(path, ' ') from raw.extract_files").fetchone()[0]
     assert sorted(statuses) == [(kind, "quarantined") for kind in sorted(CIN_KINDS)]
     assert "cin_2024" not in names and "entity_bomb" not in names  # record-level files named by reference
-    assert month_end(measures(), "cpp_open", "Emotional abuse", "2024-03") == 1
+    assert month_end(measures(), "cpp_open", "Sexual abuse", "2024-03") == 1
     assert series(measures(), "referrals", "All referrals")["2024-03"] == 1
