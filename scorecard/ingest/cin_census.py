@@ -30,6 +30,7 @@ memory. A file that is not a readable return is refused whole, with one plain me
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ CIN_KINDS = ("annex_a_list3", "annex_a_list7", "cin_assessments")
 NEGLECT_FACTOR = "16A"  # "Abuse or neglect - NEGLECT" among the factors identified at assessment
 # Elements read to recognise a return before giving up: the Header comes first, and is short.
 RECOGNITION_EVENTS = 400
+# Cells breaking a rule kept to report (grouped by element and rule); past this many a file's
+# report counts the rest, so a return of millions of bad cells still costs bounded memory.
+MAX_FAILURES_KEPT = 100_000
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?$")  # xs:date, time zone allowed
 _FACTOR_CODE = re.compile(r"^\d{1,2}[A-Z]?$")
@@ -131,22 +135,27 @@ def is_cin_census(path: Path) -> bool:
     and its Header names no other collection. A file that cannot be parsed as far as that (empty,
     damaged, a DTD) is taken for one, so that reading it refuses it with the reason and keeps its
     last good version, rather than the build forgetting it."""
-    depth, seen = 0, 0
     try:
-        for event, element in _events(path):
-            seen += 1
-            if event == "start":
-                depth += 1
-                if depth == 1 and _local(element.tag) != "Message":
-                    return False
-                if _local(element.tag) == "Children" or seen > RECOGNITION_EVENTS:
-                    return True
-            else:
-                depth -= 1
-                if _local(element.tag) == "Collection" and (element.text or "").strip().upper() not in ("", "CIN"):
-                    return False
+        with contextlib.closing(_events(path)) as events:  # (closed on an early return: the file too)
+            return _sniff(events)
     except Exception:  # noqa: BLE001 - unreadable: the reader refuses it, with the reason
         return True
+
+
+def _sniff(events: Iterator[tuple[str, Element]]) -> bool:
+    """``is_cin_census`` of the parsing events of a file (any parsing error is the caller's)."""
+    depth = 0
+    for seen, (event, element) in enumerate(events, start=1):
+        if event == "start":
+            depth += 1
+            if depth == 1 and _local(element.tag) != "Message":
+                return False
+            if _local(element.tag) == "Children" or seen > RECOGNITION_EVENTS:
+                return True
+        else:
+            depth -= 1
+            if _local(element.tag) == "Collection" and (element.text or "").strip().upper() not in ("", "CIN"):
+                return False
     return True
 
 
@@ -164,9 +173,17 @@ class _Rows:
     assessments: list[tuple[str, date, date | None, str | None, int]] = field(default_factory=list)
     # one a cell breaking a rule: (child number, element, rule, the element was filled in)
     failures: list[tuple[int, str, str, bool]] = field(default_factory=list)
+    failures_not_kept: int = 0
     reference_date: date | None = None
     collection_year: int | None = None
     other_collection: bool = False
+
+    def fail(self, number: int, element: str, rule: str, filled: bool) -> None:
+        """A cell breaking a rule, noted without its content (and only counted past MAX_FAILURES_KEPT)."""
+        if len(self.failures) < MAX_FAILURES_KEPT:
+            self.failures.append((number, element, rule, filled))
+        else:
+            self.failures_not_kept += 1
 
 
 @dataclass
@@ -180,12 +197,12 @@ class _ChildReader:
         text = _text(element, name)
         if text is None:
             if required:
-                self.rows.failures.append((number, name, "this element must be filled in: what it belongs to "
-                                                         "cannot be counted without it", False))
+                self.rows.fail(number, name, "this element must be filled in: what it belongs to cannot be "
+                                             "counted without it", False)
             return None
         parsed = _iso_date(text) if parser == "date" else parse_value(parser, text, self.vocabulary)
         if parsed is None:
-            self.rows.failures.append((number, name, RULES[parser], True))
+            self.rows.fail(number, name, RULES[parser], True)
         return parsed
 
     def factors(self, assessment: Element, number: int) -> list[str]:
@@ -196,15 +213,15 @@ class _ChildReader:
                 if _FACTOR_CODE.match(code):
                     codes.append(code)
                 elif code:
-                    self.rows.failures.append((number, "AssessmentFactors", RULES["factor"], True))
+                    self.rows.fail(number, "AssessmentFactors", RULES["factor"], True)
         return codes
 
     def read(self, child: Element, number: int) -> None:
         identifiers = _children(child, "ChildIdentifiers")
         child_id = _text(identifiers[0], "LAchildID") if identifiers else None
         if child_id is None:
-            self.rows.failures.append((number, "LAchildID", "this element must be filled in: the child's episodes "
-                                                           "cannot be counted without it", False))
+            self.rows.fail(number, "LAchildID", "this element must be filled in: the child's episodes cannot be "
+                                                "counted without it", False)
             return
         for episode in _children(child, "CINdetails"):
             referral_date = self.value(episode, "CINreferralDate", "date", number, required=True)
@@ -253,11 +270,18 @@ def _header(rows: _Rows, path: list[str], element: Element) -> None:
 def _read_rows(path: Path, vocabulary: Vocabulary) -> _Rows:
     """Every Child of a return, streamed: each is read when it ends, then dropped from the tree."""
     rows = _Rows()
-    reader = _ChildReader(rows, vocabulary)
+    with contextlib.closing(_events(path)) as events:  # (the file is closed even if parsing fails)
+        _read_events(events, rows, _ChildReader(rows, vocabulary))
+    return rows
+
+
+def _read_events(events: Iterator[tuple[str, Element]], rows: _Rows, reader: _ChildReader) -> None:
+    """The parsing events of a return, into ``rows``: the Header's collection details, and each
+    Child read by ``reader`` when it ends."""
     stack: list[str] = []
     parents: list[Element] = []
     children_read = 0
-    for event, element in _events(path):
+    for event, element in events:
         if event == "start":
             if not stack and _local(element.tag) != "Message":
                 raise NotACinCensus("it is XML, but not a CIN census return (its root element is not Message)")
@@ -276,7 +300,6 @@ def _read_rows(path: Path, vocabulary: Vocabulary) -> _Rows:
             parents[-1].remove(element)  # (read: the tree keeps nothing of it)
         elif len(where) == 2:
             element.clear()
-    return rows
 
 
 def _reference_date(rows: _Rows) -> date | None:
@@ -354,4 +377,8 @@ def read_cin_census(path: Path, area_code: str | None, key: str | bytes | None,
     problems = group_failures(failures.select(
         file=pl.lit(str(path)), sheet=pl.lit(None, dtype=pl.String), row="row", column="column",
         value=pl.lit(None, dtype=pl.String), rule="rule", withheld="withheld").cast(FAILURE_SCHEMA))
+    if rows.failures_not_kept:
+        problems.append(Problem(str(path), None, None, None, None,
+                                f"{rows.failures_not_kept:,} more cells break a rule and are not listed "
+                                f"(the first {MAX_FAILURES_KEPT:,} are)"))
     return [RecordTable(kind, path, None, frames[kind], problems) for kind in CIN_KINDS]
