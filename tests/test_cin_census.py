@@ -403,3 +403,29 @@ def test_through_the_build_a_hostile_return_is_quarantined_and_the_rest_loads(tm
     assert "cin_2024" not in names and "entity_bomb" not in names  # record-level files named by reference
     assert month_end(measures(), "cpp_open", "Sexual abuse", "2024-03") == 1
     assert series(measures(), "referrals", "All referrals")["2024-03"] == 1
+
+
+def test_a_namespaced_return_with_plans_nested_in_child_protection_plan_reads_the_same(tmp_path):
+    plain = read_record_level(write(tmp_path, "plain.xml", RETURN_2024), KEY, AREA)
+    nested = (RETURN_2024.replace("<Message>", '<Message xmlns="urn:example:cin">')
+              .replace("<ChildProtectionPlans><CPPstartDate>",
+                       "<ChildProtectionPlans><ChildProtectionPlan><CPPstartDate>")
+              .replace("</NumberOfPreviousCPP></ChildProtectionPlans>",
+                       "</NumberOfPreviousCPP></ChildProtectionPlan></ChildProtectionPlans>"))
+    assert "urn:example:cin" in nested and "<ChildProtectionPlan>" in nested
+    tables = read_record_level(write(tmp_path, "nested.xml", nested), KEY, AREA)
+    for before, after in zip(plain, tables, strict=True):
+        assert after.problems == [] and after.frame.equals(before.frame)
+
+
+def test_a_child_without_an_identifier_and_a_return_without_a_year_are_named_not_quoted(tmp_path):
+    no_id = RETURN_2024.replace(f"<LAchildID>{CHILD_IDS[2]}</LAchildID>", "<LAchildID> </LAchildID>")
+    tables = read_record_level(write(tmp_path, "no_id.xml", no_id), KEY, AREA)
+    assert {p.message() for t in tables for p in t.problems} == {
+        f"{tmp_path / AREA / 'no_id.xml'}, row 3, column 'LAchildID': a blank cell is refused because this element "
+        "must be filled in: the child's episodes cannot be counted without it."}
+    assert tables[0].frame.height == 2  # child 3's referral is not counted
+    no_year = RETURN_2024.replace("<Year>2024</Year>", "").replace("<ReferenceDate>2024-03-31</ReferenceDate>", "")
+    tables = read_record_level(write(tmp_path, "no_year.xml", no_year), KEY, AREA)
+    [message] = {p.message() for t in tables for p in t.problems}
+    assert "gives no collection year" in message and all(t.frame.is_empty() for t in tables)
