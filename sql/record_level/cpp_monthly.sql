@@ -43,13 +43,12 @@ with areas as (
 plans as (
     select area_number, child_key, plan_start,
         max(plan_end) as plan_end,
-        first(initial_category order by return_reference_date desc nulls last, initial_category desc)
-            filter (where initial_category is not null) as initial_category,
+        -- (arg_max skips rows without a return date or a value: Annex A rows fall back to the largest)
+        coalesce(arg_max(initial_category, return_reference_date), max(initial_category)) as initial_category,
         first(coalesce(latest_category, initial_category)
               order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
             as latest_category,
-        first(previous_plans order by return_reference_date desc nulls last, previous_plans desc)
-            filter (where previous_plans is not null) as previous_plans,
+        coalesce(arg_max(previous_plans, return_reference_date), max(previous_plans)) as previous_plans,
         max(return_reference_date) as return_reference_date
     from (
         select area_number, child_key, plan_start, plan_end, previous_plans, return_reference_date,
