@@ -429,3 +429,15 @@ def test_a_child_without_an_identifier_and_a_return_without_a_year_are_named_not
     tables = read_record_level(write(tmp_path, "no_year.xml", no_year), KEY, AREA)
     [message] = {p.message() for t in tables for p in t.problems}
     assert "gives no collection year" in message and all(t.frame.is_empty() for t in tables)
+
+
+def test_a_corrected_initial_category_and_previous_plans_follow_the_later_return(tmp_path):
+    # The 2024 return corrects the plan's initial category (neglect -> emotional abuse: the largest,
+    # neglect, would win without the return dates) and its previous plans (2 -> 0).
+    earlier = cin_return("2023-03-31", child(1, episode("2022-09-01", "0", plan("2022-10-03", None, "NEG", "NEG", 2))))
+    later = cin_return("2024-03-31", child(1, episode("2022-09-01", "0", plan("2022-10-03", None, "EMO", "EMO", 0)),
+                                           SEX))
+    measures = measures_of([write(tmp_path, "a.xml", later), write(tmp_path, "b.xml", earlier)])
+    assert series(measures, "cpp_started", "Emotional abuse") == {"2022-10": 1}
+    assert series(measures, "cpp_started", "Neglect") == {}
+    assert series(measures, "cpp_repeat_subsequent", "All categories") == {}

@@ -49,7 +49,8 @@ plans as (
               order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
             as latest_category,
         coalesce(arg_max(previous_plans, return_reference_date), max(previous_plans)) as previous_plans,
-        max(return_reference_date) as return_reference_date
+        min(return_reference_date) as first_return_date,
+        max(return_reference_date) as last_return_date
     from (
         select area_number, child_key, plan_start, plan_end, previous_plans, return_reference_date,
             initial_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as initial_category,
@@ -64,9 +65,9 @@ spans as (
     select area_number,
         date_trunc('month', coalesce(
             -- (a CIN census return lists every plan open in its collection year: 1 April to its reference date)
-            least(min(plan_end), (min(return_reference_date) - interval 1 year + interval 1 day)::date),
+            least(min(plan_end), (min(first_return_date) - interval 1 year + interval 1 day)::date),
             greatest(max(plan_start), max(plan_end))))::date as first_month,
-        date_trunc('month', greatest(max(plan_start), max(plan_end), max(return_reference_date)))::date as last_month
+        date_trunc('month', greatest(max(plan_start), max(plan_end), max(last_return_date)))::date as last_month
     from plans
     group by area_number
 ),
