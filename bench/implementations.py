@@ -186,7 +186,8 @@ def bare_sources(dataset: Dataset) -> dict[str, str]:
                 {_date('Child Protection Plan Start Date')} as plan_start,
                 {_date('Child Protection Plan End Date')} as plan_end,
                 "Initial Category of Abuse" as initial_category, "Latest Category of Abuse" as latest_category,
-                "Number of Previous Child Protection Plans"::bigint as previous_plans
+                "Number of Previous Child Protection Plans"::bigint as previous_plans,
+                null::date as return_reference_date
             from {_read_csv(dataset, 'annex_a_list7')}""",
         "annex_a_list2": f"""
             select {_AREA} as area_code, "Child Unique ID" as child_key,

@@ -22,22 +22,27 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                       "referral_nfa": pl.Boolean(), "neglect": pl.Boolean(), "source_row": pl.Int64()},
     "annex_a_list7": {"area_code": pl.String(), "child_key": pl.Int64(), "plan_start": pl.Date(),
                       "plan_end": pl.Date(), "initial_category": pl.String(), "latest_category": pl.String(),
-                      "previous_plans": pl.Int64(), "source_row": pl.Int64()},
+                      "previous_plans": pl.Int64(), "return_reference_date": pl.Date(), "source_row": pl.Int64()},
     "annex_a_list8": {"area_code": pl.String(), "child_key": pl.Int64(), "date_started": pl.Date(),
                       "date_ceased": pl.Date(), "source_row": pl.Int64()},
     "ssda903_episodes": {"area_code": pl.String(), "child_key": pl.Int64(), "decom": pl.Date(),
                          "dec": pl.Date(), "source_row": pl.Int64()},
     "hub_log": {"area_code": pl.String(), "child_key": pl.Int64(), "referral_date": pl.Date(),
                 "neglect": pl.Boolean(), "outcome": pl.String(), "source_row": pl.Int64()},
+    # CIN census assessments (scorecard.ingest.cin_census): factors are codes such as "2B,16A"
+    "cin_assessments": {"area_code": pl.String(), "child_key": pl.Int64(), "assessment_start": pl.Date(),
+                        "assessment_authorised": pl.Date(), "factors": pl.String(),
+                        "return_reference_date": pl.Date(), "source_row": pl.Int64()},
 }
 # Columns a row cannot be counted without (the readers drop a row missing one).
 _REQUIRED = {"annex_a_list2": ("child_key", "assessment_start"), "annex_a_list3": ("child_key", "referral_date"),
              "annex_a_list7": ("child_key", "plan_start"), "annex_a_list8": ("child_key", "date_started"),
-             "ssda903_episodes": ("child_key", "decom"), "hub_log": ("referral_date", "area_code")}
+             "ssda903_episodes": ("child_key", "decom"), "hub_log": ("referral_date", "area_code"),
+             "cin_assessments": ("child_key", "assessment_start", "assessment_authorised")}
 _ALLOWED = {"initial_category": CPP_CATEGORIES, "latest_category": CPP_CATEGORIES,
             "agency": (*EARLY_HELP_AGENCIES, UNMAPPED), "outcome": HUB_OUTCOMES}
 _CHECKS = {"area_code": [pa.Check.str_matches(r"^[EWSN]\d{8}$")], "source_row": [pa.Check.ge(1)],
-           "previous_plans": [pa.Check.ge(0)],
+           "previous_plans": [pa.Check.ge(0)], "factors": [pa.Check.str_matches(r"^\d{1,2}[A-Z]?(,\d{1,2}[A-Z]?)*$")],
            **{name: [pa.Check.isin(list(allowed))] for name, allowed in _ALLOWED.items()}}
 
 

@@ -132,6 +132,7 @@ MAY_IMPORT = {
     "scorecard.sample": {"scorecard.sample", "scorecard.sample_local", "scorecard.ingest", "scorecard.model",
                          "scorecard.paths", "expectations"},
     "scorecard.docs": {"scorecard.docs", "scorecard.model", "scorecard.paths", "expectations"},
+    "scorecard.sample_cin": {"scorecard.sample_cin", "scorecard.model", "scorecard.paths"},
     "scorecard.sample_local": {"scorecard.sample_local", "scorecard.sample", "scorecard.ingest", "scorecard.model",
                                "scorecard.paths", "expectations"},
 }

@@ -158,7 +158,8 @@ def test_a_record_level_file_outside_an_authority_folder_fails_its_tables_check(
     assert result.success
     checks = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations() if e.check_name == "valid"}
     assert set(checks) == {f"raw/{kind}" for kind in ("annex_a_list2", "annex_a_list3", "annex_a_list7",
-                                                        "annex_a_list8", "ssda903_episodes", "hub_log")}
+                                                        "annex_a_list8", "ssda903_episodes", "hub_log",
+                                                        "cin_assessments")}
     assert [key for key, e in checks.items() if not e.passed] == ["raw/ssda903_episodes"]
     # (a record-level file is named by reference, never as written: scorecard.ingest.file_references)
     assert checks["raw/ssda903_episodes"].metadata["messages"].value == [

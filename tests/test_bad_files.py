@@ -234,7 +234,8 @@ def test_record_level_rows_are_checked_against_their_pandera_schema():
         "column 'area_code' breaks str_matches('^[EWSN]\\d{8}$')", "column 'referral_date' breaks not_nullable"]
     plans = pl.DataFrame(schema=SCHEMAS["annex_a_list7"]).vstack(pl.DataFrame(
         {"area_code": ["E06000057"], "child_key": [1], "plan_start": [None], "plan_end": [None],
-         "initial_category": ["Bullying"], "latest_category": [None], "previous_plans": [-1], "source_row": [2]},
+         "initial_category": ["Bullying"], "latest_category": [None], "previous_plans": [-1],
+         "return_reference_date": [None], "source_row": [2]},
         schema=SCHEMAS["annex_a_list7"]))
     assert set(contract_breaches("annex_a_list7", plans)) == {
         "column 'plan_start' breaks not_nullable", "column 'previous_plans' breaks greater_than_or_equal_to(0)",

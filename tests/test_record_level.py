@@ -731,4 +731,5 @@ def test_each_sql_file_runs_on_its_own(tables):
         for name in RECORD_LEVEL_SQL:
             result = conn.execute(sql_path(name).read_text(encoding="utf-8")).pl()
             assert result.columns == ["area_code", "month", "measure", "breakdown", "count"], name
-            assert result.height > 0, name
+            # (these tables hold no CIN census return: tests/test_cin_census.py counts its assessments)
+            assert result.height > 0 or name == "cin_assessments_monthly", name

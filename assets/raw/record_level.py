@@ -1,5 +1,5 @@
-"""Raw layer: record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, the
-front-door log), pseudonymised and stripped of personal data as they are read
+"""Raw layer: record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, CIN census
+returns, the front-door log), pseudonymised and stripped of personal data as they are read
 (``scorecard.load.record_level``); one table per kind, never published."""
 
 import dagster as dg

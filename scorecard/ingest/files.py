@@ -43,7 +43,8 @@ from scorecard.ingest.vocabulary import is_vocabulary_file
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 # .txt and .tsv: Excel saves "Unicode text" (UTF-16, tab-separated) as .txt.
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
-DATA_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
+XML_SUFFIXES = {".xml"}  # read only as CIN census returns (scorecard.ingest.cin_census), record-level
+DATA_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES | XML_SUFFIXES
 HEADER_SEARCH_ROWS = 20  # the header must be within the first rows of a file or sheet
 DELIMITERS = (",", "\t", ";", "|")  # in order of preference when nothing else decides
 
@@ -380,6 +381,9 @@ def unreadable_reason(path: Path, error: Exception) -> str:
 
 def recognise_file(path: Path) -> list[Recognition]:
     """What each table in a file is; a file that cannot be read is reported, not skipped."""
+    if path.suffix.lower() in XML_SUFFIXES:  # never a partner return
+        return [Recognition(path, None, None, "an XML file is read only as a CIN census return, and this one is not "
+                                              "(its root element is not Message, or it names another collection)")]
     try:
         tables = read_tables(path)
     except Exception as error:  # noqa: BLE001 - any unreadable file becomes a report line

@@ -48,7 +48,7 @@ from scorecard.ingest.vocabulary import OPTION_LETTER, Vocabulary, load_vocabula
 from scorecard.model.periods import parse_date
 
 Kind = Literal["annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
-               "ssda903_episodes", "ssda903_header", "hub_log"]
+               "ssda903_episodes", "ssda903_header", "hub_log", "cin_assessments"]
 Parser = Literal["id", "date", "yes_no", "neglect_factors", "category", "organisation", "count",
                  "outcome", "area_code"]
 # "row": the row cannot be counted without this cell, so a blank or unreadable cell drops it;
@@ -529,6 +529,9 @@ def _tables_in(path: Path) -> list[_TableIn]:
 def recognise_record_level(path: Path, vocabulary: Vocabulary | None = None) -> list[tuple[Kind, str | None]]:
     """(kind, sheet) for each record-level table in a file, by sheet name ("List N") or header row
     (the headers the vocabulary knows: the shipped one if none is given)."""
+    if path.suffix.lower() == ".xml":  # a CIN census return (it builds on this module)
+        from scorecard.ingest.cin_census import recognise_cin_census
+        return recognise_cin_census(path)  # type: ignore[return-value]
     sources = sources_for(vocabulary or shipped_vocabulary())
     found: list[tuple[Kind, str | None]] = []
     for table in _tables_in(path):
@@ -814,6 +817,10 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
     sources = sources_for(vocabulary)
     tables: list[list[RecordTable | _Found]] = []
     for path, area_code in files:
+        if path.suffix.lower() == ".xml":  # a CIN census return, read whole (it builds on this module)
+            from scorecard.ingest.cin_census import read_cin_census
+            tables.append(list(read_cin_census(path, area_code, key, vocabulary)))
+            continue
         tables.append([t for table in _tables_in(path)
                        if (t := _find_table(path, table, area_code, sources)) is not None])
     # (file, table) positions of the tables to type, by kind and columns

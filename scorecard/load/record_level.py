@@ -1,5 +1,5 @@
-"""Loading record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, the front-door
-log), pseudonymised and stripped of personal data as they are read.
+"""Loading record-level extracts (Annex A lists 2, 3, 7 and 8, SSDA903 episodes, CIN census returns,
+the front-door log), pseudonymised and stripped of personal data as they are read.
 
 A record-level file belongs to the local authority whose ONS code names a folder it sits
 in under the raw folder, at any depth (``<raw>/E06000057/annex_a_2017.xlsx``); the hub log

@@ -20,7 +20,7 @@ SCHEMAS = ("raw", "core", "marts")
 # Record-level tables hold pseudonymous child keys: built and kept in the build database,
 # never copied into the warehouse analysts open.
 RECORD_LEVEL_TABLES = ("annex_a_list2", "annex_a_list3", "annex_a_list7", "annex_a_list8",
-                       "ssda903_episodes", "hub_log")
+                       "ssda903_episodes", "hub_log", "cin_assessments")
 
 
 def parquet_store_tables(view: str) -> tuple[str, str]:

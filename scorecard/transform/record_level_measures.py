@@ -11,7 +11,8 @@ import polars as pl
 from scorecard.load.warehouse import tables_read
 from scorecard.paths import SQL_DIR
 
-RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly")
+RECORD_LEVEL_SQL = ("referrals_monthly", "cpp_monthly", "eha_monthly", "lac_monthly", "hub_monthly",
+                    "cin_assessments_monthly")
 
 
 def sql_path(name: str) -> Path:

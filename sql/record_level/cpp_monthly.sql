@@ -1,8 +1,10 @@
 -- Child protection plans per area and calendar month, from Annex A list 7 (raw.annex_a_list7).
 --
 -- * A plan is a child and a start date; the same plan in overlapping extracts is one plan
---   (its end: the latest given; its latest category: from the row with the latest end, else
---   the row that gives one; its initial category and previous plans: the largest given).
+--   (its end: the latest given; its latest category: from the row with the latest end, then
+--   the latest CIN census return, else the row that gives one; its initial category and
+--   previous plans: the latest CIN census return's, else the largest given). Annex A rows have
+--   no return_reference_date, so among them the largest is taken.
 -- * cpp_started: plans starting in the month, by initial category.
 -- * cpp_open: children on a plan at the month end, by latest category (the initial category
 --   when no latest is given): start on or before the month end, and no end or an end after
@@ -16,7 +18,10 @@
 --   started years before it, so months before the window would be undercounted. The window
 --   is taken to start in the month of the earliest end date (no plan in the file ended before
 --   the window); with no end date at all, only the last month is given. Months end at the
---   month of the latest start or end date. Every category is given in every month (0 if none).
+--   month of the latest start or end date. A CIN census return says its window: its collection
+--   year, 1 April to its reference date (return_reference_date), so months run from the
+--   earliest return's April (or the earliest end, if earlier) to the latest return's March (or
+--   the latest start or end, if later). Every category is given in every month (0 if none).
 --
 -- How cpp_open is counted without joining every plan to every month: the months at whose end
 -- a plan is open are [its start month, its end month), within the area's months. A child whose
@@ -38,12 +43,16 @@ with areas as (
 plans as (
     select area_number, child_key, plan_start,
         max(plan_end) as plan_end,
-        max(initial_category) as initial_category,
+        -- (arg_max skips rows without a return date or a value: Annex A rows fall back to the largest)
+        coalesce(arg_max(initial_category, return_reference_date), max(initial_category)) as initial_category,
         first(coalesce(latest_category, initial_category)
-              order by plan_end desc nulls last, latest_category nulls last) as latest_category,
-        max(previous_plans) as previous_plans
+              order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
+            as latest_category,
+        coalesce(arg_max(previous_plans, return_reference_date), max(previous_plans)) as previous_plans,
+        min(return_reference_date) as first_return_date,
+        max(return_reference_date) as last_return_date
     from (
-        select area_number, child_key, plan_start, plan_end, previous_plans,
+        select area_number, child_key, plan_start, plan_end, previous_plans, return_reference_date,
             initial_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as initial_category,
             latest_category::enum('Emotional abuse', 'Multiple', 'Neglect', 'Physical abuse', 'Sexual abuse') as latest_category
         from raw.annex_a_list7
@@ -54,8 +63,11 @@ plans as (
 
 spans as (
     select area_number,
-        date_trunc('month', coalesce(min(plan_end), greatest(max(plan_start), max(plan_end))))::date as first_month,
-        date_trunc('month', greatest(max(plan_start), max(plan_end)))::date as last_month
+        date_trunc('month', coalesce(
+            -- (a CIN census return lists every plan open in its collection year: 1 April to its reference date)
+            least(min(plan_end), (min(first_return_date) - interval 1 year + interval 1 day)::date),
+            greatest(max(plan_start), max(plan_end))))::date as first_month,
+        date_trunc('month', greatest(max(plan_start), max(plan_end), max(last_return_date)))::date as last_month
     from plans
     group by area_number
 ),
