@@ -29,7 +29,7 @@ def layouts_markdown() -> str:
         "Each agency sends its figures in one of these layouts, as CSV (comma, tab or semicolon; UTF-8,",
         "Windows-1252 or UTF-16, as Excel saves \"Unicode text\") or as an XLSX workbook (one workbook",
         "may hold several layouts, one per sheet). Title and blank rows above the header are fine: the",
-        "header is found among the first 20 rows. A file is recognised by its header row, whatever its",
+        "header is found among the first 30 rows. A file is recognised by its header row, whatever its",
         "name or folder under the raw folder. Headers are matched ignoring case, spacing and",
         "punctuation; extra columns are ignored. A file that matches no layout is reported by name and",
         "not loaded. Rows are numbered in messages as a spreadsheet shows them.",

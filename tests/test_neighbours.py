@@ -173,7 +173,8 @@ def test_a_file_of_another_kind_is_refused_whole(tmp_path: Path) -> None:
     assert read.model is None and read.frame.is_empty() and read.frame.columns == list(NEIGHBOUR_COLUMNS)
     assert len(read.problems) == 1 and read.problems[0].row is None
     assert not recognise_neighbours(tmp_path / "missing.csv")
-    assert not recognise_neighbours(write(tmp_path / "sn.txt", [HEADER_2025]))
+    assert not recognise_neighbours(write(tmp_path / "sn.xlsx", [HEADER_2025]))  # (a workbook's name: not text)
+    assert recognise_neighbours(write(tmp_path / "sn.txt", [HEADER_2025]))  # as the one reader reads any text file
 
 
 def test_a_header_missing_a_neighbour_is_not_recognised(tmp_path: Path) -> None:

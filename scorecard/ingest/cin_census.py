@@ -23,9 +23,10 @@ Only those columns are kept: UPNs, names, dates of birth, postcodes and the rest
 into a frame, and ``LAchildID`` becomes ``child_key``, the keyed hash every record-level source
 uses (``pseudonymise``). A problem names the element and the rule, never its content.
 
-The file is parsed with defusedxml (no DTD, no entity expansion, no external reference) and
-streamed (``iterparse``, each ``Child`` cleared once read), so a large return stays in bounded
-memory. A file that is not a readable return is refused whole, with one plain message.
+The file is parsed by the one reader (``scorecard.ingest.reader.xml_events``: defusedxml, no DTD,
+no entity expansion, no external reference) and streamed (``iterparse``, each ``Child`` cleared
+once read), so a large return stays in bounded memory. A file that is not a readable return is
+refused whole, with one plain message.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
-import defusedxml.ElementTree as safe_xml
 import polars as pl
 
 from expectations.partner_returns import Problem
 from expectations.problem_groups import FAILURE_SCHEMA, group_failures
 from expectations.record_level import SCHEMAS
+from scorecard.ingest.reader import xml_events
 from scorecard.ingest.record_level import RecordTable, parse_value, pseudonymise, shipped_vocabulary
 from scorecard.ingest.vocabulary import Vocabulary
 
@@ -123,20 +124,13 @@ def _refusal(error: Exception, path: Path) -> str:
     return f"it could not be read as XML ({type(error).__name__})"
 
 
-def _events(path: Path) -> Iterator[tuple[str, Element]]:
-    """(event, element) of ``path``, parsed safely: no DTD, no entity, no external reference."""
-    with path.open("rb") as handle:
-        yield from safe_xml.iterparse(handle, events=("start", "end"), forbid_dtd=True, forbid_entities=True,
-                                      forbid_external=True)
-
-
 def is_cin_census(path: Path) -> bool:
     """Whether an XML file is to be read as a CIN census return: its root element is ``Message``
     and its Header names no other collection. A file that cannot be parsed as far as that (empty,
     damaged, a DTD) is taken for one, so that reading it refuses it with the reason and keeps its
     last good version, rather than the build forgetting it."""
     try:
-        with contextlib.closing(_events(path)) as events:  # (closed on an early return: the file too)
+        with contextlib.closing(xml_events(path)) as events:  # (closed on an early return: the file too)
             return _sniff(events)
     except Exception:  # noqa: BLE001 - unreadable: the reader refuses it, with the reason
         return True
@@ -270,7 +264,7 @@ def _header(rows: _Rows, path: list[str], element: Element) -> None:
 def _read_rows(path: Path, vocabulary: Vocabulary) -> _Rows:
     """Every Child of a return, streamed: each is read when it ends, then dropped from the tree."""
     rows = _Rows()
-    with contextlib.closing(_events(path)) as events:  # (the file is closed even if parsing fails)
+    with contextlib.closing(xml_events(path)) as events:  # (the file is closed even if parsing fails)
         _read_events(events, rows, _ChildReader(rows, vocabulary))
     return rows
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from expectations.partner_returns import Problem
+from scorecard.ingest.reader import TEXT_SUFFIXES, UnreadableFile, header_row, read_published_csv
 from scorecard.model.periods import academic_year, financial_year
 
 # Suppression and missing-value symbols: missing values with a reason, never zero.
@@ -58,18 +59,16 @@ class EesFile:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        first = handle.readline()
-    return [c.strip().strip('"').lower() for c in first.rstrip("\r\n").split(",")]
+    return [c.strip().lower() for c in header_row(path)]
 
 
 def recognise_ees(path: Path) -> str | None:
     """The EES dataset a CSV holds, judged by its header row; None when it is not EES."""
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() not in TEXT_SUFFIXES:
         return None
     try:
         header = set(_header(path))
-    except OSError:
+    except (OSError, UnreadableFile):
         return None
     if not set(REQUIRED_COLUMNS) <= header:
         return None
@@ -89,7 +88,7 @@ def _period(time_period: str, identifier: str):
 def read_ees(path: Path, display_path: str) -> EesFile:
     """A published EES CSV as one long, typed table, and the rows that cannot be read."""
     dataset = recognise_ees(path) or "ees_other"
-    text = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    text = read_published_csv(path)
     text = text.rename({c: c.lstrip("\ufeff").strip().lower() for c in text.columns})
     text = text.with_columns(pl.all().str.strip_chars().replace("", None)).with_row_index("source_row", offset=2)
     text = text.with_columns(pl.col("source_row").cast(pl.Int64))

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from expectations.partner_returns import Problem
+from scorecard.ingest.reader import TEXT_SUFFIXES, UnreadableFile, header_row, read_published_csv
 
 # The published columns every export carries, as written, and their names here.
 COLUMNS = {
@@ -53,18 +54,16 @@ class FingertipsFile:
 
 
 def _header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        first = handle.readline()
-    return [c.strip().strip('"').strip() for c in first.rstrip("\r\n").split(",")]
+    return [c.strip() for c in header_row(path)]
 
 
 def recognise_fingertips(path: Path) -> bool:
     """Whether a CSV is a Fingertips export, judged by its header row."""
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() not in TEXT_SUFFIXES:
         return False
     try:
         return set(COLUMNS) <= set(_header(path))
-    except OSError:
+    except (OSError, UnreadableFile):
         return False
 
 
@@ -93,7 +92,7 @@ def parse_time_period(text: str) -> tuple[str, int, int] | None:
 
 def read_fingertips(path: Path, display_path: str) -> FingertipsFile:
     """A Fingertips export as a typed table, and the cells that cannot be read as published."""
-    text = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    text = read_published_csv(path)
     text = text.rename({c: c.lstrip("\ufeff").strip() for c in text.columns})
     text = (text.select(pl.col(list(COLUMNS)).str.strip_chars().replace("", None)).rename(COLUMNS)
             .with_row_index("source_row", offset=2).with_columns(pl.col("source_row").cast(pl.Int64)))

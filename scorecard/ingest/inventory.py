@@ -14,9 +14,10 @@ import polars as pl
 
 from scorecard.ingest.ees import recognise_ees
 from scorecard.ingest.file_references import area_from_folders, file_reference, sheet_reference
-from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files, unreadable_reason
+from scorecard.ingest.files import discover_files, recognise_file, sha256_of_files
 from scorecard.ingest.fingertips import recognise_fingertips
 from scorecard.ingest.neighbours import recognise_neighbours
+from scorecard.ingest.reader import unreadable_reason
 from scorecard.ingest.record_level import recognise_record_level
 from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 

@@ -19,7 +19,6 @@ the cell (file, row as a spreadsheet numbers it, column) and the rule.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from expectations.partner_returns import Problem
+from scorecard.ingest.reader import TEXT_SUFFIXES, UnreadableFile, header_row, text_rows
 
 MODEL_2025 = "sn_model_2025"
 GROUPINGS_2021 = "sn_groupings_2021"
@@ -74,29 +74,22 @@ def _layout(header: list[str]) -> _Layout | None:
     return None
 
 
-def _rows(path: Path) -> list[list[str]]:
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return list(csv.reader(handle))
-
-
 def recognise_neighbours(path: Path) -> bool:
     """Whether a CSV is a DfE statistical-neighbours file (either layout), by its header row."""
     path = Path(path)
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() not in TEXT_SUFFIXES:
         return False
     try:
-        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except OSError:
+        return _layout(header_row(path)) is not None
+    except (OSError, UnreadableFile):
         return False
-    return _layout(header) is not None
 
 
 def read_neighbours(path: Path, display_path: str | None = None) -> NeighboursFile:
     """A statistical-neighbours file as a long table, and the cells that cannot be read."""
     path = Path(path)
     where = display_path or str(path)
-    rows = _rows(path)
+    rows = text_rows(path)
     header = rows[0] if rows else []
     layout = _layout(header)
     if layout is None:

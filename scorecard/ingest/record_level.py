@@ -22,20 +22,18 @@ mapped back; identifiers, nearly one per row, are hashed a column at a time (``s
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import hashlib
+import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-import fastexcel
 import numpy as np
 import polars as pl
 
@@ -43,6 +41,15 @@ from expectations.layouts import CPP_CATEGORIES, normalise_header
 from expectations.partner_returns import Problem
 from expectations.problem_groups import group_failures
 from expectations.record_level import SCHEMAS, UNMAPPED
+from scorecard.ingest.reader import (
+    HEADER_SEARCH_ROWS,
+    TEXT_SUFFIXES,
+    grid_head,
+    open_workbook,
+    sheet_grid,
+    text_head,
+    utf8_bytes,
+)
 from scorecard.ingest.siphash import MASK64, siphash24
 from scorecard.ingest.vocabulary import OPTION_LETTER, Vocabulary, load_vocabulary, words
 from scorecard.model.periods import parse_date
@@ -56,7 +63,6 @@ Parser = Literal["id", "date", "yes_no", "neglect_factors", "category", "organis
 # "optional": a blank is fine, an unreadable cell is reported and left empty.
 Need = Literal["row", "cell", "optional"]
 
-HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
 # Each file is a handful of polars queries over thousands of rows: polars' in-memory engine
 # starts them faster than the default one (20-30% of the reading time of small files).
 ENGINE = "in-memory"
@@ -396,30 +402,6 @@ def annex_a_list_number(sheet: str) -> int | None:
     return int(m[1]) if m else None
 
 
-def _sheet_grid(reader: fastexcel.ExcelReader, sheet: str, n_rows: int | None = None) -> pl.DataFrame:
-    """Every cell of a sheet as text; row i is spreadsheet row i + 1 (leading empty rows kept)."""
-    loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string")
-    return loaded.to_polars()
-
-
-def _csv_head(path: Path) -> tuple[list[list[str]], list[int]]:
-    """The first rows of a CSV, and how many lines of the file come before each of them (a
-    blank line is a row; a quoted cell may span lines)."""
-    rows, lines_before = [], []
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
-        lines_read = 0
-        for row in islice(reader, HEADER_SEARCH_ROWS):
-            rows.append(row)
-            lines_before.append(lines_read)
-            lines_read = reader.line_num
-    return rows, lines_before
-
-
-def _grid_head(grid: pl.DataFrame) -> list[list[str]]:
-    return [[cell or "" for cell in row] for row in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
-
-
 @dataclass(frozen=True)
 class _Header:
     source: Source
@@ -495,16 +477,19 @@ def _columns_at(names: list[str], wanted: dict[str, int]) -> list[pl.Expr]:
 
 
 def _tables_in(path: Path) -> list[_TableIn]:
-    if path.suffix.lower() == ".csv":
-        head, lines_before = _csv_head(path)
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        head, lines_before, text_format = text_head(path)
 
         def load_csv(header_index: int, wanted: dict[str, int]) -> tuple[pl.DataFrame, int]:
             # The header is the row found in ``head``: skip the lines above it (counting lines, not
             # rows, as polars does not count blank lines at the top of a file as rows). Only the
-            # wanted columns are parsed, every cell as text.
+            # wanted columns are parsed, every cell as text. (polars reads UTF-8 only: a file in
+            # another encoding is given to it re-encoded.)
+            source = path if text_format.utf8 else io.BytesIO(utf8_bytes(path, text_format))
+
             def read(encoding: str) -> pl.DataFrame:
-                scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
-                                   encoding=encoding, truncate_ragged_lines=True)
+                scan = pl.scan_csv(source, separator=text_format.delimiter, skip_lines=lines_before[header_index],
+                                   has_header=True, infer_schema=False, encoding=encoding, truncate_ragged_lines=True)
                 columns = _columns_at(scan.collect_schema().names(), wanted)
                 return scan.select(columns).collect(engine=ENGINE) if columns else pl.DataFrame()
 
@@ -514,15 +499,15 @@ def _tables_in(path: Path) -> list[_TableIn]:
                 return read("utf8-lossy"), header_index + 2
 
         return [_TableIn(None, head, load_csv)]
-    reader = fastexcel.read_excel(str(path))
+    reader = open_workbook(path)
     tables = []
     for sheet in reader.sheet_names:
         def load_sheet(header_index: int, wanted: dict[str, int], sheet: str = sheet) -> tuple[pl.DataFrame, int]:
-            grid = _sheet_grid(reader, sheet).slice(header_index + 1)
+            grid = sheet_grid(reader, sheet).slice(header_index + 1)
             columns = _columns_at(grid.columns, wanted)
             return (grid.select(columns) if columns else pl.DataFrame()), header_index + 2
 
-        tables.append(_TableIn(sheet, _grid_head(_sheet_grid(reader, sheet, n_rows=HEADER_SEARCH_ROWS)), load_sheet))
+        tables.append(_TableIn(sheet, grid_head(sheet_grid(reader, sheet, n_rows=HEADER_SEARCH_ROWS)), load_sheet))
     return tables
 
 
