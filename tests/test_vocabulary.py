@@ -51,6 +51,15 @@ def test_a_local_file_adds_lines_and_wins_over_the_shipped_ones(tmp_path):
     assert vocabulary.lookup("organisations", "Health Visiting North") is None
 
 
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-16", "\t"), ("cp1252", ";")])
+def test_a_vocabulary_file_excel_saved_another_way_is_read_alike(tmp_path, encoding, delimiter):
+    raw = tmp_path / "raw"
+    write_vocabulary(raw / "vocabulary", "organisations.csv",
+                     f"value{delimiter}means\nSt Anne’s{delimiter}School\n", encoding=encoding)
+    vocabulary = load_vocabulary(raw, shipped_dir=tmp_path / "none")
+    assert vocabulary.problems == [] and vocabulary.lookup("organisations", "St Anne's") == "School"
+
+
 def test_lines_that_cannot_be_used_are_skipped_and_named(tmp_path):
     shipped = tmp_path / "shipped"
     write_vocabulary(shipped, "categories_of_abuse.csv",

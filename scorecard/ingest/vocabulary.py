@@ -23,9 +23,7 @@ vocabulary a new ``digest``: record-level files are then read again (``scorecard
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from pathlib import Path
 
 from expectations.layouts import CPP_CATEGORIES, EARLY_HELP_AGENCIES, normalise_header
 from expectations.record_level import HUB_OUTCOMES
+from scorecard.ingest.reader import UnreadableFile, text_rows
 from scorecard.paths import PROJECT_ROOT
 
 SHIPPED_VOCABULARY_DIR = PROJECT_ROOT / "data" / "raw" / "vocabulary"
@@ -115,15 +114,6 @@ def vocabulary_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.csv") if p.is_file() and not p.name.startswith((".", "~$")))
 
 
-def _text_of(path: Path) -> str:
-    """Excel saves CSV as UTF-8 (with a BOM) or, in older versions, Windows-1252."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _read_file(path: Path, shown_as: str, problems: list[str]) -> list[VocabularyLine]:
     name = vocabulary_name(path)
     if name not in MEANINGS:
@@ -132,7 +122,11 @@ def _read_file(path: Path, shown_as: str, problems: list[str]) -> list[Vocabular
         return []
     allowed = MEANINGS[name]
     by_fold = {meaning.casefold(): meaning for meaning in allowed} if allowed else {}
-    rows = csv.reader(io.StringIO(_text_of(path)))
+    try:  # (read as every other text file is: Excel's UTF-8, Windows-1252 or UTF-16; commas or semicolons)
+        rows = iter(text_rows(path))
+    except UnreadableFile as error:
+        problems.append(f"{shown_as}: could not be read: {error}; its lines are not used")
+        return []
     header = [normalise_header(cell) for cell in next(rows, [])]
     if header[:2] != ["value", "means"]:
         problems.append(f"{shown_as}, line 1: the first line must be the header 'value,means'; "
