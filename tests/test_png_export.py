@@ -17,6 +17,7 @@ import pytest
 
 from scorecard.publish import png_renderer
 from scorecard.publish.charts import png_staging_dir, start_pngs, write_charts
+from scorecard.publish.images import EmbeddableCharts, embeddable_png
 from scorecard.publish.png_renderer import MANIFEST, PngExportError, PngRenderer, read_manifest
 from tests.test_charts import EXPECTED, HARTLEPOOL, NORTHUMBERLAND, make_marts
 
@@ -269,6 +270,9 @@ def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_pat
     assert all(png_size(f.png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE for f in files)
     assert not staging.exists()  # nothing left half-way between the two steps
     assert set(read_manifest(charts_dir)) == png_names(files)
+    # Each PNG's small copy for the reports was made as it was drawn: the reports shrink none.
+    kept = {p.read_bytes() for p in EmbeddableCharts(charts_dir).kept_dir.glob("*.png")}
+    assert kept == {embeddable_png(f.png.read_bytes()) for f in files}
 
 
 @needs_chromium

@@ -47,6 +47,7 @@ from scorecard.publish.breakdown_charts import (
 )
 from scorecard.publish.disclosure import Disclosure
 from scorecard.publish.formatting import format_value, period_label_for
+from scorecard.publish.images import EmbeddableCharts
 from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
 from scorecard.publish.pages import render
 from scorecard.publish.png_renderer import (
@@ -769,8 +770,9 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     changed = [d for d in plan.drawings if not d.unchanged_since(previous)]
     if changed:
         staging.mkdir(parents=True, exist_ok=True)
+    embeddable = EmbeddableCharts(charts_dir)  # (each PNG's small copy for the reports, made as it is drawn)
     for drawing in changed:
-        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name)
+        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name, then=embeddable.keep)
     return len(changed)
 
 
@@ -853,6 +855,7 @@ def place_pngs(wanted: list[ChartDrawing], charts_dir: Path, started: PngRendere
     renderer ``start_pngs`` was given) drew it there this run, else drawn now. (Bounded: the
     renderer never waits for good.)"""
     drawn_early = set(started.collect().drawn) if started is not None else set()
+    embeddable = EmbeddableCharts(charts_dir)
     moved, late = [], []
     for drawing in wanted:
         staged = drawing.staged_png(charts_dir)
@@ -860,7 +863,7 @@ def place_pngs(wanted: list[ChartDrawing], charts_dir: Path, started: PngRendere
             os.replace(staged, drawing.png)
             moved.append(drawing.png)
         else:
-            png_renderer().add(drawing.figure, drawing.png, drawing.name)
+            png_renderer().add(drawing.figure, drawing.png, drawing.name, then=embeddable.keep)
             late.append(drawing)
     outcome = png_renderer().collect() if late else None
     shutil.rmtree(png_staging_dir(charts_dir), ignore_errors=True)

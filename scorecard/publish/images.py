@@ -57,12 +57,28 @@ class EmbeddableCharts:
         self._used: set[str] = set()
         self._lock = threading.Lock()
 
+    def _kept(self, data: bytes) -> Path:
+        return self.kept_dir / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+
+    def _keep(self, kept: Path, small: bytes) -> None:
+        self.kept_dir.mkdir(parents=True, exist_ok=True)
+        temporary = kept.with_name(f".{kept.name}.{threading.get_ident()}.tmp")
+        temporary.write_bytes(small)
+        os.replace(temporary, kept)
+
+    def keep(self, data: bytes) -> None:
+        """Make a chart's small copy now, from the PNG just drawn (``PngRenderer.add``'s ``then``),
+        so the reports find it made. Raises as ``embeddable_png`` does, or ``OSError``."""
+        kept = self._kept(data)
+        if not kept.is_file():
+            self._keep(kept, embeddable_png(data))
+
     def of(self, path: Path) -> bytes | None:
         """The chart at ``path``, small; None (and a warning) when the file cannot be read or is not
         a readable PNG, so the report says so and the build goes on."""
         try:
             data = path.read_bytes()
-            kept = self.kept_dir / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
+            kept = self._kept(data)
             with self._lock:
                 self._used.add(kept.name)
             if kept.is_file():
@@ -72,10 +88,7 @@ class EmbeddableCharts:
             log.warning("Chart image %s could not be read and is left out of the report: %s", path, error)
             return None
         try:  # (keeping it only saves time next run: a folder that cannot be written costs nothing else)
-            self.kept_dir.mkdir(parents=True, exist_ok=True)
-            temporary = kept.with_name(f".{kept.name}.{threading.get_ident()}.tmp")
-            temporary.write_bytes(small)
-            os.replace(temporary, kept)
+            self._keep(kept, small)
         except OSError as error:
             log.warning("Could not keep the small copy of chart image %s: %s", path, error)
         return small

@@ -34,6 +34,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -352,7 +353,8 @@ class PngRenderer:
         taking.cancel()
         return None
 
-    async def _draw(self, figure: go.Figure | dict, path: Path, name: str) -> str | None:
+    async def _draw(self, figure: go.Figure | dict, path: Path, name: str,
+                    then: Callable[[bytes], None] | None = None) -> str | None:
         """Draw one figure within ``png_timeout`` of a tab taking it; None, or why not."""
         if not self._started.done():
             self._waiting_for_start.append(name)
@@ -401,6 +403,8 @@ class PngRenderer:
                 path.write_bytes(png)
             except OSError as error:
                 reason = f"failed ({type(error).__name__}: {error})"
+            else:
+                _after_drawing(then, png, name)
         tab.drawn += 1
         self._return_tab(tab)
         return reason
@@ -496,9 +500,12 @@ class PngRenderer:
         """The browser's process (the leader of Chromium's process group), once started."""
         return self._process.pid if self._process is not None else None
 
-    def add(self, figure: go.Figure | dict, path: Path, name: str | None = None) -> None:
+    def add(self, figure: go.Figure | dict, path: Path, name: str | None = None,
+            then: Callable[[bytes], None] | None = None) -> None:
         """Draw ``figure`` (or its dict, ``Figure.to_dict``) to ``path`` (its folder must exist),
-        starting now. ``name`` (for reports) defaults to "<folder>/<file stem>"."""
+        starting now. ``name`` (for reports) defaults to "<folder>/<file stem>". ``then`` is given
+        the PNG once it is written, on the renderer's thread (e.g. to make its small copy while
+        the build goes on); an error it raises is logged and costs nothing else."""
         if self._closed:
             raise RuntimeError("PngRenderer.add after close")
         name = name or f"{path.parent.name}/{path.stem}"
@@ -506,7 +513,7 @@ class PngRenderer:
             result: concurrent.futures.Future = concurrent.futures.Future()
             result.set_result(f"not drawn: {self._failure}")
         else:
-            result = self._run(self._draw(figure, path, name))
+            result = self._run(self._draw(figure, path, name, then))
         with self._lock:
             self._added.append(_Figure(name, path, result))
 
@@ -604,6 +611,15 @@ class PngRenderer:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _after_drawing(then: Callable[[bytes], None] | None, png: bytes, name: str) -> None:
+    if then is None:
+        return
+    try:
+        then(png)
+    except Exception as error:  # noqa: BLE001 (what ``then`` does is extra: the PNG is drawn)
+        _log.warning("After drawing %s: %s: %s", name, type(error).__name__, error)
 
 
 def _retrieve(task: asyncio.Future) -> None:
