@@ -147,31 +147,45 @@ def _typed(layout: Layout, text: pl.DataFrame) -> pl.DataFrame:
     ).drop(layout.period_column)
 
 
+# Rows whose cells are checked at once (pandera's failure cases for them are held at once).
+CHECK_ROWS = 100_000
+
+
 def validate_layout(layout: Layout, text: pl.DataFrame,
                     area_codes: frozenset[str]) -> tuple[pl.DataFrame, list[Problem]]:
     """Validate every row of a layout (all its files together) and return the typed rows and problems.
 
     ``text`` holds the layout's columns as text plus ``source_file, source_sheet, source_row``.
     The typed frame is only meaningful when there are no problems. Problems are grouped by file,
-    column and rule, and capped (``expectations.problem_groups``): the failures are kept as
-    frames, never as an object a cell, so a file of a million bad rows costs little.
+    column and rule, and capped (``expectations.problem_groups``): the cells are checked
+    ``CHECK_ROWS`` rows at a time and each part's failures kept as runs of rows, never as an object
+    a cell, so a file of a million bad rows costs what a hundred thousand do.
     """
-    from expectations.problem_groups import group_failures  # (it imports Problem from here)
+    from expectations.problem_groups import failure_runs, group_runs  # (it imports Problem from here)
+
+    cell_schema = _cell_schema(layout, area_codes)
+    runs, bad_parts = [], [pl.Series("index", [], dtype=pl.UInt32)]
+    # The cells are checked a part at a time, each part's failures kept only as runs of rows: a
+    # file of millions of bad cells costs what one part's do.
+    for start in range(0, text.height, CHECK_ROWS):
+        part = text.slice(start, CHECK_ROWS)
+        indexed = part.with_row_index("index")
+        # A blank cell is its own, plainer, problem.
+        blanks = pl.concat([pl.DataFrame(schema={"index": pl.UInt32, "column": pl.String, "value": pl.String,
+                                                 "rule": pl.String})] + [
+            indexed.filter(pl.col(column).is_null()).select(
+                "index", column=pl.lit(column), value=pl.lit(None, dtype=pl.String),
+                rule=pl.lit("every cell in this column must be filled in"))
+            for column in layout.column_names])
+        # Blanks are reported above; a placeholder keeps them from failing the format checks twice.
+        cells = part.select(layout.column_names).fill_null(_BLANK)
+        malformed = _cell_failures(part, _failures(cell_schema, cells))
+        malformed = malformed.filter(pl.col("value").is_not_null())
+        runs.append(failure_runs(pl.concat([_located(part, blanks), _located(part, malformed)])))
+        bad_parts.append((pl.concat([blanks["index"], malformed["index"]]).unique() + start).cast(pl.UInt32))
+    bad_rows = pl.concat(bad_parts)
 
     indexed = text.with_row_index("index")
-    # A blank cell is its own, plainer, problem.
-    blanks = pl.concat([pl.DataFrame(schema={"index": pl.UInt32, "column": pl.String, "value": pl.String,
-                                             "rule": pl.String})] + [
-        indexed.filter(pl.col(column).is_null()).select(
-            "index", column=pl.lit(column), value=pl.lit(None, dtype=pl.String),
-            rule=pl.lit("every cell in this column must be filled in"))
-        for column in layout.column_names])
-    # Blanks are reported above; a placeholder keeps them from failing the format checks twice.
-    cells = text.select(layout.column_names).fill_null(_BLANK)
-    malformed = _cell_failures(text, _failures(_cell_schema(layout, area_codes), cells))
-    malformed = malformed.filter(pl.col("value").is_not_null())
-    bad_rows = pl.concat([blanks["index"], malformed["index"]]).unique()
-
     clean = _typed(layout, indexed.filter(~pl.col("index").is_in(bad_rows.implode())).drop("index"))
     row_failures = _failures(_row_schema(layout), clean)
     broken = _cell_failures(clean, row_failures.filter(pl.col("column").is_not_null()))
@@ -180,6 +194,5 @@ def validate_layout(layout: Layout, text: pl.DataFrame,
         index=repeated, column=pl.lit(None, dtype=pl.String), value=pl.lit(None, dtype=pl.String),
         rule=pl.format("another row already gives area_code {}, period_label {} with the same categories, and "
                        "each may appear only once across all files", "area_code", "period_label"))
-    failures = pl.concat([_located(text, blanks), _located(text, malformed),
-                          _located(clean, pl.concat([broken, duplicates]))])
-    return clean, group_failures(failures)
+    runs.append(failure_runs(_located(clean, pl.concat([broken, duplicates]))))
+    return clean, group_runs(pl.concat(runs))

@@ -65,30 +65,68 @@ def failures_frame(problems: Iterable[Problem]) -> pl.DataFrame:
                          for p in problems], schema=FAILURE_SCHEMA, orient="row")
 
 
+KEYS = ["file", "sheet", "column", "rule"]
+# Runs of consecutive failing rows of one group: what grouping keeps of a part of a file's failures
+# (``failure_runs``), so that a large file is checked a part at a time in bounded memory.
+RUN_SCHEMA = {"file": pl.String, "sheet": pl.String, "column": pl.String, "rule": pl.String, "first": pl.Int64,
+              "last": pl.Int64, "examples": pl.List(pl.String), "withheld": pl.Boolean}
+
+
+def failure_runs(failures: pl.DataFrame) -> pl.DataFrame:
+    """Failures (``FAILURE_SCHEMA``, one a cell) -> ``RUN_SCHEMA``: one row per run of consecutive
+    rows of a group (file, sheet, column, rule), with the run's first few distinct values. Failures
+    about a whole table (no row) are runs with ``first`` null, kept as they are."""
+    failures = failures.select(*FAILURE_SCHEMA).cast(FAILURE_SCHEMA)  # type: ignore[arg-type]
+    cells = failures.filter(pl.col("row").is_not_null())
+    runs = (cells.sort(*KEYS, "row", nulls_last=True)
+            .with_columns(run=(pl.col("row") - pl.col("row").rank("dense").over(KEYS)))  # (a repeated row: one run)
+            .group_by(*KEYS, "run", maintain_order=True)
+            .agg(first=pl.col("row").min(), last=pl.col("row").max(),
+                 examples=pl.col("value").drop_nulls().unique(maintain_order=True).head(MAX_EXAMPLES),
+                 withheld=pl.col("withheld").any())
+            .drop("run"))
+    tables = failures.filter(pl.col("row").is_null()).unique(maintain_order=True).select(
+        *KEYS, first=pl.lit(None, dtype=pl.Int64), last=pl.lit(None, dtype=pl.Int64),
+        examples=pl.concat_list(pl.col("value")).list.drop_nulls(), withheld=pl.col("withheld"))
+    return pl.concat([tables.cast(RUN_SCHEMA), runs.cast(RUN_SCHEMA)])  # type: ignore[arg-type]
+
+
 def group_failures(failures: pl.DataFrame, max_groups: int = MAX_GROUPS_PER_FILE) -> list[Problem]:
     """Failures (``FAILURE_SCHEMA``, one a cell) -> a ``ProblemGroup`` per file, sheet, column and
     rule, in the order of each group's first row; past ``max_groups`` groups in a file, one line
     counting the rest. Failures without a row (about a whole table) are kept as they are."""
     if failures.is_empty():
         return []
-    failures = failures.select(*FAILURE_SCHEMA).cast(FAILURE_SCHEMA)  # type: ignore[arg-type]
-    cells = failures.filter(pl.col("row").is_not_null()).sort("row")
-    tables = failures.filter(pl.col("row").is_null())
-    keys = ["file", "sheet", "column", "rule"]
-    runs = (cells.select(*keys, "row").unique().sort(*keys, "row", nulls_last=True)
-            # consecutive rows share row - (its place among the group's rows): one run each
-            .with_columns(run=pl.col("row") - pl.int_range(pl.len()).over(keys))
-            .group_by(*keys, "run", maintain_order=True).agg(first=pl.col("row").min(), last=pl.col("row").max()))
-    ranges = runs.group_by(keys, maintain_order=True).agg(
+    return group_runs(failure_runs(failures), max_groups)
+
+
+def _all_examples() -> pl.Expr:
+    """The examples of the runs being joined, one list."""
+    return pl.col("examples").list.explode(keep_nulls=False, empty_as_null=False)
+
+
+def group_runs(runs: pl.DataFrame, max_groups: int = MAX_GROUPS_PER_FILE) -> list[Problem]:
+    """``group_failures`` from the runs of the parts of a file (``failure_runs`` of each part, its
+    rows numbered as in the whole file, concatenated): runs that meet across parts are joined."""
+    if runs.is_empty():
+        return []
+    tables = runs.filter(pl.col("first").is_null())
+    runs = (runs.filter(pl.col("first").is_not_null()).sort(*KEYS, "first", nulls_last=True)
+            # a run starting right after the one before it (in the part before) continues it
+            .with_columns(joined=(pl.col("first") != pl.col("last").shift(1).over(KEYS) + 1).fill_null(True)
+                          .cum_sum().over(KEYS))
+            .group_by(*KEYS, "joined", maintain_order=True)
+            .agg(first=pl.col("first").min(), last=pl.col("last").max(), examples=_all_examples(),
+                 withheld=pl.col("withheld").any()))
+    groups = (runs.group_by(KEYS, maintain_order=True).agg(
+        rows_affected=(pl.col("last") - pl.col("first") + 1).sum(), first_row=pl.col("first").min(),
+        withheld=pl.col("withheld").any(),
+        examples=_all_examples().unique(maintain_order=True).head(MAX_EXAMPLES),
         ranges=pl.concat_list("first", "last").head(MAX_RANGES), range_count=pl.len())
-    groups = (cells.group_by(keys).agg(
-        rows_affected=pl.col("row").n_unique(), first_row=pl.col("row").min(), withheld=pl.col("withheld").any(),
-        examples=pl.col("value").drop_nulls().unique(maintain_order=True).head(MAX_EXAMPLES))
-        .join(ranges, on=keys, how="left", nulls_equal=True)
         .sort("file", "sheet", "first_row", "column", "rule", nulls_last=True)
         .with_columns(place=pl.int_range(pl.len()).over("file", "sheet")))
-    problems: list[Problem] = [Problem(r["file"], r["sheet"], r["row"], r["column"], r["value"], r["rule"])
-                               for r in tables.unique(maintain_order=True).iter_rows(named=True)]
+    problems: list[Problem] = [Problem(r["file"], r["sheet"], None, r["column"], (r["examples"] or [None])[0],
+                                       r["rule"]) for r in tables.iter_rows(named=True)]
     for group in groups.filter(pl.col("place") < max_groups).iter_rows(named=True):
         examples = () if group["withheld"] else tuple(group["examples"])
         problems.append(ProblemGroup(
