@@ -166,11 +166,11 @@ def text_head(path: Path, is_header: HeaderTest | None = None) -> tuple[list[lis
     delimiter, width = choose_delimiter(text, is_header)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows, lines_before, lines_read = [], [], 0
-    with contextlib.suppress(csv.Error):  # the sample may end inside a quoted cell
-        for row in islice(reader, HEADER_SEARCH_ROWS):
-            rows.append(row)
-            lines_before.append(lines_read)
-            lines_read = reader.line_num
+    # (csv.Error, a field over 128 KB say, is the file's: ``unreadable_reason`` names it)
+    for row in islice(reader, HEADER_SEARCH_ROWS):
+        rows.append(row)
+        lines_before.append(lines_read)
+        lines_read = reader.line_num
     return rows, lines_before, TextFormat(encoding, delimiter, width)
 
 
