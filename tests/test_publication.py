@@ -17,6 +17,7 @@ from tests.conftest import build_cli, make_settings
 
 
 def build(settings) -> tuple[int, str]:
+    """A forced build: nothing in the raw folder changed, and it rebuilds all the same."""
     return build_cli(settings, "--force")
 
 
