@@ -189,11 +189,21 @@ def marts(tmp_path: Path):
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ChartFile]]:
+def module_browser():
+    """One Chromium for the module's runs that draw PNGs (None without one)."""
+    if not has_chromium():
+        yield None
+        return
+    with png_renderer.PngRenderer() as renderer:
+        yield renderer
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory, module_browser) -> tuple[Path, list[ChartFile]]:
     """One run for the module, with PNGs when a Chromium is here (the slow part)."""
     root = tmp_path_factory.mktemp("charts")
     with make_marts(root / "warehouse.duckdb") as conn:
-        files = write_charts(conn, root / "charts", png=has_chromium())
+        files = write_charts(conn, root / "charts", png=has_chromium(), renderer=module_browser)
     return root / "charts", files
 
 
@@ -493,10 +503,10 @@ def make_full_marts(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 @pytest.fixture(scope="module")
-def drawn_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ChartFile]]:
+def drawn_full(tmp_path_factory: pytest.TempPathFactory, module_browser) -> tuple[Path, list[ChartFile]]:
     root = tmp_path_factory.mktemp("charts_full")
     with make_full_marts(root / "warehouse.duckdb") as conn:
-        files = write_charts(conn, root / "charts", png=has_chromium())
+        files = write_charts(conn, root / "charts", png=has_chromium(), renderer=module_browser)
     return root / "charts", files
 
 
