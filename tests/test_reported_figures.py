@@ -53,9 +53,9 @@ def change_rereferrals(raw_dir: Path, month: str, more: int) -> None:
 def test_reports_as_at_two_quarter_ends_record_what_they_showed_and_flag_revisions(copy_of_built: Settings,
                                                                                   monkeypatch):
     settings = copy_of_built
-    with monkeypatch.context() as no_browser:  # (this report's chart images are not looked at: not drawn)
-        no_browser.setenv("BROWSER_PATH", "/bin/false")
-        september = report(settings, "2024-09-30")
+    # (the as-at reports' chart images are not looked at here, so none is drawn: test_report_as_at)
+    monkeypatch.setenv("BROWSER_PATH", "/bin/false")
+    september = report(settings, "2024-09-30")
     rows = committee_rows(september, "rereferral_pct")
     assert [rows[k][0] for k in ("Latest quarter", "Year to date", "Rolling 12 months")] == [
         "2024/25 Q2", "2024/25 Apr-Sep", "12 months to Sep 2024"]
@@ -81,13 +81,13 @@ def test_reports_as_at_two_quarter_ends_record_what_they_showed_and_flag_revisio
     latest = [row.cells[1].text for row in scorecard.rows[1:] if row.cells[0].text != row.cells[1].text]
     assert latest == scorecard_values(december)
     assert any("Re-referrals within 12 months" in row.cells[0].text for row in tables["Indicator|Period"].rows)
-    assert paper.inline_shapes, "the charts are in the paper"
 
     # A late-recorded re-referral in August 2024 changes 2024/25 Q2, already reported. The record
     # of what was reported outlives a forced rebuild under a new pseudonymisation key.
     change_rereferrals(settings.raw_dir, "2024-08", 40)
     history = settings.reported_figures_path.read_bytes()
     monkeypatch.setenv("SCORECARD_PSEUDONYM_KEY", "a key the earlier builds never used")
+    monkeypatch.delenv("BROWSER_PATH")  # (the build's reports embed the published charts)
     code, output = build_cli(settings, "--force")
     assert code == 0, output
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
@@ -104,6 +104,7 @@ def test_reports_as_at_two_quarter_ends_record_what_they_showed_and_flag_revisio
     assert flagged and flagged[1] == reported_q2 and flagged[2] != reported_q2
     paper = Document(str(settings.reports_dir / "northumberland.docx"))
     assert any("2024/25 Q2 was reported as" in p.text for p in paper.paragraphs)
+    assert paper.inline_shapes, "the charts are in the paper"
     # The record is kept beside the warehouse, not rebuilt: every report so far is in it.
     assert settings.reported_figures_path.read_bytes().startswith(history)
     assert "2024-09-30" in history.decode() and "2024-12-31" in history.decode()
