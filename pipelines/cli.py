@@ -118,7 +118,8 @@ def _build(settings: Settings, force: bool = False) -> int:
 
     previous = read_fingerprint(settings)
     current = current_fingerprint(settings, previous)
-    if not force and previous is not None and previous.same_build(current) and settings.db_path.exists():
+    if (not force and previous is not None and previous.complete and previous.same_build(current)
+            and settings.db_path.exists()):
         print("Nothing changed since the last successful build (same inputs, same code): nothing rebuilt.")
         print(f"Warehouse:          {settings.db_path}")
         return 0
@@ -229,7 +230,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     import dagster as dg
 
     from pipelines.definitions import build_definitions
-    from pipelines.fingerprint import write_fingerprint
+    from pipelines.fingerprint import mark_incomplete, write_fingerprint
 
     job = build_definitions(settings).resolve_job_def("build_scorecard")
     selection = None
@@ -266,6 +267,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
             print(line, file=sys.stderr)
         print(f"Quarantine reports: {settings.out_dir / 'quarantine'}", file=sys.stderr)
     if errors or not everything_published:
+        mark_incomplete(settings)  # (so the next build runs, to publish what this one did not)
         return 1
     write_fingerprint(settings, current)
     return 0

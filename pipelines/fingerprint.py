@@ -2,11 +2,13 @@
 
 The sensor uses it to start a build only when the raw folder's content changes; `scorecard
 build` uses it to do nothing when neither the inputs nor the code changed since the last
-successful build, and to skip the loaders of sources whose files did not change.
+successful build (unless a build since ended incomplete: then it runs, to publish what is
+missing), and to skip the loaders of sources whose files did not change.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -78,6 +80,9 @@ class Fingerprint:
     # How child keys are made (``scorecard.ingest.record_level.pseudonym_check``: tells nothing about
     # the key): a new key must rebuild the record-level tables even when no file changed.
     pseudonym: str = ""
+    # False once a later build from it ended incomplete (a file refused, an output or a PNG not
+    # published): the next build then runs, though nothing changed, to publish what is missing.
+    complete: bool = True
 
     def same_build(self, other: Fingerprint) -> bool:
         return ((self.inputs, self.code, self.disclosure_control, self.pseudonym)
@@ -104,7 +109,7 @@ def read_fingerprint(settings: Settings) -> Fingerprint | None:
     try:
         data = json.loads(fingerprint_path(settings).read_text(encoding="utf-8"))
         return Fingerprint(data["files"], data["inputs"], data["code"], data["disclosure_control"],
-                           data.get("pseudonym", ""))
+                           data.get("pseudonym", ""), data.get("complete", True))
     except (OSError, ValueError, KeyError):
         return None
 
@@ -112,3 +117,10 @@ def read_fingerprint(settings: Settings) -> Fingerprint | None:
 def write_fingerprint(settings: Settings, fingerprint: Fingerprint) -> None:
     path = fingerprint_path(settings)
     path.write_text(json.dumps(fingerprint.__dict__, sort_keys=True), encoding="utf-8")
+
+
+def mark_incomplete(settings: Settings) -> None:
+    """Say that the build after the last successful one ended incomplete (``Fingerprint.complete``)."""
+    previous = read_fingerprint(settings)
+    if previous is not None and previous.complete:
+        write_fingerprint(settings, dataclasses.replace(previous, complete=False))
