@@ -114,6 +114,14 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
 
 
 def _build(settings: Settings, force: bool = False) -> int:
+    from scorecard.ingest.files import one_hash_per_file
+
+    # (the fingerprint and raw.extract_files both need every file's sha256: read each file once)
+    with one_hash_per_file():
+        return _build_once(settings, force)
+
+
+def _build_once(settings: Settings, force: bool) -> int:
     from pipelines.fingerprint import changed_files, current_fingerprint, read_fingerprint
 
     previous = read_fingerprint(settings)

@@ -29,6 +29,8 @@ import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import islice
@@ -766,6 +768,72 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None, vocabulary: V
     return [by_part.get((part,), empty_frame(source.kind)) for part in range(len(found))]
 
 
+# A table longer than this is typed in parts of this many rows, on TYPING_THREADS threads: one
+# national extract in one file otherwise keeps one core busy while the other waits, and holds
+# every intermediate column of millions of rows at once.
+PART_ROWS = 500_000
+# Two cores: polars and numpy let go of the GIL for most of a part's work, and a third thread
+# fills the gaps a thread's Python steps leave.
+TYPING_THREADS = 3
+# Typing a part takes about a second; one that has not finished in this long is stuck.
+PART_TIMEOUT_SECONDS = 600
+
+
+class TypingTimeout(RuntimeError):
+    """A part of a large table whose typing gave no answer within PART_TIMEOUT_SECONDS."""
+
+
+def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vocabulary,
+                typed: Callable[[int, int], None]) -> list[pl.DataFrame]:
+    """``_type_tables`` of tables of one kind with the same columns, a table longer than
+    ``PART_ROWS`` in parts (``_type_in_parts``); ``typed(i, rows)`` told the rows of ``found[i]``
+    typed so far."""
+    large = [i for i, table in enumerate(found) if table.below.height > PART_ROWS]
+    if not large:
+        frames = _type_tables(found, key, vocabulary)
+        for i, table in enumerate(found):
+            typed(i, table.below.height)
+        return frames
+    small = [i for i in range(len(found)) if i not in large]
+    frames: dict[int, pl.DataFrame] = {}
+    if small:
+        frames.update(zip(small, _type_group([found[i] for i in small], key, vocabulary,
+                                             lambda index, rows: typed(small[index], rows))))
+    for i in large:
+        frames[i] = _type_in_parts(found[i], key, vocabulary, lambda rows, i=i: typed(i, rows))
+    return [frames[i] for i in range(len(found))]
+
+
+def _type_in_parts(found: _Found, key: str | bytes | None, vocabulary: Vocabulary,
+                   typed: Callable[[int], None]) -> pl.DataFrame:
+    """One large table typed PART_ROWS rows at a time, the parts on TYPING_THREADS threads, to
+    the same frame and problems as ``_type_tables([found])`` (each part numbers its rows from
+    where it starts in the file, and reports to a reporter of its own, merged in order)."""
+    starts = range(0, found.below.height, PART_ROWS)
+    parts = [dataclasses.replace(found, below=found.below.slice(start, PART_ROWS), first_row=found.first_row + start,
+                                 report=_Reporter(found.report.file, found.report.sheet, []))
+             for start in starts]
+    pool = ThreadPoolExecutor(max_workers=TYPING_THREADS, thread_name_prefix="type-parts")
+    frames, rows = [], 0
+    try:
+        futures = [pool.submit(_type_tables, [part], key, vocabulary) for part in parts]
+        for part, future in zip(parts, futures):
+            try:
+                [frame] = future.result(timeout=PART_TIMEOUT_SECONDS)
+            except FuturesTimeout:
+                raise TypingTimeout(f"typing rows {part.first_row}-{part.first_row + part.below.height - 1} of "
+                                    f"a table gave no answer within {PART_TIMEOUT_SECONDS} s") from None
+            frames.append(frame)
+            found.report.problems.extend(part.report.problems)
+            found.report.failures.extend(part.report.failures)
+            rows += part.below.height
+            typed(rows)
+    finally:
+        # Not waiting for a part that never answers: its thread is left to end on its own.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return pl.concat(frames)
+
+
 def _conform(kind: str, frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     """Exactly the kind's columns, in order and typed (and ``keep``); a column the file lacks is all null."""
     columns = set(frame.collect_schema().names())
@@ -806,10 +874,15 @@ def _find_table(path: Path, table: _TableIn, area_code: str | None,
 
 
 def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None,
-                       vocabulary: Vocabulary | None = None) -> list[list[RecordTable]]:
+                       vocabulary: Vocabulary | None = None,
+                       on_rows: Callable[[int, int], None] | None = None) -> list[list[RecordTable]]:
     """``read_record_level`` for each (path, area_code), in order; tables of one kind with the
-    same columns are typed together, so many small files cost little more than one large one.
-    Headers and coded values are read with ``vocabulary`` (the shipped one if none is given)."""
+    same columns are typed together, so many small files cost little more than one large one,
+    and a large table is typed in parts on TYPING_THREADS threads (``_type_in_parts``).
+    Headers and coded values are read with ``vocabulary`` (the shipped one if none is given).
+
+    ``on_rows(i, rows)`` is told as the rows of ``files[i]`` are typed (a large table's part by
+    part, so a long read can show that it is moving): never a cell, a name or a path."""
     vocabulary = vocabulary or shipped_vocabulary()
     sources = sources_for(vocabulary)
     tables: list[list[RecordTable | _Found]] = []
@@ -824,7 +897,12 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
                 together.setdefault((table.header.source.kind, tuple(table.below.columns)), []).append((i, j))
     for positions in together.values():
         group = [tables[i][j] for i, j in positions]
-        for (i, j), found, frame in zip(positions, group, _type_tables(group, key, vocabulary)):
+
+        def typed(index: int, rows: int, positions: list[tuple[int, int]] = positions) -> None:
+            if on_rows is not None:
+                on_rows(positions[index][0], rows)
+
+        for (i, j), found, frame in zip(positions, group, _type_group(group, key, vocabulary, typed)):
             tables[i][j] = RecordTable(found.header.source.kind, found.path, found.report.sheet, frame,
                                        found.report.grouped())
     return tables
