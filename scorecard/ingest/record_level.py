@@ -786,8 +786,8 @@ class TypingTimeout(RuntimeError):
 def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vocabulary,
                 typed: Callable[[int, int], None]) -> list[pl.DataFrame]:
     """``_type_tables`` of tables of one kind with the same columns, a table longer than
-    ``PART_ROWS`` in parts (``_type_in_parts``); ``typed(i, rows)`` told the rows of ``found[i]``
-    typed so far."""
+    ``PART_ROWS`` in parts (``_type_in_parts``); ``typed(i, rows)`` told how many rows of
+    ``found[i]`` (as read, blank ones included) are typed so far."""
     large = [i for i, table in enumerate(found) if table.below.height > PART_ROWS]
     if not large:
         frames = _type_tables(found, key, vocabulary)
