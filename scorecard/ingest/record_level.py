@@ -784,11 +784,11 @@ class TypingTimeout(RuntimeError):
 
 
 def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vocabulary,
-                typed: Callable[[int, int], None]) -> list[pl.DataFrame]:
+                typed: Callable[[int, int], None], part_rows: int = PART_ROWS) -> list[pl.DataFrame]:
     """``_type_tables`` of tables of one kind with the same columns, a table longer than
-    ``PART_ROWS`` in parts (``_type_in_parts``); ``typed(i, rows)`` told how many rows of
+    ``part_rows`` in parts (``_type_in_parts``); ``typed(i, rows)`` told how many rows of
     ``found[i]`` (as read, blank ones included) are typed so far."""
-    large = [i for i, table in enumerate(found) if table.below.height > PART_ROWS]
+    large = [i for i, table in enumerate(found) if table.below.height > part_rows]
     if not large:
         frames = _type_tables(found, key, vocabulary)
         for i, table in enumerate(found):
@@ -798,19 +798,19 @@ def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vo
     frames: dict[int, pl.DataFrame] = {}
     if small:
         frames.update(zip(small, _type_group([found[i] for i in small], key, vocabulary,
-                                             lambda index, rows: typed(small[index], rows))))
+                                             lambda index, rows: typed(small[index], rows), part_rows)))
     for i in large:
-        frames[i] = _type_in_parts(found[i], key, vocabulary, lambda rows, i=i: typed(i, rows))
+        frames[i] = _type_in_parts(found[i], key, vocabulary, lambda rows, i=i: typed(i, rows), part_rows)
     return [frames[i] for i in range(len(found))]
 
 
 def _type_in_parts(found: _Found, key: str | bytes | None, vocabulary: Vocabulary,
-                   typed: Callable[[int], None]) -> pl.DataFrame:
-    """One large table typed PART_ROWS rows at a time, the parts on TYPING_THREADS threads, to
+                   typed: Callable[[int], None], part_rows: int = PART_ROWS) -> pl.DataFrame:
+    """One large table typed ``part_rows`` rows at a time, the parts on TYPING_THREADS threads, to
     the same frame and problems as ``_type_tables([found])`` (each part numbers its rows from
     where it starts in the file, and reports to a reporter of its own, merged in order)."""
-    starts = range(0, found.below.height, PART_ROWS)
-    parts = [dataclasses.replace(found, below=found.below.slice(start, PART_ROWS), first_row=found.first_row + start,
+    starts = range(0, found.below.height, part_rows)
+    parts = [dataclasses.replace(found, below=found.below.slice(start, part_rows), first_row=found.first_row + start,
                                  report=_Reporter(found.report.file, found.report.sheet, []))
              for start in starts]
     pool = ThreadPoolExecutor(max_workers=TYPING_THREADS, thread_name_prefix="type-parts")
@@ -875,10 +875,11 @@ def _find_table(path: Path, table: _TableIn, area_code: str | None,
 
 def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None,
                        vocabulary: Vocabulary | None = None,
-                       on_rows: Callable[[int, int], None] | None = None) -> list[list[RecordTable]]:
+                       on_rows: Callable[[int, int], None] | None = None,
+                       part_rows: int = PART_ROWS) -> list[list[RecordTable]]:
     """``read_record_level`` for each (path, area_code), in order; tables of one kind with the
     same columns are typed together, so many small files cost little more than one large one,
-    and a large table is typed in parts on TYPING_THREADS threads (``_type_in_parts``).
+    and a table longer than ``part_rows`` is typed in parts on TYPING_THREADS threads (``_type_in_parts``).
     Headers and coded values are read with ``vocabulary`` (the shipped one if none is given).
 
     ``on_rows(i, rows)`` is told as the rows of ``files[i]`` are typed (a large table's part by
@@ -902,7 +903,7 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
             if on_rows is not None:
                 on_rows(positions[index][0], rows)
 
-        for (i, j), found, frame in zip(positions, group, _type_group(group, key, vocabulary, typed)):
+        for (i, j), found, frame in zip(positions, group, _type_group(group, key, vocabulary, typed, part_rows)):
             tables[i][j] = RecordTable(found.header.source.kind, found.path, found.report.sheet, frame,
                                        found.report.grouped())
     return tables

@@ -25,6 +25,7 @@ from scorecard.ingest.file_references import area_from_folders, real_paths, shee
 from scorecard.ingest.files import discover_files
 from scorecard.ingest.inventory import raw_relative
 from scorecard.ingest.record_level import (
+    PART_ROWS,
     SCHEMAS,
     PseudonymKeyMissing,
     RecordTable,
@@ -54,10 +55,11 @@ def record_level_paths(raw_dir: Path, key: str | None) -> dict[str, str]:
 
 def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None,
                       vocabulary: Vocabulary | None = None, paths: dict[str, str] | None = None,
-                      progress: Progress | None = None) -> list[FileRead]:
+                      progress: Progress | None = None, part_rows: int = PART_ROWS) -> list[FileRead]:
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
     the files are read together (``read_record_levels``) with the raw folder's vocabulary.
-    ``progress`` is told which file is read and how many of its rows are done (by reference)."""
+    ``progress`` is told which file is read and how many of its rows are done (by reference); a
+    table longer than ``part_rows`` is typed in parts (``read_record_levels``)."""
     vocabulary = vocabulary or load_vocabulary(raw_dir)
     progress = progress or silent()
     # (the warehouse names a file and a sheet by reference, never as written: file_references)
@@ -72,7 +74,7 @@ def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: st
         progress.note(f"{kind}: {placed[index]}: {rows:,} rows read, checked and pseudonymised so far")
 
     tables_in = dict(zip(placed, read_record_levels([(raw_dir / real[path], area_of[path]) for path in placed], key,
-                                                    vocabulary, rows_typed)))
+                                                    vocabulary, rows_typed, part_rows)))
     results = []
     for ref in refs:
         if ref.path not in tables_in:
