@@ -19,7 +19,7 @@ from bench.run import Run, report
 from pipelines.cli import _progress_printed
 from scorecard.ingest.files import one_hash_per_file, sha256_of, sha256_of_files
 from scorecard.ingest.inventory import inventory
-from scorecard.ingest.record_level import read_record_levels
+from scorecard.ingest.record_level import keyed_hash, keyed_hashes, read_record_levels
 from scorecard.load.file_refs import FileRef
 from scorecard.load.progress import Progress, step_progress
 from scorecard.load.record_level import read_record_files, sync_every_kind
@@ -200,3 +200,10 @@ def test_the_bench_report_judges_one_big_file_against_twice_bare_duckdb():
     assert "10M, one-file: files found, hashed (sha256) and recognised 0.70 s" in text
     slow = [runs[0], Run(10_000_000, "project", 19.0, 1, 12_985_000, 6_648, layout="one-file")]
     assert "2.11× — **missed** (the target is 18.0 s)" in report(slow, [], [], rounds=1)
+
+
+@pytest.mark.parametrize("key", ["test-key", "kéy", b"\x00\xffbinary"])
+def test_one_texts_keyed_hash_is_its_keyed_hash_among_many(key):
+    """File references hash one path at a time (``keyed_hash``), as ``keyed_hashes`` would."""
+    texts = ["E06000057/Olivia Smithson referrals.csv", "", "List 3 Olivia", "x" * 300, "Ünïcode"]
+    assert [keyed_hash(text, key) for text in texts] == keyed_hashes(pl.Series(texts), key).tolist()
