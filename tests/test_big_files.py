@@ -59,10 +59,26 @@ def test_a_large_table_typed_in_parts_gives_the_rows_and_problems_it_gives_whole
     assert whole.frame.height > 1_500 and whole.problems  # (rows kept, and problems in every part)
     assert in_parts.frame.equals(whole.frame)
     assert in_parts.problems == whole.problems
-    assert {p.row for p in whole.problems} != {None}
+    # rows numbered as a spreadsheet numbers the file's lines: title, blank line, header, then row i on line 4 + i
+    [not_dates] = [p for p in whole.problems if p.column == "Date of Referral" and p.withheld]
+    expected = [4 + i for i in range(2_000) if i % 89 == 5 and i % 97 != 13]
+    assert not_dates.rows_affected == len(expected) and not_dates.row == expected[0]
     # told part by part: 14 parts of 150 rows (the last shorter), up to every row below the header
     assert [rows for _, rows in typed] == [*range(150, 2_000, 150), 2_000]
     assert {i for i, _ in typed} == {0}
+
+
+def test_a_byte_that_is_not_utf8_late_in_a_large_file_is_read_as_it_is_whole(tmp_path):
+    """A CSV read as it streams in is read as strict UTF-8 until a bad byte, then on from there
+    with bad bytes replaced: the same rows and problems as when it is read in one batch."""
+    path = messy_referrals(tmp_path / "referrals.csv", 1_000, messy=False)
+    lines = path.read_bytes().split(b"\n")
+    lines[900] = lines[900].replace(b",N,Y", b",\xffN\xe9,Y")  # (Windows-1252 bytes in a coded cell)
+    path.write_bytes(b"\n".join(lines))
+    [[whole]] = read_record_levels([(path, AREA)], KEY, part_rows=1_000_000)
+    [[in_parts]] = read_record_levels([(path, AREA)], KEY, part_rows=100)
+    assert in_parts.frame.equals(whole.frame) and in_parts.problems == whole.problems
+    assert whole.frame.height == 1_000  # (the row with the bad bytes too)
 
 
 def test_a_large_file_among_small_ones_is_typed_in_parts_and_each_keeps_its_own(tmp_path):

@@ -28,8 +28,9 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -496,33 +497,57 @@ class _TableIn:
     # (header row index, {name: column position}) -> (the rows below the header, cells as text
     # in the named columns (positions past the last column left out), and the spreadsheet row
     # number of the first of them)
-    load_below: Callable[[int, dict[str, int]], tuple[pl.DataFrame, int]]
+    load_below: Callable[[int, dict[str, int]], tuple[pl.DataFrame, int]] | None
+    # Or, for a table read as it streams in (a CSV): (header row index, {name: column position},
+    # rows at most in each) -> the rows below the header, a batch at a time (at least one, perhaps
+    # empty), the first being spreadsheet row header row index + 2
+    stream_below: Callable[[int, dict[str, int], int], Iterator[pl.DataFrame]] | None = None
 
 
 def _columns_at(names: list[str], wanted: dict[str, int]) -> list[pl.Expr]:
     return [pl.col(names[position]).alias(name) for name, position in wanted.items() if position < len(names)]
 
 
+def _csv_batches(path: Path, lines_above: int, wanted: dict[str, int], batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The rows of a CSV below its header, the wanted columns only, every cell as text, at most
+    ``batch_rows`` rows at a time: polars reads the next batch while the caller types this one,
+    and a national extract is never held whole as text. At least one batch (perhaps empty).
+
+    The header is the row found in the file's head: the lines above it are skipped (counted as
+    lines, not rows, as polars does not count blank lines at the top of a file as rows).
+    """
+    done = 0
+    # (checking UTF-8 costs less than replacing bad bytes in every cell: lossy only if needed; the
+    # batches given already held none, so the lossy read goes on from where the strict one stopped)
+    for encoding in ("utf8", "utf8-lossy"):
+        scan = pl.scan_csv(path, skip_lines=lines_above, has_header=True, infer_schema=False, encoding=encoding,
+                           truncate_ragged_lines=True)
+        columns = _columns_at(scan.collect_schema().names(), wanted)
+        if not columns:
+            yield pl.DataFrame()
+            return
+        rows = scan.select(columns).slice(done)
+        try:
+            for batch in rows.collect_batches(chunk_size=batch_rows):
+                done += batch.height
+                yield batch
+        except pl.exceptions.ComputeError:
+            if encoding == "utf8-lossy":
+                raise
+            continue
+        if not done:
+            yield pl.DataFrame(schema=rows.collect_schema())
+        return
+
+
 def _tables_in(path: Path) -> list[_TableIn]:
     if path.suffix.lower() == ".csv":
         head, lines_before = _csv_head(path)
 
-        def load_csv(header_index: int, wanted: dict[str, int]) -> tuple[pl.DataFrame, int]:
-            # The header is the row found in ``head``: skip the lines above it (counting lines, not
-            # rows, as polars does not count blank lines at the top of a file as rows). Only the
-            # wanted columns are parsed, every cell as text.
-            def read(encoding: str) -> pl.DataFrame:
-                scan = pl.scan_csv(path, skip_lines=lines_before[header_index], has_header=True, infer_schema=False,
-                                   encoding=encoding, truncate_ragged_lines=True)
-                columns = _columns_at(scan.collect_schema().names(), wanted)
-                return scan.select(columns).collect(engine=ENGINE) if columns else pl.DataFrame()
+        def stream_csv(header_index: int, wanted: dict[str, int], batch_rows: int) -> Iterator[pl.DataFrame]:
+            return _csv_batches(path, lines_before[header_index], wanted, batch_rows)
 
-            try:  # (checking UTF-8 costs less than replacing bad bytes in every cell: only if needed)
-                return read("utf8"), header_index + 2
-            except pl.exceptions.ComputeError:
-                return read("utf8-lossy"), header_index + 2
-
-        return [_TableIn(None, head, load_csv)]
+        return [_TableIn(None, head, None, stream_below=stream_csv)]
     reader = fastexcel.read_excel(str(path))
     tables = []
     for sheet in reader.sheet_names:
@@ -700,6 +725,9 @@ class _Found:
     first_row: int  # the spreadsheet number of the first of them
     area_code: str | None
     report: _Reporter
+    # The rows after ``below``, a batch at a time, for a table read as it streams in
+    # (``_TableIn.stream_below``) that did not fit in one batch
+    more_below: Iterator[pl.DataFrame] | None = None
 
 
 _PART = "__part__"  # which of the tables typed together a row came from
@@ -795,7 +823,7 @@ def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vo
     """``_type_tables`` of tables of one kind with the same columns, a table longer than
     ``part_rows`` in parts (``_type_in_parts``); ``typed(i, rows)`` told how many rows of
     ``found[i]`` (as read, blank ones included) are typed so far."""
-    large = [i for i, table in enumerate(found) if table.below.height > part_rows]
+    large = [i for i, table in enumerate(found) if table.more_below is not None or table.below.height > part_rows]
     if not large:
         frames = _type_tables(found, key, vocabulary)
         for i, table in enumerate(found):
@@ -813,28 +841,44 @@ def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vo
 
 def _type_in_parts(found: _Found, key: str | bytes | None, vocabulary: Vocabulary,
                    typed: Callable[[int], None], part_rows: int = PART_ROWS) -> pl.DataFrame:
-    """One large table typed ``part_rows`` rows at a time, the parts on TYPING_THREADS threads, to
-    the same frame and problems as ``_type_tables([found])`` (each part numbers its rows from
-    where it starts in the file, and reports to a reporter of its own, merged in order)."""
-    starts = range(0, found.below.height, part_rows)
-    parts = [dataclasses.replace(found, below=found.below.slice(start, part_rows), first_row=found.first_row + start,
-                                 report=_Reporter(found.report.file, found.report.sheet, []))
-             for start in starts]
+    """One large table typed ``part_rows`` rows at a time (as its batches stream in, for a CSV),
+    the parts on TYPING_THREADS threads, to the same frame and problems as ``_type_tables([found])``:
+    each part numbers its rows from where it starts in the file, and reports to a reporter of its
+    own, merged in order. At most TYPING_THREADS parts of text wait to be typed."""
+    if found.more_below is not None:
+        pieces = itertools.chain([found.below], found.more_below)
+    else:
+        pieces = (found.below.slice(start, part_rows) for start in range(0, found.below.height, part_rows))
     pool = ThreadPoolExecutor(max_workers=TYPING_THREADS, thread_name_prefix="type-parts")
-    frames, rows = [], 0
+    pending: deque[tuple[_Found, Future]] = deque()
+    frames: list[pl.DataFrame] = []
+    rows = 0
+
+    def finish_oldest() -> None:
+        nonlocal rows
+        part, future = pending.popleft()
+        try:
+            [frame] = future.result(timeout=PART_TIMEOUT_SECONDS)
+        except FuturesTimeout:
+            raise TypingTimeout(f"typing rows {part.first_row}-{part.first_row + part.below.height - 1} of "
+                                f"a table gave no answer within {PART_TIMEOUT_SECONDS} s") from None
+        frames.append(frame)
+        found.report.problems.extend(part.report.problems)
+        found.report.failures.extend(part.report.failures)
+        rows += part.below.height
+        typed(rows)
+
     try:
-        futures = [pool.submit(_type_tables, [part], key, vocabulary) for part in parts]
-        for part, future in zip(parts, futures):
-            try:
-                [frame] = future.result(timeout=PART_TIMEOUT_SECONDS)
-            except FuturesTimeout:
-                raise TypingTimeout(f"typing rows {part.first_row}-{part.first_row + part.below.height - 1} of "
-                                    f"a table gave no answer within {PART_TIMEOUT_SECONDS} s") from None
-            frames.append(frame)
-            found.report.problems.extend(part.report.problems)
-            found.report.failures.extend(part.report.failures)
-            rows += part.below.height
-            typed(rows)
+        first_row = found.first_row
+        for piece in pieces:
+            part = dataclasses.replace(found, below=piece, first_row=first_row, more_below=None,
+                                       report=_Reporter(found.report.file, found.report.sheet, []))
+            first_row += piece.height
+            pending.append((part, pool.submit(_type_tables, [part], key, vocabulary)))
+            while len(pending) > TYPING_THREADS:
+                finish_oldest()
+        while pending:
+            finish_oldest()
     finally:
         # Not waiting for a part that never answers: its thread is left to end on its own.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -852,8 +896,8 @@ def empty_frame(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS[kind])
 
 
-def _find_table(path: Path, table: _TableIn, area_code: str | None,
-                sources: tuple[Source, ...]) -> RecordTable | _Found | None:
+def _find_table(path: Path, table: _TableIn, area_code: str | None, sources: tuple[Source, ...],
+                part_rows: int = PART_ROWS) -> RecordTable | _Found | None:
     """A table of a file: not record-level (None), refused or keeping nothing (a finished
     ``RecordTable``), or a record-level table's cells as written (``_Found``), to be typed."""
     candidates = _candidates_for_sheet(table.sheet, sources)
@@ -876,8 +920,14 @@ def _find_table(path: Path, table: _TableIn, area_code: str | None,
     if "area_code" in {f.name for f in source.fields} and "area_code" not in header.columns and not area_code:
         report.table(header.row_index + 1, "the column 'la_code' is missing, and no area was given for the file")
         return RecordTable(source.kind, path, table.sheet, empty_frame(source.kind), report.problems)
-    below, first_row = table.load_below(header.row_index, header.columns)
-    return _Found(path, header, below, first_row, area_code, report)
+    if table.stream_below is None:
+        below, first_row = table.load_below(header.row_index, header.columns)
+        return _Found(path, header, below, first_row, area_code, report)
+    batches = table.stream_below(header.row_index, header.columns, part_rows)
+    below = next(batches)
+    following = next(batches, None)  # (a table of one batch is typed with the others of its kind)
+    return _Found(path, header, below, header.row_index + 2, area_code, report,
+                  None if following is None else itertools.chain([following], batches))
 
 
 def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None,
@@ -896,7 +946,7 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
     tables: list[list[RecordTable | _Found]] = []
     for path, area_code in files:
         tables.append([t for table in _tables_in(path)
-                       if (t := _find_table(path, table, area_code, sources)) is not None])
+                       if (t := _find_table(path, table, area_code, sources, part_rows)) is not None])
     # (file, table) positions of the tables to type, by kind and columns
     together: dict[tuple[str, tuple[str, ...]], list[tuple[int, int]]] = {}
     for i, file_tables in enumerate(tables):
