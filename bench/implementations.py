@@ -315,9 +315,10 @@ def _pandas_plans(dataset: Dataset) -> list[pd.DataFrame]:
     }).dropna(subset=["child", "start"])
     # One plan per child and start date: the latest end, the largest initial category and
     # previous plans, the latest category of the row with the latest end.
-    # (ties on the end: the row that gives a latest category, the first in alphabetical order)
-    ordered = raw.sort_values(["area_code", "child", "start", "end", "latest"],
-                              ascending=[True, True, True, False, True], na_position="last")
+    # (ties on the end: the row that gives a latest category, the first in alphabetical order;
+    # then the first initial category)
+    ordered = raw.sort_values(["area_code", "child", "start", "end", "latest", "initial"],
+                              ascending=[True, True, True, False, True, True], na_position="last", kind="stable")
     ordered["latest"] = ordered["latest"].fillna(ordered["initial"])
     keys = ["area_code", "child", "start"]
     plans = ordered.groupby(keys, sort=False, as_index=False).agg(

@@ -39,8 +39,10 @@ plans as (
     select area_number, child_key, plan_start,
         max(plan_end) as plan_end,
         max(initial_category) as initial_category,
+        -- (the order is total, so the answer never depends on the order rows are scanned in: two
+        -- rows with the same end and no latest category give the alphabetically first initial one)
         first(coalesce(latest_category, initial_category)
-              order by plan_end desc nulls last, latest_category nulls last) as latest_category,
+              order by plan_end desc nulls last, latest_category nulls last, initial_category) as latest_category,
         max(previous_plans) as previous_plans
     from (
         select area_number, child_key, plan_start, plan_end, previous_plans,
