@@ -508,14 +508,22 @@ def _columns_at(names: list[str], wanted: dict[str, int]) -> list[pl.Expr]:
     return [pl.col(names[position]).alias(name) for name, position in wanted.items() if position < len(names)]
 
 
+# A CSV smaller than this many bytes a row (of a batch's rows) cannot fill more than one batch:
+# it is read whole, on polars' in-memory engine, which starts a query faster than the streaming
+# one (and many such files are read on several threads at once).
+STREAM_BYTES_PER_ROW = 32
+
+
 def _csv_batches(path: Path, lines_above: int, wanted: dict[str, int], batch_rows: int) -> Iterator[pl.DataFrame]:
     """The rows of a CSV below its header, the wanted columns only, every cell as text, at most
-    ``batch_rows`` rows at a time: polars reads the next batch while the caller types this one,
-    and a national extract is never held whole as text. At least one batch (perhaps empty).
+    ``batch_rows`` rows at a time for a large file: polars reads the next batch while the caller
+    types this one, and a national extract is never held whole as text. At least one batch
+    (perhaps empty).
 
     The header is the row found in the file's head: the lines above it are skipped (counted as
     lines, not rows, as polars does not count blank lines at the top of a file as rows).
     """
+    streamed = path.stat().st_size > batch_rows * STREAM_BYTES_PER_ROW
     done = 0
     # (checking UTF-8 costs less than replacing bad bytes in every cell: lossy only if needed; the
     # batches given already held none, so the lossy read goes on from where the strict one stopped)
@@ -528,14 +536,14 @@ def _csv_batches(path: Path, lines_above: int, wanted: dict[str, int], batch_row
             return
         rows = scan.select(columns).slice(done)
         try:
-            for batch in rows.collect_batches(chunk_size=batch_rows):
+            for batch in (rows.collect_batches(chunk_size=batch_rows) if streamed else [rows.collect(engine=ENGINE)]):
                 done += batch.height
                 yield batch
         except pl.exceptions.ComputeError:
             if encoding == "utf8-lossy":
                 raise
             continue
-        if not done:
+        if streamed and not done:
             yield pl.DataFrame(schema=rows.collect_schema())
         return
 
