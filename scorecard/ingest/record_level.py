@@ -534,7 +534,9 @@ def _csv_batches(path: Path, lines_above: int, wanted: dict[str, int], batch_row
         if not columns:
             yield pl.DataFrame()
             return
-        rows = scan.select(columns).slice(done)
+        rows = scan.select(columns)
+        if done:  # (only then: a slice stops polars reading the file on several threads)
+            rows = rows.slice(done)
         try:
             for batch in (rows.collect_batches(chunk_size=batch_rows) if streamed else [rows.collect(engine=ENGINE)]):
                 done += batch.height
