@@ -366,7 +366,8 @@ def keyed_hashes(values: pl.Series, key: str | bytes) -> np.ndarray:
 
 def keyed_hash(text: str, key: str | bytes) -> int:
     """One text's ``keyed_hashes`` value (a signed 64-bit integer), computed for that text alone:
-    for a handful of values (file references), where a numpy pass costs ~0.7 ms a call."""
+    for a handful of values (file references), where a numpy pass over one value costs far more
+    than the hash."""
     return int.from_bytes(siphash24_scalar(_siphash_key(key), text.encode("utf-8")).to_bytes(8, "little"),
                           "little", signed=True)
 
@@ -820,7 +821,7 @@ PART_ROWS = 500_000
 # Two cores: polars and numpy let go of the GIL for most of a part's work, and a third thread
 # fills the gaps a thread's Python steps leave.
 TYPING_THREADS = 3
-# Typing a part takes about a second; one that has not finished in this long is stuck.
+# A part is a few hundred thousand rows: one that has not been typed in this long is stuck.
 PART_TIMEOUT_SECONDS = 600
 
 
