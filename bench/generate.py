@@ -351,8 +351,10 @@ def _write(frame: pl.DataFrame, root: Path, kind: str, areas: list[str]) -> int:
     return frame.height
 
 
-def generate(params: Params, out: Path = DEFAULT_OUT, quiet: bool = False) -> Dataset:
-    """The dataset for ``params`` under ``out`` (reused if it is already there)."""
+def generate(params: Params, out: Path = DEFAULT_OUT, quiet: bool = False,
+             only_if_present: bool = False) -> Dataset | None:
+    """The dataset for ``params`` under ``out`` (reused if it is already there; None if it is not
+    and ``only_if_present``)."""
     name = (f"referrals-{size_label(params.referrals)}-areas{params.areas}-seed{params.seed}"
             f"-v{params.version}")
     root = out / name
@@ -361,6 +363,8 @@ def generate(params: Params, out: Path = DEFAULT_OUT, quiet: bool = False) -> Da
         saved = json.loads(manifest.read_text())
         if saved.get("params") == asdict(params):
             return Dataset(root, params, saved["rows"], saved["areas"])
+    if only_if_present:
+        return None
     if root.exists():
         for path in sorted(root.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()

@@ -3,7 +3,8 @@ measures of lists 3, 7 and 2 (referrals, child protection plans, early help asse
 a generated dataset (``bench.generate``), as a polars frame ``area_code, month, measure,
 breakdown, count`` sorted the same way.
 
-- ``project``: the project's own path, the functions the Dagster assets use: the raw asset's
+- ``project``: the project's own path, the functions the Dagster assets use: the inventory
+  (``extract_files``: every file found, hashed and recognised), the raw asset's
   ``sync_files`` + ``read_record_files`` (batches of files read by ``read_record_levels``: typed,
   checked, child identifiers replaced by keyed hashes; each file's rows added to ``raw.<kind>``
   with a ledger row), then ``monthly_measures`` as the core asset does.
@@ -59,28 +60,26 @@ def project(dataset: Dataset, workdir: Path, timings: dict[str, float] | None = 
 
 
 def file_refs(dataset: Dataset) -> dict[str, list]:
-    """The files of each kind as ``raw.extract_files`` would list them (path under the raw folder,
-    sha256, size): what the ``extract_files`` asset hands the record-level asset."""
-    from scorecard.ingest.file_references import file_reference
-    from scorecard.ingest.files import sha256_of_files
+    """The record-level files of each kind as the ``extract_files`` asset lists them in
+    ``raw.extract_files`` (``scorecard.ingest.inventory``: every data file found, hashed and
+    recognised by its content, named by reference), as the record-level asset reads that table."""
+    from scorecard.ingest.inventory import inventory
     from scorecard.load.file_refs import FileRef
 
+    files = inventory(dataset.root, BENCH_KEY).filter(pl.col("source") == "record_level")
     refs: dict[str, list] = {}
-    for kind in KINDS:
-        paths = dataset.files(kind)
-        for path, sha256 in zip(paths, sha256_of_files(paths)):
-            refs.setdefault(kind, []).append(
-                FileRef(file_reference(path.relative_to(dataset.root).as_posix(), BENCH_KEY), None, sha256,
-                        path.stat().st_size))
+    for row in files.sort("path", "sheet", nulls_last=True).iter_rows(named=True):
+        refs.setdefault(row["layout"], []).append(FileRef(row["path"], row["sheet"], row["sha256"], row["size_bytes"]))
     return refs
 
 
 def _project(dataset: Dataset, workdir: Path, timings: dict[str, float],
              settings: tuple[str, ...] = ()) -> pl.DataFrame:
-    """What the assets raw.record_level and core.record_level_measures do, minus Dagster: for every
-    kind, ``sync_record_level`` with ``read_record_files`` (batches of files read, checked and
-    pseudonymised together, a Parquet file written per file, on worker threads; listed with their
-    ledger rows, a batch of files per transaction), then ``monthly_measures``."""
+    """What the assets raw.extract_files, raw.record_level and core.record_level_measures do, minus
+    Dagster: the inventory (``file_refs``), then for every kind, ``sync_record_level`` with
+    ``read_record_files`` (batches of files read, checked and pseudonymised together, a Parquet file
+    written per file, on worker threads; listed with their ledger rows, a batch of files per
+    transaction), then ``monthly_measures``."""
     import duckdb
 
     import scorecard.load.record_level as record_level_loading
@@ -89,10 +88,10 @@ def _project(dataset: Dataset, workdir: Path, timings: dict[str, float],
     from scorecard.load.warehouse import RECORD_LEVEL_TABLES
     from scorecard.transform.record_level_measures import monthly_measures
 
-    hashing = time.perf_counter()
-    refs = file_refs(dataset)  # the extract_files asset's work
+    finding = time.perf_counter()
+    refs = file_refs(dataset)  # the extract_files asset's work: find, hash and recognise every file
     paths = record_level_loading.record_level_paths(dataset.root, BENCH_KEY)  # (where each reference is read)
-    timings["file_hashing"] = time.perf_counter() - hashing
+    timings["inventory"] = time.perf_counter() - finding
     database = workdir / "build.duckdb"
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -317,9 +316,10 @@ def _pandas_plans(dataset: Dataset) -> list[pd.DataFrame]:
     }).dropna(subset=["child", "start"])
     # One plan per child and start date: the latest end, the largest initial category and
     # previous plans, the latest category of the row with the latest end.
-    # (ties on the end: the row that gives a latest category, the first in alphabetical order)
-    ordered = raw.sort_values(["area_code", "child", "start", "end", "latest"],
-                              ascending=[True, True, True, False, True], na_position="last")
+    # (ties on the end: the row that gives a latest category, the first in alphabetical order;
+    # then the first initial category)
+    ordered = raw.sort_values(["area_code", "child", "start", "end", "latest", "initial"],
+                              ascending=[True, True, True, False, True, True], na_position="last", kind="stable")
     ordered["latest"] = ordered["latest"].fillna(ordered["initial"])
     keys = ["area_code", "child", "start"]
     plans = ordered.groupby(keys, sort=False, as_index=False).agg(

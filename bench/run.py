@@ -11,9 +11,14 @@ The three run in turn, ``--rounds`` times (D, P, X, D, P, X, ...): a slow spell 
 machine then falls on all three, and each is given by its median time (with the range) and its
 largest peak.
 
-    .venv/bin/python -m bench.run                      # 100k, 1M and 10M referrals
+    .venv/bin/python -m bench.run                      # 100k, 1M and 10M referrals, both layouts
     .venv/bin/python -m bench.run --sizes 100k,1M      # or any sizes
     .venv/bin/python -m bench.run --quick              # 100k only
+    .venv/bin/python -m bench.run --layout one-file    # only the one-big-file case (P and D)
+
+Two layouts of the same number of rows: ``many-files`` (150 authorities, a file per kind each:
+P, D and X) and ``one-file`` (one authority, one file per kind holding every row: P and D,
+judged against "within 2x bare DuckDB").
 
 Results go to the terminal and to bench/results.md (unless --no-write).
 """
@@ -38,6 +43,9 @@ from bench.generate import DEFAULT_AREAS, DEFAULT_OUT, Dataset, Params, generate
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.md"
 ORDER = ("duckdb", "project", "pandas")
+LAYOUTS = ("many-files", "one-file")
+# The implementations run in each layout (pandas, minutes at 10M, only where it is judged).
+ORDER_OF_LAYOUT = {"many-files": ORDER, "one-file": ("duckdb", "project")}
 LABELS = {"project": "project build (P)", "duckdb": "bare DuckDB (D)", "pandas": "pandas (X)"}
 
 # The targets of the issue, for the project's build.
@@ -45,6 +53,7 @@ MAX_RATIO_TO_DUCKDB = 1.5
 MIN_SPEEDUP_OVER_PANDAS = 6.0
 MAX_PEAK_BYTES = 1.5e9  # 1.5 GB
 MAX_GROWTH_EXPONENT = 1.1  # time ~ rows^k between the two largest sizes: k <= 1.1 counts as linear
+MAX_ONE_FILE_RATIO_TO_DUCKDB = 2.0  # one big file: the project's build within 2x bare DuckDB (issue 15)
 DEFAULT_ROUNDS = 3
 
 
@@ -58,6 +67,7 @@ class Run:
     rows_out: int
     detail: dict[str, float] = field(default_factory=dict)
     all_seconds: list[float] = field(default_factory=list)  # every round's, when there were several
+    layout: str = "many-files"
 
 
 def median_run(rounds: list[Run]) -> Run:
@@ -66,7 +76,7 @@ def median_run(rounds: list[Run]) -> Run:
     ordered = sorted(rounds, key=lambda r: r.seconds)
     middle = ordered[(len(ordered) - 1) // 2]  # (an even count: the faster of the middle two)
     return Run(middle.size, middle.implementation, middle.seconds, max(r.peak_bytes for r in rounds), middle.rows_in,
-               middle.rows_out, middle.detail, [r.seconds for r in rounds])
+               middle.rows_out, middle.detail, [r.seconds for r in rounds], middle.layout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +90,7 @@ def child(implementation: str, root: Path, result: Path, workdir: Path, settings
     from bench import implementations
 
     if implementation == "project":  # the loading modules imported before the clock starts
+        import scorecard.ingest.inventory  # noqa: F401
         import scorecard.load.record_level  # noqa: F401
 
     manifest = json.loads((root / "manifest.json").read_text())
@@ -116,7 +127,8 @@ def wait_with_usage(process: subprocess.Popen, timeout: float) -> tuple[int, res
         time.sleep(0.1)
 
 
-def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, settings: tuple[str, ...] = ()) -> Run:
+def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, settings: tuple[str, ...] = (),
+                      layout: str = "many-files") -> Run:
     scratch.mkdir(parents=True, exist_ok=True)
     result = scratch / f"{implementation}.json"
     result.unlink(missing_ok=True)
@@ -130,7 +142,25 @@ def run_in_subprocess(implementation: str, dataset: Dataset, scratch: Path, sett
         raise RuntimeError(f"{implementation} failed (exit {process.returncode}) on {dataset.root}")
     report = json.loads(result.read_text())
     return Run(dataset.params.referrals, implementation, report["seconds"], usage.ru_maxrss * 1024,
-               sum(dataset.rows.values()), report["rows_out"], report["detail"])
+               sum(dataset.rows.values()), report["rows_out"], report["detail"], layout=layout)
+
+
+# Generating the 10M dataset takes about a minute; one that runs this long has hung.
+GENERATE_TIMEOUT_SECONDS = 1800
+
+
+def generated(params: Params, out: Path) -> Dataset:
+    """The dataset for ``params`` (``bench.generate``), generated in a process of its own: Linux
+    keeps a process's peak memory across fork and exec, so a dataset generated in this process
+    (GBs at 10M) would be every implementation's peak too."""
+    dataset = generate(params, out, only_if_present=True)
+    if dataset is None:
+        subprocess.run([sys.executable, "-m", "bench.generate", "--sizes", str(params.referrals), "--areas",
+                        str(params.areas), "--out", str(out)], cwd=REPO, check=True, timeout=GENERATE_TIMEOUT_SECONDS)
+        dataset = generate(params, out, only_if_present=True)
+    if dataset is None:
+        raise RuntimeError(f"bench.generate wrote no dataset for {params} under {out}")
+    return dataset
 
 
 def _cpu_times() -> tuple[float, float] | None:
@@ -166,17 +196,19 @@ def warm_page_cache(dataset: Dataset) -> None:
 # Comparing and reporting
 
 
-def compare(dataset: Dataset, scratch: Path) -> list[str]:
+def compare(dataset: Dataset, scratch: Path, layout: str = "many-files") -> list[str]:
     """Differences between the implementations' figures (empty when all are identical)."""
     import polars as pl
 
     from bench.implementations import differences
 
-    frames = {name: pl.read_parquet(scratch / f"{name}.parquet") for name in ORDER}
+    order = ORDER_OF_LAYOUT[layout]
+    frames = {name: pl.read_parquet(scratch / f"{name}.parquet") for name in order}
     problems = []
-    for name in ORDER[1:]:
+    for name in order[1:]:
         if (diff := differences(frames["duckdb"], frames[name])) is not None:
-            problems.append(f"{size_label(dataset.params.referrals)}: {LABELS[name]} differs from bare DuckDB: {diff}")
+            problems.append(f"{size_label(dataset.params.referrals)}, {layout}: {LABELS[name]} differs from bare "
+                            f"DuckDB: {diff}")
     return problems
 
 
@@ -199,16 +231,46 @@ def table(runs: list[Run]) -> list[str]:
     return lines
 
 
+def one_file_table(runs: list[Run]) -> list[str]:
+    """The one-big-file case: P against D at each size, and the ratio (judged at the largest size:
+    ``one_file_targets``; small sizes are mostly the fixed costs of either)."""
+    lines = ["| referrals | rows read (in 3 files) | bare DuckDB (D) s | rounds' range | peak MB | "
+             "project build (P) s | rounds' range | peak MB | P ÷ D |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size in sorted({r.size for r in runs}):
+        at = {r.implementation: r for r in runs if r.size == size}
+        d, p = at["duckdb"], at["project"]
+
+        def spread(r: Run) -> str:
+            return f"{min(r.all_seconds):.2f}–{max(r.all_seconds):.2f}" if len(r.all_seconds) > 1 else "–"
+
+        lines.append(f"| {size_label(size)} | {p.rows_in:,} | {d.seconds:.2f} | {spread(d)} | {_mb(d.peak_bytes)} | "
+                     f"{p.seconds:.2f} | {spread(p)} | {_mb(p.peak_bytes)} | {p.seconds / d.seconds:.2f} |")
+    return lines
+
+
+def one_file_targets(runs: list[Run]) -> list[str]:
+    largest = max(r.size for r in runs)
+    at = {r.implementation: r for r in runs if r.size == largest}
+    ratio = at["project"].seconds / at["duckdb"].seconds
+    met = ratio <= MAX_ONE_FILE_RATIO_TO_DUCKDB
+    return [f"At {size_label(largest)} referrals in one file: project build within {MAX_ONE_FILE_RATIO_TO_DUCKDB:g}× "
+            f"bare DuckDB: {ratio:.2f}× — {'**met**' if met else '**missed**'}"
+            + ("" if met else f" (the target is {MAX_ONE_FILE_RATIO_TO_DUCKDB * at['duckdb'].seconds:.1f} s)")
+            + f"; peak memory {at['project'].peak_bytes / 1e9:.2f} GB (bare DuckDB "
+              f"{at['duckdb'].peak_bytes / 1e9:.2f} GB)."]
+
+
 def breakdown(runs: list[Run]) -> list[str]:
     lines = []
-    for r in sorted((r for r in runs if r.implementation == "project"), key=lambda r: r.size):
+    for r in sorted((r for r in runs if r.implementation == "project"), key=lambda r: (r.layout, r.size)):
         d = r.detail
-        parts = [f"files hashed (sha256) {d.get('file_hashing', 0):.2f} s",
+        parts = [f"files found, hashed (sha256) and recognised {d.get('inventory', 0):.2f} s",
                  f"raw tables {d.get('raw_tables', 0):.2f} s (files read, checked, pseudonymised and written to "
                  f"Parquet on {d.get('read_threads', 2):.0f} worker threads, {d.get('read', 0):.2f} thread-seconds "
                  "reading; listed by the main thread a batch per transaction)",
                  f"monthly_measures {d.get('measures', 0):.2f} s"]
-        lines.append(f"- {size_label(r.size)}: " + "; ".join(parts))
+        lines.append(f"- {size_label(r.size)}, {r.layout}: " + "; ".join(parts))
     return lines
 
 
@@ -296,34 +358,61 @@ def environment() -> list[str]:
 
 def report(runs: list[Run], problems: list[str], params: list[Params], rounds: int,
            settings: tuple[str, ...] = ()) -> str:
-    growth_lines, exponents = growth(runs)
+    many = [r for r in runs if r.layout == "many-files"]
+    one = [r for r in runs if r.layout == "one-file"]
+    layouts = [name for name, ran in (("many files", many), ("one big file", one)) if ran]
     sections = [
         "# Record-level benchmark results",
         "",
         "Written by `make bench` (`.venv/bin/python -m bench.run`); see bench/README.md for what is measured.",
-        "All figures below come from one run, the three implementations side by side: they ran in turn, "
-        f"{rounds} rounds at each size; seconds are each one's median round, peak memory "
-        "its largest.",
+        "All figures below come from one run, the implementations side by side: they ran in turn, "
+        f"{rounds} rounds at each size and layout ({' and '.join(layouts)}); seconds are each one's median round, "
+        "peak memory its largest.",
         "",
         *environment(),
         "",
         "Datasets: " + "; ".join(f"{size_label(p.referrals)} referrals, {p.plans:,} plans, "
-                                 f"{p.assessments:,} assessments, {p.areas} authorities" for p in params) + ".",
+                                 f"{p.assessments:,} assessments, {p.areas} "
+                                 + ("authority, one file per kind" if p.areas == 1 else "authorities")
+                                 for p in params) + ".",
         "",
-        *table(runs),
-        "",
-        "Identical figures: " + ("yes, at every size (every row of every measure)." if not problems
+    ]
+    if many:
+        growth_lines, exponents = growth(many)
+        sections += [
+            "## Many files (a file per kind for each of the authorities)",
+            "",
+            *table(many),
+            "",
+        ]
+    if one:
+        sections += [
+            "## One big file (one authority: every referral in one CSV, every plan in another, every assessment "
+            "in a third)",
+            "",
+            *one_file_table(one),
+            "",
+            *one_file_targets(one),
+            "",
+        ]
+    sections += [
+        "Identical figures: " + ("yes, at every size and layout (every row of every measure)." if not problems
                                  else "**NO**\n\n" + "\n".join(f"- {p}" for p in problems)),
         "",
         *contention(),
-        "## Targets",
-        "",
-        *targets(runs, exponents),
-        "",
-        "## How cost grows",
-        "",
-        *growth_lines,
-        "",
+    ]
+    if many:
+        sections += [
+            "## Targets",
+            "",
+            *targets(many, exponents),
+            "",
+            "## How cost grows",
+            "",
+            *growth_lines,
+            "",
+        ]
+    sections += [
         "## Where the project's time goes",
         "",
         *breakdown(runs),
@@ -339,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100k,1M,10M", help="referrals per dataset, comma-separated")
     parser.add_argument("--quick", action="store_true", help="100k referrals only")
+    parser.add_argument("--layout", choices=(*LAYOUTS, "both"), default="both",
+                        help="many-files: 150 authorities, a file per kind each (P, D, X); one-file: one authority, "
+                             "every row of a kind in one file (P, D); both (default)")
     parser.add_argument("--areas", type=int, default=DEFAULT_AREAS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="scratch folder for datasets and results")
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
@@ -358,28 +450,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [100_000] if args.quick else [parse_size(s) for s in args.sizes.split(",")]
+    layouts = LAYOUTS if args.layout == "both" else (args.layout,)
     runs: list[Run] = []
     problems: list[str] = []
     params = []
-    for size in sizes:
-        dataset = generate(Params.for_size(size, args.areas), args.out)
-        params.append(dataset.params)
-        warm_page_cache(dataset)
-        if (busy := machine_busy()) is not None:
-            BUSY.append((f"before {size_label(size)}", busy))
-            if busy > 0.05:
-                print(f"warning: other processes are using {busy:.0%} of the CPU: timings will suffer", flush=True)
-        scratch = args.out / "results" / dataset.root.name
-        rounds: dict[str, list[Run]] = {name: [] for name in ORDER}
-        for round_number in range(1, args.rounds + 1):
-            for name in ORDER:
-                print(f"{size_label(size)}, round {round_number}/{args.rounds}: {LABELS[name]} ...",
-                      end=" ", flush=True)
-                run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else ())
-                rounds[name].append(run)
-                print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
-            problems += [p for p in compare(dataset, scratch) if p not in problems]
-        runs += [median_run(rounds[name]) for name in ORDER]
+    for layout in layouts:
+        order = ORDER_OF_LAYOUT[layout]
+        for size in sizes:
+            dataset = generated(Params.for_size(size, 1 if layout == "one-file" else args.areas), args.out)
+            params.append(dataset.params)
+            warm_page_cache(dataset)
+            if (busy := machine_busy()) is not None:
+                BUSY.append((f"before {size_label(size)} {layout}", busy))
+                if busy > 0.05:
+                    print(f"warning: other processes are using {busy:.0%} of the CPU: timings will suffer", flush=True)
+            scratch = args.out / "results" / dataset.root.name
+            rounds: dict[str, list[Run]] = {name: [] for name in order}
+            for round_number in range(1, args.rounds + 1):
+                for name in order:
+                    print(f"{size_label(size)} {layout}, round {round_number}/{args.rounds}: {LABELS[name]} ...",
+                          end=" ", flush=True)
+                    run = run_in_subprocess(name, dataset, scratch, settings if name == "project" else (), layout)
+                    rounds[name].append(run)
+                    print(f"{run.seconds:.2f} s, peak {_mb(run.peak_bytes)} MB", flush=True)
+                problems += [p for p in compare(dataset, scratch, layout) if p not in problems]
+            runs += [median_run(rounds[name]) for name in order]
     if (busy := machine_busy()) is not None:
         BUSY.append(("after", busy))
     text = report(runs, problems, params, args.rounds, settings)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +119,14 @@ def _loaders_to_skip(settings: Settings, changed: list[str]) -> list[list[str]] 
 
 
 def _build(settings: Settings, force: bool = False) -> int:
+    from scorecard.ingest.files import one_hash_per_file
+
+    # (the fingerprint and raw.extract_files both need every file's sha256: read each file once)
+    with one_hash_per_file():
+        return _build_once(settings, force)
+
+
+def _build_once(settings: Settings, force: bool) -> int:
     from pipelines.fingerprint import changed_files, current_fingerprint, read_fingerprint
 
     previous = read_fingerprint(settings)
@@ -225,6 +238,54 @@ def _publication(result: dg.ExecuteInProcessResult, settings: Settings, built_at
                        _file_identity(settings.db_path) != warehouse_before, notes)
 
 
+# A build that prints nothing for 20 s looks hung: with no progress line for this long, say so.
+HEARTBEAT_SECONDS = 15.0
+
+
+class _PrintedProgress(logging.StreamHandler):
+    """Prints progress lines, remembering when it last did."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+        self.setFormatter(logging.Formatter("  %(asctime)s  %(message)s", datefmt="%H:%M:%S"))
+        self.last_printed = time.monotonic()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        super().emit(record)
+        self.last_printed = time.monotonic()
+
+
+@contextmanager
+def _progress_printed(heartbeat_seconds: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Long steps' progress lines (``scorecard.load.progress``) printed as the build runs, and a
+    line whenever none came for ``heartbeat_seconds``: a build that prints nothing looks hung."""
+    from scorecard.load.progress import TERMINAL_LOG
+
+    handler = _PrintedProgress()
+    level, propagate = TERMINAL_LOG.level, TERMINAL_LOG.propagate
+    TERMINAL_LOG.addHandler(handler)
+    TERMINAL_LOG.setLevel(logging.INFO)
+    TERMINAL_LOG.propagate = False  # (printed here only, not by whatever the root logger does)
+    finished = threading.Event()
+    started = time.monotonic()
+
+    def heartbeat() -> None:
+        while not finished.wait(timeout=heartbeat_seconds / 3):
+            if time.monotonic() - handler.last_printed >= heartbeat_seconds:
+                TERMINAL_LOG.info(f"still building ({time.monotonic() - started:.0f} s so far)")
+
+    beating = threading.Thread(target=heartbeat, name="build-heartbeat", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        beating.join(timeout=heartbeat_seconds)  # (it wakes within a third of that)
+        TERMINAL_LOG.removeHandler(handler)
+        TERMINAL_LOG.setLevel(level)
+        TERMINAL_LOG.propagate = propagate
+
+
 def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] | None) -> int:
     """Run the job (only the loaders not in ``skip``); record ``current`` if it succeeds."""
     import dagster as dg
@@ -242,7 +303,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     warehouse_before = _file_identity(settings.db_path)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
-    with instance:  # (leaving it closes the instance's storage)
+    with instance, _progress_printed():  # (leaving the instance closes its storage)
         result = job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False,
                                         asset_selection=selection)
         errors, warnings = _problems(result)

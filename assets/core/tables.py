@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.sql_tables import keys_of, sql_table_asset
 from pipelines.resources import ScorecardPaths
+from scorecard.load.progress import step_progress
 from scorecard.load.warehouse import preview_markdown, replace_table
 from scorecard.model.catalogue import IndicatorFileError, catalogue_for
 from scorecard.transform.indicator_series import build_indicator_series, indicator_sql_tables_read
@@ -26,8 +27,11 @@ statistical_neighbours = sql_table_asset(
 @dg.asset(key=["core", "record_level_measures"], deps=keys_of(record_level_tables_read()), group_name="core",
           description="Monthly measures per area from the record-level tables, by sql/record_level/*.sql "
                       "(docs/record_level.md gives the counting rules).")
-def record_level_measures(duckdb: DuckDBResource) -> dg.MaterializeResult:
+def record_level_measures(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    progress = step_progress(context.log.info)
     with duckdb.get_connection() as conn:
+        # (seconds at national scale, with nothing else to say while the queries run)
+        progress.always("core.record_level_measures: counting the monthly measures of the record-level tables")
         rows = replace_table(conn, "core", "record_level_measures", monthly_measures(conn))
         preview = preview_markdown(conn, "core.record_level_measures")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "preview": dg.MetadataValue.md(preview)})

@@ -13,6 +13,7 @@ from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
 from scorecard.ingest.inventory import inventory, unrecognised
 from scorecard.load.partner_returns import sync_layout
+from scorecard.load.progress import step_progress
 from scorecard.load.warehouse import preview_markdown, replace_table
 
 
@@ -26,6 +27,8 @@ from scorecard.load.warehouse import preview_markdown, replace_table
 )
 def extract_files(context: dg.AssetExecutionContext, paths: ScorecardPaths,
                   duckdb: DuckDBResource) -> dg.MaterializeResult:
+    # (every file is hashed and its first rows read: seconds for national extracts)
+    step_progress(context.log.info).always("raw.extract_files: hashing and recognising the files under the raw folder")
     files = inventory(paths.settings.raw_dir, pseudonym_key())
     messages = unrecognised(files)
     for message in messages:

@@ -10,6 +10,7 @@ from pipelines.checks import load_result
 from pipelines.resources import ScorecardPaths
 from pipelines.settings import pseudonym_key
 from scorecard.ingest.record_level import PseudonymKeyMissing
+from scorecard.load.progress import step_progress
 from scorecard.load.record_level import sync_every_kind
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES
 
@@ -30,7 +31,7 @@ def record_level(context: dg.AssetExecutionContext, paths: ScorecardPaths, duckd
     with duckdb.get_connection() as conn:
         try:
             outcomes = sync_every_kind(conn, settings.raw_dir, pseudonym_key(), settings.out_dir,
-                                       settings.record_level_dir)
+                                       settings.record_level_dir, step_progress(context.log.info))
         except PseudonymKeyMissing as missing:
             raise dg.Failure(description=str(missing)) from None
         rows = {kind: conn.execute(f"select count(*) from raw.{kind}").fetchone()[0] for kind in outcomes}

@@ -14,9 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
-import polars as pl
-
-from scorecard.ingest.record_level import annex_a_list_number, keyed_hashes
+from scorecard.ingest.record_level import annex_a_list_number, keyed_hash
 
 _AREA_FOLDER = re.compile(r"^(E0[6-9]\d{6}|E10\d{6})(?![0-9])")
 RECORD_LEVEL_FILE = "record-level file"
@@ -32,7 +30,7 @@ def area_from_folders(relative_path: str) -> str | None:
 
 def _digest(text: str, key: str | None) -> str:
     if key:
-        return f"{int(keyed_hashes(pl.Series([text]), key)[0]) & (2**64 - 1):016x}"[:12]
+        return f"{keyed_hash(text, key) & (2**64 - 1):016x}"[:12]
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

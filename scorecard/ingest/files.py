@@ -13,8 +13,10 @@ title, blank and header rows, so a message can send a person straight to the cel
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,12 +80,54 @@ def discover_files(raw_dir: Path) -> list[Path]:
     )
 
 
-def sha256_of(path: Path) -> str:
+def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# A build hashes the raw folder to decide whether anything changed (``pipelines.fingerprint``),
+# then lists every file with its sha256 (``raw.extract_files``), in one process: within
+# ``one_hash_per_file`` a file whose identity, size and times have not moved since it was hashed
+# is not read again. Outside it every call reads the file (a test may rewrite a file in place,
+# same size, within the clock's granularity).
+_hashed: dict[tuple, str] | None = None
+_hashed_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_hash_per_file() -> Iterator[None]:
+    """Within this block (a build), each version of a file is hashed once, whoever asks."""
+    global _hashed
+    previous, _hashed = _hashed, {} if _hashed is None else _hashed
+    try:
+        yield
+    finally:
+        _hashed = previous
+
+
+def _file_version(path: Path) -> tuple:
+    facts = path.stat()
+    return (str(path.resolve()), facts.st_dev, facts.st_ino, facts.st_size, facts.st_mtime_ns, facts.st_ctime_ns)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256 (read once per build within ``one_hash_per_file``)."""
+    memo = _hashed
+    if memo is None:
+        return _hash_file(path)
+    version = _file_version(path)
+    with _hashed_lock:
+        known = memo.get(version)
+    if known is not None:
+        return known
+    sha256 = _hash_file(path)
+    if _file_version(path) == version:  # (not written to while it was read)
+        with _hashed_lock:
+            memo[version] = sha256
+    return sha256
 
 
 HASH_THREADS = 2

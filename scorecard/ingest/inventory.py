@@ -45,6 +45,10 @@ def recognitions(path: Path, vocabulary: Vocabulary | None = None) -> list[dict]
     record_level = recognise_record_level(path, vocabulary)
     found = [{"sheet": sheet, "source": "record_level", "layout": kind,
               "recognition": f"record-level extract '{kind}'"} for kind, sheet in record_level]
+    if record_level and all(sheet is None for _, sheet in record_level):
+        # A file without sheets (a CSV) holds one table, and it is record-level: nothing else to
+        # find, and reading it whole again (millions of rows) would only repeat the reader's work.
+        return found
     record_sheets = {sheet for _, sheet in record_level}
     for recognition in recognise_file(path):
         if record_level and recognition.sheet in record_sheets:

@@ -46,6 +46,7 @@ DATA_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES | XML_SUFFIXES
 HEADER_SEARCH_ROWS = 30  # title rows above the header: every source looks this far down for it
 DELIMITERS = (",", "\t", ";", "|")  # in order of preference when nothing else decides
 SNIFF_BYTES = 1 << 18  # the first bytes of a text file decide its encoding and delimiter
+HEADER_SAMPLE_BYTES = 1 << 14  # a published file's header row is within its first bytes
 
 # calamine's name for an error cell -> the text Excel shows in it.
 _EXCEL_ERRORS = {"NA": "#N/A", "Div0": "#DIV/0!", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
@@ -142,10 +143,10 @@ def choose_delimiter(sample: str, is_header: HeaderTest | None = None) -> tuple[
     return best[1], best[0]
 
 
-def _sample_text(path: Path) -> tuple[str, str]:
+def _sample_text(path: Path, size: int = SNIFF_BYTES) -> tuple[str, str]:
     with path.open("rb") as handle:
-        sample = handle.read(SNIFF_BYTES)
-    text, encoding = decode(sample, whole=len(sample) < SNIFF_BYTES)
+        sample = handle.read(size)
+    text, encoding = decode(sample, whole=len(sample) < size)
     if "\n" not in text and "\r" in text:  # old Mac line endings
         text = text.replace("\r", "\n")
     return text, encoding
@@ -205,9 +206,13 @@ def text_grid(path: Path, is_header: HeaderTest | None = None) -> pl.DataFrame |
 
 
 def header_row(path: Path) -> list[str]:
-    """A published file's header (its first row), cells as written; [] for an empty file."""
-    rows, _, _ = text_head(path)
-    return rows[0] if rows else []
+    """A published file's header (its first row), cells as written; [] for an empty file. Only
+    the file's first bytes are read: every data file is asked whether it is DfE open data."""
+    text, _ = _sample_text(path, HEADER_SAMPLE_BYTES)
+    delimiter, _ = choose_delimiter(text)
+    with contextlib.suppress(csv.Error):  # (a header longer than the sample is no header this reads)
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    return []
 
 
 def text_rows(path: Path) -> list[list[str]]:

@@ -25,10 +25,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import io
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,13 +46,14 @@ from expectations.record_level import SCHEMAS, UNMAPPED
 from scorecard.ingest.reader import (
     HEADER_SEARCH_ROWS,
     TEXT_SUFFIXES,
+    TextFormat,
     grid_head,
     open_workbook,
     sheet_grid,
     text_head,
     utf8_bytes,
 )
-from scorecard.ingest.siphash import MASK64, siphash24
+from scorecard.ingest.siphash import MASK64, siphash24, siphash24_scalar
 from scorecard.ingest.vocabulary import OPTION_LETTER, Vocabulary, load_vocabulary, words
 from scorecard.model.periods import parse_date
 
@@ -367,10 +370,18 @@ def keyed_hashes(values: pl.Series, key: str | bytes) -> np.ndarray:
     return hashed.view(np.int64)
 
 
+def keyed_hash(text: str, key: str | bytes) -> int:
+    """One text's ``keyed_hashes`` value (a signed 64-bit integer), computed for that text alone:
+    for a handful of values (file references), where a numpy pass over one value costs far more
+    than the hash."""
+    return int.from_bytes(siphash24_scalar(_siphash_key(key), text.encode("utf-8")).to_bytes(8, "little"),
+                          "little", signed=True)
+
+
 def pseudonym_check(key: str | bytes) -> str:
     """A short value that changes when the key does and tells nothing about it (the keyed hash
     of a fixed text): stamped on raw tables so that rows keyed two ways are never mixed."""
-    check = keyed_hashes(pl.Series(["neglect-scorecard key check"]), key)[0]
+    check = keyed_hash("neglect-scorecard key check", key)
     return f"{PSEUDONYM_SCHEME}, key check {int(check) & MASK64:016x}"
 
 
@@ -469,36 +480,70 @@ class _TableIn:
     # (header row index, {name: column position}) -> (the rows below the header, cells as text
     # in the named columns (positions past the last column left out), and the spreadsheet row
     # number of the first of them)
-    load_below: Callable[[int, dict[str, int]], tuple[pl.DataFrame, int]]
+    load_below: Callable[[int, dict[str, int]], tuple[pl.DataFrame, int]] | None
+    # Or, for a table read as it streams in (a CSV): (header row index, {name: column position},
+    # rows at most in each) -> the rows below the header, a batch at a time (at least one, perhaps
+    # empty), the first being spreadsheet row header row index + 2
+    stream_below: Callable[[int, dict[str, int], int], Iterator[pl.DataFrame]] | None = None
 
 
 def _columns_at(names: list[str], wanted: dict[str, int]) -> list[pl.Expr]:
     return [pl.col(names[position]).alias(name) for name, position in wanted.items() if position < len(names)]
 
 
+# A CSV smaller than this many bytes a row (of a batch's rows) cannot fill more than one batch:
+# it is read whole, on polars' in-memory engine, which starts a query faster than the streaming
+# one (and many such files are read on several threads at once).
+STREAM_BYTES_PER_ROW = 32
+
+
+def _csv_batches(path: Path, text_format: TextFormat, lines_above: int, wanted: dict[str, int],
+                 batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The rows of a text file below its header, the wanted columns only, every cell as text, at
+    most ``batch_rows`` rows at a time for a large file: polars reads the next batch while the
+    caller types this one, and a national extract is never held whole as text. At least one batch
+    (perhaps empty).
+
+    The header is the row found in the file's head: the lines above it are skipped (counted as
+    lines, not rows, as polars does not count blank lines at the top of a file as rows). polars
+    reads UTF-8 only: a file in another encoding (``text_format``) is given to it re-encoded.
+    """
+    source: Path | bytes = path if text_format.utf8 else utf8_bytes(path, text_format)
+    streamed = path.stat().st_size > batch_rows * STREAM_BYTES_PER_ROW
+    done = 0
+    # (checking UTF-8 costs less than replacing bad bytes in every cell: lossy only if needed; the
+    # batches given already held none, so the lossy read goes on from where the strict one stopped)
+    for encoding in ("utf8", "utf8-lossy"):
+        scan = pl.scan_csv(source, separator=text_format.delimiter, skip_lines=lines_above, has_header=True,
+                           infer_schema=False, encoding=encoding, truncate_ragged_lines=True)
+        columns = _columns_at(scan.collect_schema().names(), wanted)
+        if not columns:
+            yield pl.DataFrame()
+            return
+        rows = scan.select(columns)
+        if done:  # (only then: a slice stops polars reading the file on several threads)
+            rows = rows.slice(done)
+        try:
+            for batch in (rows.collect_batches(chunk_size=batch_rows) if streamed else [rows.collect(engine=ENGINE)]):
+                done += batch.height
+                yield batch
+        except pl.exceptions.ComputeError:
+            if encoding == "utf8-lossy":
+                raise
+            continue
+        if streamed and not done:
+            yield pl.DataFrame(schema=rows.collect_schema())
+        return
+
+
 def _tables_in(path: Path) -> list[_TableIn]:
     if path.suffix.lower() in TEXT_SUFFIXES:
         head, lines_before, text_format = text_head(path)
 
-        def load_csv(header_index: int, wanted: dict[str, int]) -> tuple[pl.DataFrame, int]:
-            # The header is the row found in ``head``: skip the lines above it (counting lines, not
-            # rows, as polars does not count blank lines at the top of a file as rows). Only the
-            # wanted columns are parsed, every cell as text. (polars reads UTF-8 only: a file in
-            # another encoding is given to it re-encoded.)
-            source = path if text_format.utf8 else io.BytesIO(utf8_bytes(path, text_format))
+        def stream_csv(header_index: int, wanted: dict[str, int], batch_rows: int) -> Iterator[pl.DataFrame]:
+            return _csv_batches(path, text_format, lines_before[header_index], wanted, batch_rows)
 
-            def read(encoding: str) -> pl.DataFrame:
-                scan = pl.scan_csv(source, separator=text_format.delimiter, skip_lines=lines_before[header_index],
-                                   has_header=True, infer_schema=False, encoding=encoding, truncate_ragged_lines=True)
-                columns = _columns_at(scan.collect_schema().names(), wanted)
-                return scan.select(columns).collect(engine=ENGINE) if columns else pl.DataFrame()
-
-            try:  # (checking UTF-8 costs less than replacing bad bytes in every cell: only if needed)
-                return read("utf8"), header_index + 2
-            except pl.exceptions.ComputeError:
-                return read("utf8-lossy"), header_index + 2
-
-        return [_TableIn(None, head, load_csv)]
+        return [_TableIn(None, head, None, stream_below=stream_csv)]
     reader = open_workbook(path)
     tables = []
     for sheet in reader.sheet_names:
@@ -679,6 +724,9 @@ class _Found:
     first_row: int  # the spreadsheet number of the first of them
     area_code: str | None
     report: _Reporter
+    # The rows after ``below``, a batch at a time, for a table read as it streams in
+    # (``_TableIn.stream_below``) that did not fit in one batch
+    more_below: Iterator[pl.DataFrame] | None = None
 
 
 _PART = "__part__"  # which of the tables typed together a row came from
@@ -754,6 +802,88 @@ def _type_tables(found: Sequence[_Found], key: str | bytes | None, vocabulary: V
     return [by_part.get((part,), empty_frame(source.kind)) for part in range(len(found))]
 
 
+# A table longer than this is typed in parts of this many rows, on TYPING_THREADS threads: one
+# national extract in one file otherwise keeps one core busy while the other waits, and holds
+# every intermediate column of millions of rows at once.
+PART_ROWS = 500_000
+# Two cores: polars and numpy let go of the GIL for most of a part's work, and a third thread
+# fills the gaps a thread's Python steps leave.
+TYPING_THREADS = 3
+# A part is a few hundred thousand rows: one that has not been typed in this long is stuck.
+PART_TIMEOUT_SECONDS = 600
+
+
+class TypingTimeout(RuntimeError):
+    """A part of a large table whose typing gave no answer within PART_TIMEOUT_SECONDS."""
+
+
+def _type_group(found: Sequence[_Found], key: str | bytes | None, vocabulary: Vocabulary,
+                typed: Callable[[int, int], None], part_rows: int = PART_ROWS) -> list[pl.DataFrame]:
+    """``_type_tables`` of tables of one kind with the same columns, a table longer than
+    ``part_rows`` in parts (``_type_in_parts``); ``typed(i, rows)`` told how many rows of
+    ``found[i]`` (as read, blank ones included) are typed so far."""
+    large = [i for i, table in enumerate(found) if table.more_below is not None or table.below.height > part_rows]
+    if not large:
+        frames = _type_tables(found, key, vocabulary)
+        for i, table in enumerate(found):
+            typed(i, table.below.height)
+        return frames
+    small = [i for i in range(len(found)) if i not in large]
+    frames: dict[int, pl.DataFrame] = {}
+    if small:
+        frames.update(zip(small, _type_group([found[i] for i in small], key, vocabulary,
+                                             lambda index, rows: typed(small[index], rows), part_rows)))
+    for i in large:
+        frames[i] = _type_in_parts(found[i], key, vocabulary, lambda rows, i=i: typed(i, rows), part_rows)
+    return [frames[i] for i in range(len(found))]
+
+
+def _type_in_parts(found: _Found, key: str | bytes | None, vocabulary: Vocabulary,
+                   typed: Callable[[int], None], part_rows: int = PART_ROWS) -> pl.DataFrame:
+    """One large table typed ``part_rows`` rows at a time (as its batches stream in, for a CSV),
+    the parts on TYPING_THREADS threads, to the same frame and problems as ``_type_tables([found])``:
+    each part numbers its rows from where it starts in the file, and reports to a reporter of its
+    own, merged in order. At most TYPING_THREADS parts of text wait to be typed."""
+    if found.more_below is not None:
+        pieces = itertools.chain([found.below], found.more_below)
+    else:
+        pieces = (found.below.slice(start, part_rows) for start in range(0, found.below.height, part_rows))
+    pool = ThreadPoolExecutor(max_workers=TYPING_THREADS, thread_name_prefix="type-parts")
+    pending: deque[tuple[_Found, Future]] = deque()
+    frames: list[pl.DataFrame] = []
+    rows = 0
+
+    def finish_oldest() -> None:
+        nonlocal rows
+        part, future = pending.popleft()
+        try:
+            [frame] = future.result(timeout=PART_TIMEOUT_SECONDS)
+        except FuturesTimeout:
+            raise TypingTimeout(f"typing rows {part.first_row}-{part.first_row + part.below.height - 1} of "
+                                f"a table gave no answer within {PART_TIMEOUT_SECONDS} s") from None
+        frames.append(frame)
+        found.report.problems.extend(part.report.problems)
+        found.report.failures.extend(part.report.failures)
+        rows += part.below.height
+        typed(rows)
+
+    try:
+        first_row = found.first_row
+        for piece in pieces:
+            part = dataclasses.replace(found, below=piece, first_row=first_row, more_below=None,
+                                       report=_Reporter(found.report.file, found.report.sheet, []))
+            first_row += piece.height
+            pending.append((part, pool.submit(_type_tables, [part], key, vocabulary)))
+            while len(pending) > TYPING_THREADS:
+                finish_oldest()
+        while pending:
+            finish_oldest()
+    finally:
+        # Not waiting for a part that never answers: its thread is left to end on its own.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return pl.concat(frames)
+
+
 def _conform(kind: str, frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     """Exactly the kind's columns, in order and typed (and ``keep``); a column the file lacks is all null."""
     columns = set(frame.collect_schema().names())
@@ -765,8 +895,8 @@ def empty_frame(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS[kind])
 
 
-def _find_table(path: Path, table: _TableIn, area_code: str | None,
-                sources: tuple[Source, ...]) -> RecordTable | _Found | None:
+def _find_table(path: Path, table: _TableIn, area_code: str | None, sources: tuple[Source, ...],
+                part_rows: int = PART_ROWS) -> RecordTable | _Found | None:
     """A table of a file: not record-level (None), refused or keeping nothing (a finished
     ``RecordTable``), or a record-level table's cells as written (``_Found``), to be typed."""
     candidates = _candidates_for_sheet(table.sheet, sources)
@@ -789,15 +919,27 @@ def _find_table(path: Path, table: _TableIn, area_code: str | None,
     if "area_code" in {f.name for f in source.fields} and "area_code" not in header.columns and not area_code:
         report.table(header.row_index + 1, "the column 'la_code' is missing, and no area was given for the file")
         return RecordTable(source.kind, path, table.sheet, empty_frame(source.kind), report.problems)
-    below, first_row = table.load_below(header.row_index, header.columns)
-    return _Found(path, header, below, first_row, area_code, report)
+    if table.stream_below is None:
+        below, first_row = table.load_below(header.row_index, header.columns)
+        return _Found(path, header, below, first_row, area_code, report)
+    batches = table.stream_below(header.row_index, header.columns, part_rows)
+    below = next(batches)
+    following = next(batches, None)  # (a table of one batch is typed with the others of its kind)
+    return _Found(path, header, below, header.row_index + 2, area_code, report,
+                  None if following is None else itertools.chain([following], batches))
 
 
 def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | bytes | None,
-                       vocabulary: Vocabulary | None = None) -> list[list[RecordTable]]:
+                       vocabulary: Vocabulary | None = None,
+                       on_rows: Callable[[int, int], None] | None = None,
+                       part_rows: int = PART_ROWS) -> list[list[RecordTable]]:
     """``read_record_level`` for each (path, area_code), in order; tables of one kind with the
-    same columns are typed together, so many small files cost little more than one large one.
-    Headers and coded values are read with ``vocabulary`` (the shipped one if none is given)."""
+    same columns are typed together, so many small files cost little more than one large one,
+    and a table longer than ``part_rows`` is typed in parts on TYPING_THREADS threads (``_type_in_parts``).
+    Headers and coded values are read with ``vocabulary`` (the shipped one if none is given).
+
+    ``on_rows(i, rows)`` is told as the rows of ``files[i]`` are typed (a large table's part by
+    part, so a long read can show that it is moving): never a cell, a name or a path."""
     vocabulary = vocabulary or shipped_vocabulary()
     sources = sources_for(vocabulary)
     tables: list[list[RecordTable | _Found]] = []
@@ -807,7 +949,7 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
             tables.append(list(read_cin_census(path, area_code, key, vocabulary)))
             continue
         tables.append([t for table in _tables_in(path)
-                       if (t := _find_table(path, table, area_code, sources)) is not None])
+                       if (t := _find_table(path, table, area_code, sources, part_rows)) is not None])
     # (file, table) positions of the tables to type, by kind and columns
     together: dict[tuple[str, tuple[str, ...]], list[tuple[int, int]]] = {}
     for i, file_tables in enumerate(tables):
@@ -816,7 +958,12 @@ def read_record_levels(files: Sequence[tuple[Path, str | None]], key: str | byte
                 together.setdefault((table.header.source.kind, tuple(table.below.columns)), []).append((i, j))
     for positions in together.values():
         group = [tables[i][j] for i, j in positions]
-        for (i, j), found, frame in zip(positions, group, _type_tables(group, key, vocabulary)):
+
+        def typed(index: int, rows: int, positions: list[tuple[int, int]] = positions) -> None:
+            if on_rows is not None:
+                on_rows(positions[index][0], rows)
+
+        for (i, j), found, frame in zip(positions, group, _type_group(group, key, vocabulary, typed, part_rows)):
             tables[i][j] = RecordTable(found.header.source.kind, found.path, found.report.sheet, frame,
                                        found.report.grouped())
     return tables

@@ -12,6 +12,7 @@ never published (``scorecard.load.warehouse.publish``).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from scorecard.ingest.file_references import area_from_folders, real_paths, shee
 from scorecard.ingest.files import discover_files
 from scorecard.ingest.inventory import raw_relative
 from scorecard.ingest.record_level import (
+    PART_ROWS,
     SCHEMAS,
     PseudonymKeyMissing,
     RecordTable,
@@ -34,6 +36,7 @@ from scorecard.ingest.record_level import (
 from scorecard.ingest.vocabulary import Vocabulary, load_vocabulary
 from scorecard.load.file_refs import FileRead, FileRef, SyncOutcome
 from scorecard.load.ledger import files_of, sync_files
+from scorecard.load.progress import Progress, silent
 from scorecard.load.warehouse import RECORD_LEVEL_TABLES, execute_with_frame
 
 assert set(RECORD_LEVEL_TABLES) <= set(SCHEMAS), "every record-level table has a schema"
@@ -51,16 +54,27 @@ def record_level_paths(raw_dir: Path, key: str | None) -> dict[str, str]:
 
 
 def read_record_files(raw_dir: Path, refs: Sequence[FileRef], kind: str, key: str | None,
-                      vocabulary: Vocabulary | None = None, paths: dict[str, str] | None = None) -> list[FileRead]:
+                      vocabulary: Vocabulary | None = None, paths: dict[str, str] | None = None,
+                      progress: Progress | None = None, part_rows: int = PART_ROWS) -> list[FileRead]:
     """Each file's ``kind`` rows (the tables on the ref's sheet), pseudonymised, and its problems;
-    the files are read together (``read_record_levels``) with the raw folder's vocabulary."""
+    the files are read together (``read_record_levels``) with the raw folder's vocabulary.
+    ``progress`` is told which file is read and how many of its rows are done (by reference); a
+    table longer than ``part_rows`` is typed in parts (``read_record_levels``)."""
     vocabulary = vocabulary or load_vocabulary(raw_dir)
+    progress = progress or silent()
     # (the warehouse names a file and a sheet by reference, never as written: file_references)
     real = paths if paths is not None else record_level_paths(raw_dir, key)
     area_of = {ref.path: area_from_folders(ref.path) for ref in refs}
     placed = [path for path, area in area_of.items() if (area is not None or kind == "hub_log") and path in real]
+    if placed:
+        progress.note(f"{kind}: reading {placed[0]}" + (f" and {len(placed) - 1} more file(s)" if len(placed) > 1
+                                                        else ""))
+
+    def rows_typed(index: int, rows: int) -> None:
+        progress.note(f"{kind}: {placed[index]}: {rows:,} rows read, checked and pseudonymised so far")
+
     tables_in = dict(zip(placed, read_record_levels([(raw_dir / real[path], area_of[path]) for path in placed], key,
-                                                    vocabulary)))
+                                                    vocabulary, rows_typed, part_rows)))
     results = []
     for ref in refs:
         if ref.path not in tables_in:
@@ -108,11 +122,13 @@ def sync_record_level(conn: duckdb.DuckDBPyConnection, kind: str, files: Sequenc
 
 
 def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | None, out_dir: Path,
-                    record_level_dir: Path) -> dict[str, SyncOutcome]:
-    """Bring every ``raw.<kind>`` in line with the record-level files now under the raw folder.
+                    record_level_dir: Path, progress: Progress | None = None) -> dict[str, SyncOutcome]:
+    """Bring every ``raw.<kind>`` in line with the record-level files now under the raw folder,
+    telling ``progress`` how it goes (each kind's start and end, the file being read, rows so far).
 
     Raises ``PseudonymKeyMissing`` when there are record-level files and no key to hash their
     child identifiers with."""
+    progress = progress or silent()
     all_files = files_of(conn, "record_level")
     if all_files and key is None:
         raise PseudonymKeyMissing(
@@ -121,11 +137,20 @@ def sync_every_kind(conn: duckdb.DuckDBPyConnection, raw_dir: Path, key: str | N
             + "). Set it to a long secret kept outside the repository: child identifiers are "
               "replaced by a keyed hash as they are read, and the same key must be used every time.")
     vocabulary, paths = load_vocabulary(raw_dir), record_level_paths(raw_dir, key)
-    return {kind: sync_record_level(conn, kind, files_of(conn, "record_level", kind),
-                                    lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary,
-                                                                              paths),
-                                    key, out_dir, record_level_dir, vocabulary)
-            for kind in RECORD_LEVEL_TABLES}
+    outcomes = {}
+    for kind in RECORD_LEVEL_TABLES:
+        files = files_of(conn, "record_level", kind)
+        if files:
+            progress.always(f"{kind}: {len(files)} file(s), {sum(f.size_bytes for f in files) / 1e6:,.0f} MB")
+        started = time.monotonic()
+        outcomes[kind] = outcome = sync_record_level(
+            conn, kind, files, lambda refs, kind=kind: read_record_files(raw_dir, refs, kind, key, vocabulary, paths,
+                                                                         progress),
+            key, out_dir, record_level_dir, vocabulary)
+        if files:
+            progress.always(f"{kind}: {len(outcome.loaded)} file(s) loaded, {len(outcome.unchanged)} unchanged, "
+                            f"{len(outcome.quarantined)} refused ({time.monotonic() - started:.1f} s)")
+    return outcomes
 
 
 def load_raw(conn: duckdb.DuckDBPyConnection, tables: Iterable[RecordTable]) -> dict[str, int]:

@@ -45,8 +45,11 @@ plans as (
         max(plan_end) as plan_end,
         -- (arg_max skips rows without a return date or a value: Annex A rows fall back to the largest)
         coalesce(arg_max(initial_category, return_reference_date), max(initial_category)) as initial_category,
+        -- (the order is total, so the answer never depends on the order rows are scanned in: two
+        -- rows with the same end, return and no latest category give the alphabetically first initial one)
         first(coalesce(latest_category, initial_category)
-              order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last)
+              order by plan_end desc nulls last, return_reference_date desc nulls last, latest_category nulls last,
+                  initial_category)
             as latest_category,
         coalesce(arg_max(previous_plans, return_reference_date), max(previous_plans)) as previous_plans,
         min(return_reference_date) as first_return_date,
