@@ -21,12 +21,18 @@ from scorecard.publish.images import EmbeddableCharts, embeddable_png
 from scorecard.publish.png_renderer import MANIFEST, PngExportError, PngRenderer, read_manifest
 from tests.test_charts import EXPECTED, HARTLEPOOL, NORTHUMBERLAND, make_marts
 
-BOUND = 3.0  # seconds: the bounds these tests give the renderer
+BOUND = 3.0  # seconds: the bounds these tests give a renderer with a real Chromium
+SILENT_BOUND = 1.0  # and with a browser that never answers (nothing to wait for but the bound)
 MARGIN = 10.0  # beyond a bound, for the caller to get its answer back (killing included) on a busy machine;
 # far below the never-answering browser's 600 s, so a wait without a bound still fails.
 
 # A Chromium that starts and then never says a word.
 SILENT_BROWSER = "#!/bin/sh\nexec sleep 600\n"
+
+
+def silent_renderer() -> PngRenderer:
+    """A renderer given SILENT_BOUND for everything, for a browser that never answers."""
+    return PngRenderer(startup_timeout=SILENT_BOUND, png_timeout=SILENT_BOUND, close_timeout=SILENT_BOUND)
 
 
 def real_chromium() -> str | None:
@@ -123,31 +129,31 @@ def test_a_browser_that_never_answers_is_given_up_within_the_bound(tmp_path: Pat
     (tmp_path / NORTHUMBERLAND).mkdir()
     path = tmp_path / NORTHUMBERLAND / "cpp_neglect_pct.png"
     started = time.monotonic()
-    renderer = PngRenderer(startup_timeout=BOUND, png_timeout=BOUND, close_timeout=BOUND)
+    renderer = silent_renderer()
     try:
         renderer.add(figure(), path)
         outcome = renderer.collect()
         waited = time.monotonic() - started
-        assert waited < BOUND + MARGIN, f"collect took {waited:.1f} s with a {BOUND:g} s bound"
+        assert waited < SILENT_BOUND + MARGIN, f"collect took {waited:.1f} s with a {SILENT_BOUND:g} s bound"
         assert [m.name for m in outcome.missing] == [f"{NORTHUMBERLAND}/cpp_neglect_pct"]
         assert not outcome.drawn and not path.exists()
         message = outcome.message("the HTML charts are written")
-        assert message == (f"PNG export: Chromium gave no answer within 3 s for {NORTHUMBERLAND}/cpp_neglect_pct "
+        assert message == (f"PNG export: Chromium gave no answer within 1 s for {NORTHUMBERLAND}/cpp_neglect_pct "
                            "(it was starting); the HTML charts are written; 1 PNG is missing")
         # Given up: a figure added now is reported at once, without waiting on the browser.
         again = time.monotonic()
         renderer.add(figure(2), tmp_path / "later.png")
         later = renderer.collect()
         assert time.monotonic() - again < 1
-        assert later.missing[0].reason == "not drawn: Chromium did not start within 3 s"
-        with pytest.raises(PngExportError, match="gave no answer within 3 s") as raised:
+        assert later.missing[0].reason == "not drawn: Chromium did not start within 1 s"
+        with pytest.raises(PngExportError, match="gave no answer within 1 s") as raised:
             renderer.draw([(figure(3), tmp_path / "drawn.png")])
         assert [m.path for m in raised.value.outcome.missing] == [tmp_path / "drawn.png"]
         pid = renderer.browser_pid
     finally:
         closing = time.monotonic()
         renderer.close()
-    assert time.monotonic() - closing < BOUND + 2 * MARGIN
+    assert time.monotonic() - closing < SILENT_BOUND + 2 * MARGIN
     assert renderer_threads() == []
     assert pid is not None and live_group_members(pid) == []  # no `sleep 600` left behind
 
@@ -206,17 +212,17 @@ def test_charts_are_published_without_the_pngs_a_silent_browser_did_not_draw(tmp
     charts_dir = tmp_path / "charts"
     with make_marts(tmp_path / "warehouse.duckdb") as conn:
         for run in (1, 2):  # the second run hands the browser the same PNGs again: none was recorded
-            with PngRenderer(startup_timeout=BOUND, png_timeout=BOUND, close_timeout=BOUND) as renderer:
+            with silent_renderer() as renderer:
                 started = time.monotonic()
                 files = write_charts(conn, charts_dir, renderer=renderer)
-                assert time.monotonic() - started < BOUND + MARGIN + 5  # (+ drawing the pages)
+                assert time.monotonic() - started < SILENT_BOUND + MARGIN + 5  # (+ drawing the pages)
             assert {(f.indicator_id, f.area_code) for f in files} == EXPECTED and len(files) == len(EXPECTED)
             assert all(f.html.is_file() and not f.png.exists() for f in files)
             assert (charts_dir / "index.html").is_file()
             assert {m.name for m in files.missing_pngs} == png_names(files), run
             manifest = read_manifest(charts_dir)
             assert (charts_dir / MANIFEST).is_file() and not png_names(files) & set(manifest)
-            assert files.png_message.startswith("PNG export: Chromium gave no answer within 3 s for ")
+            assert files.png_message.startswith("PNG export: Chromium gave no answer within 1 s for ")
             assert files.png_message.endswith(
                 f"; the warehouse and the HTML charts are published; {len(EXPECTED)} PNGs are missing")
 
@@ -237,10 +243,10 @@ def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path,
         conn.execute("update marts.indicator_values set value = 27.5 where indicator_id = 'rereferral_pct' "
                      "and area_code = ? and period_label = '2017/18'", [HARTLEPOOL])
         monkeypatch.setenv("BROWSER_PATH", str(silent))
-        with PngRenderer(startup_timeout=BOUND, png_timeout=BOUND, close_timeout=BOUND) as renderer:
+        with silent_renderer() as renderer:
             second = write_charts(conn, charts_dir, renderer=renderer)
         assert [m.name for m in second.missing_pngs] == [changed]
-        assert second.png_message == (f"PNG export: Chromium gave no answer within 3 s for {changed} (it was "
+        assert second.png_message == (f"PNG export: Chromium gave no answer within 1 s for {changed} (it was "
                                       "starting); the warehouse and the HTML charts are published; 1 PNG is missing")
         missing_png = charts_dir / HARTLEPOOL / "rereferral_pct.png"
         assert not missing_png.exists()  # not last run's image of other figures
