@@ -354,7 +354,7 @@ def _report(settings: Settings, as_at_text: str | None) -> int:
         with duckdb.connect(str(settings.db_path), read_only=True) as conn:
             written = write_reports(conn, settings.reports_dir, settings.charts_dir,
                                     disclosure_control=settings.disclosure_control, as_at=as_at,
-                                    history_path=settings.reported_figures_path)
+                                    history_path=settings.reported_figures_path, images=settings.chart_images)
     except ReportedFiguresError as error:
         print(f"Reports not recorded: {error}", file=sys.stderr)
         return 1

@@ -23,10 +23,12 @@ class ScorecardPaths(dg.ConfigurableResource):
     out_dir: str
     disclosure_control: bool = True
     report_as_at: str = ""  # ISO date, or empty for the last complete quarter in the data
+    chart_images: bool = True
 
     @property
     def settings(self) -> Settings:
         return Settings(Path(self.raw_dir), Path(self.db_path), Path(self.out_dir), self.disclosure_control,
+                        chart_images=self.chart_images,
                         report_as_at=date.fromisoformat(self.report_as_at) if self.report_as_at else None)
 
 
@@ -62,10 +64,11 @@ class ChartBrowser(dg.ConfigurableResource):
 
     charts_dir: str
     timeout_seconds: float = 60.0  # to start, and for each PNG (Settings.browser_timeout_seconds)
+    images: bool = True  # False: no PNG is drawn (Settings.chart_images)
     _renderer: PngRenderer | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if browser_wanted_at_start(Path(self.charts_dir)):
+        if self.images and browser_wanted_at_start(Path(self.charts_dir)):
             self._renderer = PngRenderer(startup_timeout=self.timeout_seconds, png_timeout=self.timeout_seconds)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -90,8 +93,9 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "paths": ScorecardPaths(raw_dir=str(settings.raw_dir), db_path=str(settings.db_path),
                                 out_dir=str(settings.out_dir), disclosure_control=settings.disclosure_control,
-                                report_as_at=settings.report_as_at.isoformat() if settings.report_as_at else ""),
+                                report_as_at=settings.report_as_at.isoformat() if settings.report_as_at else "",
+                                chart_images=settings.chart_images),
         "duckdb": BuildDatabase(database=str(settings.build_db_path), connection_config=settings.duckdb_config),
         "chart_browser": ChartBrowser(charts_dir=str(settings.charts_dir),
-                                      timeout_seconds=settings.browser_timeout_seconds),
+                                      timeout_seconds=settings.browser_timeout_seconds, images=settings.chart_images),
     }

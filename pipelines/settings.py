@@ -23,6 +23,9 @@ class Settings:
     # How long Chromium may take to start, and to draw each chart PNG (SCORECARD_BROWSER_TIMEOUT):
     # past it the PNGs it owes are named as missing and drawn by the next build.
     browser_timeout_seconds: float = 60.0
+    # Chart PNGs, for the reports and Word papers (SCORECARD_CHART_IMAGES=off: the HTML charts and
+    # reports without images, for a machine without Chromium; the reports say no image was drawn).
+    chart_images: bool = True
     # The date committee reports are written as at (SCORECARD_REPORT_AS_AT, e.g. 2025-09-30), for
     # scheduled builds; None: the last complete quarter in the data.
     report_as_at: date | None = None
@@ -92,7 +95,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_memory_limit=env.get("SCORECARD_DUCKDB_MEMORY") or Settings.duckdb_memory_limit,
         browser_timeout_seconds=float(env.get("SCORECARD_BROWSER_TIMEOUT") or Settings.browser_timeout_seconds),
         report_as_at=parse_as_at(env.get("SCORECARD_REPORT_AS_AT") or None, "SCORECARD_REPORT_AS_AT"),
+        chart_images=parse_switch(env.get("SCORECARD_CHART_IMAGES") or "on", "SCORECARD_CHART_IMAGES"),
     )
+
+
+def parse_switch(text: str, where: str) -> bool:
+    """``on`` or ``off`` (also yes/no, true/false, 1/0), or a clear error naming ``where``."""
+    value = text.strip().lower()
+    if value in ("on", "yes", "true", "1"):
+        return True
+    if value in ("off", "no", "false", "0"):
+        return False
+    raise ValueError(f"{where}: write on or off, found {text!r}")
 
 
 def parse_as_at(text: str | None, where: str) -> date | None:

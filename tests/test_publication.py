@@ -111,3 +111,23 @@ def test_a_browser_that_never_answers_costs_its_pngs_not_the_build_and_the_next_
     code, output = build_cli(settings)
     assert code == 0, output
     assert all(png.read_bytes().startswith(b"\x89PNG") for png in owed)
+
+
+def test_without_chart_images_a_machine_without_chromium_publishes_everything_else(copy_of_built, monkeypatch):
+    settings = copy_of_built
+    monkeypatch.setenv("BROWSER_PATH", str(settings.out_dir / "no-browser-here"))
+    monkeypatch.setenv("SCORECARD_CHART_IMAGES", "off")
+    code, output = build(settings)
+    assert code == 0, output
+    for name in ("warehouse", "charts", "reports"):
+        assert f"Published {name}:" in output
+    assert "PNG" not in output and "NOT published" not in output
+    assert not list(settings.charts_dir.rglob("*.png")) and list(settings.charts_dir.rglob("*.html"))
+    report = (settings.reports_dir / "northumberland.html").read_text(encoding="utf-8")
+    assert "data:image/png" not in report
+    assert "No chart image: the charts were drawn without PNG export" in report
+    assert shows_build(settings)["current"] == {"warehouse": True, "charts": True, "reports": True}
+
+    monkeypatch.setenv("SCORECARD_CHART_IMAGES", "sometimes")
+    code, output = build(settings)
+    assert code != 0 and "SCORECARD_CHART_IMAGES: write on or off, found 'sometimes'" in output

@@ -47,6 +47,8 @@ CHART_MARTS = [dg.AssetKey(["marts", name]) for name in (
                       "the charts, while the warehouse is checked and published; outputs/indicator_charts waits "
                       "for them and moves them into place.")
 def chart_images(paths: ScorecardPaths, duckdb: DuckDBResource, chart_browser: ChartBrowser) -> dg.MaterializeResult:
+    if not chart_browser.images:  # (SCORECARD_CHART_IMAGES=off)
+        return dg.MaterializeResult(metadata={"pngs_started": 0})
     with duckdb.get_connection() as conn:
         started = start_pngs(conn, paths.settings.charts_dir, chart_browser.renderer,
                              disclosure_control=paths.settings.disclosure_control)
@@ -60,7 +62,8 @@ def indicator_charts(context: dg.AssetExecutionContext, paths: ScorecardPaths, d
                      chart_browser: ChartBrowser) -> dg.MaterializeResult:
     charts_dir = paths.settings.charts_dir
     with duckdb.get_connection() as conn:
-        charts = write_charts(conn, charts_dir, disclosure_control=paths.settings.disclosure_control,
+        charts = write_charts(conn, charts_dir, png=chart_browser.images,
+                              disclosure_control=paths.settings.disclosure_control,
                               renderer=chart_browser.started, browser_timeout=chart_browser.timeout_seconds)
     metadata = {"charts": len(charts), "index": dg.MetadataValue.path(str(charts_dir / "index.html"))}
     if charts.png_message:  # (the build's final message repeats it: pipelines.cli)
@@ -79,7 +82,7 @@ def partnership_reports(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Mat
     with duckdb.get_connection() as conn:
         reports = write_reports(conn, settings.reports_dir, settings.charts_dir,
                                 disclosure_control=settings.disclosure_control, as_at=settings.report_as_at,
-                                history_path=settings.reported_figures_path)
+                                history_path=settings.reported_figures_path, images=settings.chart_images)
     return dg.MaterializeResult(metadata={
         "reports": dg.MetadataValue.json([str(r) for r in reports]),
         "disclosure_control": settings.disclosure_control})

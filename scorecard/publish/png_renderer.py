@@ -130,7 +130,8 @@ def require_browser() -> None:
         raise RuntimeError(
             f"PNG export needs Chrome or Chromium and {found}. Install Debian's "
             "`chromium` package (`apt-get install -y chromium`, as the project's Makefile does) "
-            "or set BROWSER_PATH to a Chromium binary; or write the charts with png=False.")
+            "or set BROWSER_PATH to a Chromium binary; or build without chart images "
+            "(SCORECARD_CHART_IMAGES=off).")
 
 
 def _seconds(bound: float) -> str:

@@ -600,7 +600,7 @@ def as_at_charts_dir(reports_dir: Path, as_at: date) -> Path:
 
 def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir: Path,
                   disclosure_control: bool = True, as_at: date | None = None,
-                  history_path: Path | None = None) -> list[Path]:
+                  history_path: Path | None = None, images: bool = True) -> list[Path]:
     """Write ``<reports_dir>/<partnership>.html`` and its Word paper ``<partnership>.docx`` for every
     partnership in marts.scorecard; the HTML files' paths are returned.
 
@@ -612,7 +612,7 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     Chart images are read from ``charts_dir`` (as ``write_charts`` left it; run that first). A report
     as at a date given as ``as_at``, earlier than the latest period the charts show, embeds charts
     drawn from the data up to that date instead (SPC recomputed on them), into a folder of their
-    own, ``as_at_charts_dir``: ``charts_dir`` is left as it is.
+    own, ``as_at_charts_dir``: ``charts_dir`` is left as it is (without their PNGs when not ``images``).
     Reports this function wrote earlier for partnerships no longer in the warehouse are
     removed; nothing else in ``reports_dir`` is touched.
     """
@@ -629,7 +629,7 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
     chart_marts, report_charts = marts, charts_dir
     if as_at is not None and ends_after(marts, as_at):
         report_charts = as_at_charts_dir(reports_dir, as_at)
-        drawn = write_charts(conn, report_charts, png=find_browser() is not None,
+        drawn = write_charts(conn, report_charts, png=images and find_browser() is not None,
                              disclosure_control=disclosure_control, as_at=as_at)
         if drawn.png_message:  # (the report says "no chart image" where one is missing)
             log.warning(drawn.png_message)
