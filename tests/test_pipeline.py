@@ -1,5 +1,7 @@
 """The whole graph on the two-partnership fixture: what the data team, analysts and committees see."""
 
+import re
+
 import pytest
 
 from scorecard.model.catalogue import INDICATORS_BY_ID
@@ -17,6 +19,8 @@ def test_build_succeeds_and_says_where_everything_is(built: BuiltWarehouse):
                  f"Published reports:    {settings.reports_dir}", f"Validation reports: {settings.validation_dir}"):
         assert line in built.output
     assert "NOT published" not in built.output
+    # As it runs, the build names the steps it finishes (a few seconds apart at most: never silent for long).
+    assert re.search(r"^  \d\d:\d\d:\d\d  \S+ built$", built.output, re.M), built.output[:2000]
     assert built.settings.db_path.is_file()
     assert not built.settings.db_path.with_name(f".{built.settings.db_path.name}.publishing").exists()
 
