@@ -159,11 +159,12 @@ def sniff_text(path: Path, is_header: HeaderTest | None = None) -> TextFormat:
     return TextFormat(encoding, delimiter, width)
 
 
-def text_head(path: Path, is_header: HeaderTest | None = None) -> tuple[list[list[str]], list[int], TextFormat]:
+def text_head(path: Path, is_header: HeaderTest | None = None,
+              sample_bytes: int = SNIFF_BYTES) -> tuple[list[list[str]], list[int], TextFormat]:
     """The first ``HEADER_SEARCH_ROWS`` rows of a text file (cells as written; a blank line is a
-    row, as a spreadsheet shows it), how many lines of the file come before each (a quoted cell
-    may span lines), and the file's format."""
-    text, encoding = _sample_text(path)
+    row, as a spreadsheet shows it) within its first ``sample_bytes``, how many lines of the file
+    come before each (a quoted cell may span lines), and the file's format."""
+    text, encoding = _sample_text(path, sample_bytes)
     delimiter, width = choose_delimiter(text, is_header)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows, lines_before, lines_read = [], [], 0
@@ -208,10 +209,9 @@ def text_grid(path: Path, is_header: HeaderTest | None = None) -> pl.DataFrame |
 def header_row(path: Path) -> list[str]:
     """A published file's header (its first row), cells as written; [] for an empty file. Only
     the file's first bytes are read: every data file is asked whether it is DfE open data."""
-    text, _ = _sample_text(path, HEADER_SAMPLE_BYTES)
-    delimiter, _ = choose_delimiter(text)
-    with contextlib.suppress(csv.Error):  # (a header longer than the sample is no header this reads)
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    with contextlib.suppress(csv.Error):  # (a row this reader cannot split is no header)
+        rows, _, _ = text_head(path, sample_bytes=HEADER_SAMPLE_BYTES)
+        return rows[0] if rows else []
     return []
 
 

@@ -41,7 +41,7 @@ import polars as pl
 
 from expectations.layouts import CPP_CATEGORIES, normalise_header
 from expectations.partner_returns import Problem
-from expectations.problem_groups import group_failures
+from expectations.problem_groups import failure_runs, group_runs
 from expectations.record_level import SCHEMAS, UNMAPPED
 from scorecard.ingest.reader import (
     HEADER_SEARCH_ROWS,
@@ -694,24 +694,26 @@ class _Reporter:
     file: str
     sheet: str | None
     problems: list[Problem]  # about the whole table
-    failures: list[pl.DataFrame] = dataclasses.field(default_factory=list)  # cells, one a row (FAILURE_SCHEMA)
+    # the cells breaking a rule, as runs of rows (``failure_runs``): a table typed in parts keeps
+    # what a few runs take, however many of its rows are bad
+    runs: list[pl.DataFrame] = dataclasses.field(default_factory=list)
 
     def table(self, row: int | None, rule: str) -> None:
         self.problems.append(RecordProblem(self.file, self.sheet, row, None, None, rule))
 
     def cells(self, field: Field, column: str, rows: pl.Series, values: pl.Series | None, rule: str) -> None:
-        """The cells of ``rows`` break ``rule``: kept as a frame, grouped by ``grouped``. No cell's
+        """The cells of ``rows`` break ``rule``: kept as runs, grouped by ``grouped``. No cell's
         content is ever kept, only whether it was blank (``withheld``): a record-level file is about
         children, and a name or a date of birth typed into a coded column is still personal."""
         filled = (values.is_not_null() if values is not None
                   else pl.Series([False] * rows.len(), dtype=pl.Boolean))
-        self.failures.append(pl.DataFrame({"row": rows.cast(pl.Int64), "withheld": filled}).select(
+        self.runs.append(failure_runs(pl.DataFrame({"row": rows.cast(pl.Int64), "withheld": filled}).select(
             file=pl.lit(self.file), sheet=pl.lit(self.sheet, dtype=pl.String), row="row", column=pl.lit(column),
-            value=pl.lit(None, dtype=pl.String), rule=pl.lit(rule), withheld="withheld"))
+            value=pl.lit(None, dtype=pl.String), rule=pl.lit(rule), withheld="withheld")))
 
     def grouped(self) -> list[Problem]:
-        """The table's problems, then one per column and rule (``group_failures``), capped."""
-        return self.problems + (group_failures(pl.concat(self.failures)) if self.failures else [])
+        """The table's problems, then one per column and rule (``group_runs``), capped."""
+        return self.problems + (group_runs(pl.concat(self.runs)) if self.runs else [])
 
 
 @dataclass(frozen=True)
@@ -863,7 +865,7 @@ def _type_in_parts(found: _Found, key: str | bytes | None, vocabulary: Vocabular
                                 f"a table gave no answer within {PART_TIMEOUT_SECONDS} s") from None
         frames.append(frame)
         found.report.problems.extend(part.report.problems)
-        found.report.failures.extend(part.report.failures)
+        found.report.runs.extend(part.report.runs)
         rows += part.below.height
         typed(rows)
 
