@@ -4,6 +4,7 @@ that gives no answer is killed, and the charts go on without the PNGs it did not
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops, ImageStat
 
 from scorecard.publish import png_renderer
 from scorecard.publish.charts import png_staging_dir, start_pngs, write_charts
@@ -276,9 +278,19 @@ def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_pat
     assert all(png_size(f.png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE for f in files)
     assert not staging.exists()  # nothing left half-way between the two steps
     assert set(read_manifest(charts_dir)) == png_names(files)
-    # Each PNG's small copy for the reports was made as it was drawn: the reports shrink none.
-    kept = {p.read_bytes() for p in EmbeddableCharts(charts_dir).kept_dir.glob("*.png")}
-    assert kept == {embeddable_png(f.png.read_bytes()) for f in files}
+    # Chromium drew each PNG's small copy for the reports with it (scale 1, over white): the
+    # reports shrink none, and each copy is its chart as Pillow would have shrunk it.
+    embeddable = EmbeddableCharts(charts_dir)
+    kept = {p.read_bytes() for p in embeddable.kept_dir.glob("*.png")}
+    smalls = [embeddable.of(f.png) for f in files]
+    assert len(kept) == len(files) and set(smalls) == kept
+    for chart, small in zip(files, smalls):
+        shrunk_by_pillow = embeddable_png(chart.png.read_bytes())
+        with Image.open(io.BytesIO(small)) as drawn, Image.open(io.BytesIO(shrunk_by_pillow)) as shrunk:
+            assert drawn.size == (png_renderer.PNG_WIDTH, png_renderer.PNG_HEIGHT)
+            assert drawn.convert("RGBA").getchannel("A").getextrema() == (255, 255)  # on white paper
+            difference = ImageChops.difference(drawn.convert("L"), shrunk.convert("L"))
+            assert ImageStat.Stat(difference).mean[0] < 4, chart.png  # (of 255: anti-aliasing apart, the same)
 
 
 @needs_chromium

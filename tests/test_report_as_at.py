@@ -19,7 +19,7 @@ import pytest
 
 from scorecard.model.statistics import xmr
 from scorecard.publish.charts import CI_NAME, ENGLAND_NAME, NEIGHBOURS_NAME, write_charts
-from scorecard.publish.images import embeddable_png
+from scorecard.publish.images import EmbeddableCharts
 from scorecard.publish.marts import data_end, latest_quarter_end, read_marts
 from scorecard.publish.report import as_at_charts_dir, write_reports
 from tests.conftest import make_settings
@@ -139,7 +139,8 @@ def test_the_report_says_the_charts_run_to_the_as_at_date(as_at_reports) -> None
 def test_the_html_and_word_papers_embed_the_as_at_charts(as_at_reports) -> None:
     if not has_chromium():
         pytest.skip("PNG charts need a Chromium: install Debian's `chromium` package")
-    as_at_images = {embeddable_png(p.read_bytes()) for p in as_at_reports["charts"].rglob("*.png")}
+    as_at_charts = EmbeddableCharts(as_at_reports["charts"])  # (each PNG's small copy, as a report embeds it)
+    as_at_images = {as_at_charts.of(p) for p in as_at_reports["charts"].rglob("*.png")}
     for path in as_at_reports["written"]:
         shown = {base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"',
                                                           path.read_text(encoding="utf-8"))}

@@ -694,6 +694,7 @@ class ChartDrawing:
     png: Path | None
     name: str  # "<area>/<file stem>"
     digest: str
+    in_reports: bool  # a report embeds it (the series and SPC charts; not a chart by breakdown)
 
     def unchanged_since(self, previous: dict[str, str]) -> bool:
         """Last run drew this very figure, and its files are still there."""
@@ -719,9 +720,11 @@ def chart_files(charts_dir: Path, all_series: list[Series], png: bool,
 
 def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool,
                    breakdowns: dict[tuple[str, str], Breakdown], disclosure: Disclosure) -> list[ChartDrawing]:
-    def drawing(figure: dict, title: str, html_path: Path, png_path: Path | None) -> ChartDrawing:
+    def drawing(figure: dict, title: str, html_path: Path, png_path: Path | None,
+                in_reports: bool = True) -> ChartDrawing:
         digest = hashlib.sha256(f"{png}:{to_json_plotly(figure)}".encode()).hexdigest()
-        return ChartDrawing(figure, title, html_path, png_path, f"{html_path.parent.name}/{html_path.stem}", digest)
+        return ChartDrawing(figure, title, html_path, png_path, f"{html_path.parent.name}/{html_path.stem}", digest,
+                            in_reports)
 
     drawings = []
     for series, chart in zip(all_series, files):
@@ -732,7 +735,8 @@ def chart_drawings(all_series: list[Series], files: list[ChartFile], png: bool,
             parts = disclosed(breakdowns[series.indicator.indicator_id, series.area_code], disclosure)
             drawings.append(drawing(
                 figure(*breakdown_figure_parts(parts, series.indicator.name, series.indicator.unit)),
-                breakdown_title(series.indicator.name, series.area_name), chart.parts_html, chart.parts_png))
+                breakdown_title(series.indicator.name, series.area_name), chart.parts_html, chart.parts_png,
+                in_reports=False))
     return drawings
 
 
@@ -770,9 +774,10 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     changed = [d for d in plan.drawings if not d.unchanged_since(previous)]
     if changed:
         staging.mkdir(parents=True, exist_ok=True)
-    embeddable = EmbeddableCharts(charts_dir)  # (each PNG's small copy for the reports, made as it is drawn)
+    embeddable = EmbeddableCharts(charts_dir)  # (the small copy a report embeds, drawn with the PNG)
     for drawing in changed:
-        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name, then=embeddable.keep)
+        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name,
+                       then=embeddable.keep if drawing.in_reports else None)
     return len(changed)
 
 
@@ -863,7 +868,8 @@ def place_pngs(wanted: list[ChartDrawing], charts_dir: Path, started: PngRendere
             os.replace(staged, drawing.png)
             moved.append(drawing.png)
         else:
-            png_renderer().add(drawing.figure, drawing.png, drawing.name, then=embeddable.keep)
+            png_renderer().add(drawing.figure, drawing.png, drawing.name,
+                               then=embeddable.keep if drawing.in_reports else None)
             late.append(drawing)
     outcome = png_renderer().collect() if late else None
     shutil.rmtree(png_staging_dir(charts_dir), ignore_errors=True)

@@ -12,11 +12,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from scorecard.publish.png_renderer import PNG_WIDTH
+
 log = logging.getLogger(__name__)
 
-# write_charts draws at scale 2 (2000 px wide); half that is ~140 dpi across an A4 page and
-# about a third of the bytes, so a report of 40 charts stays a few MB.
-EMBED_MAX_WIDTH = 1000
+# write_charts draws at scale 2 (2000 px wide); scale 1 is ~140 dpi across an A4 page and about a
+# third of the bytes, so a report of 40 charts stays a few MB. (Chromium draws this copy beside the
+# PNG, ``PngRenderer.add``'s ``then``; ``embeddable_png`` makes it from a PNG drawn otherwise.)
+EMBED_MAX_WIDTH = PNG_WIDTH
 PNG_COMPRESS_LEVEL = 3  # half the time of zlib's default 6, for 3% more bytes
 
 
@@ -66,12 +69,12 @@ class EmbeddableCharts:
         temporary.write_bytes(small)
         os.replace(temporary, kept)
 
-    def keep(self, data: bytes) -> None:
-        """Make a chart's small copy now, from the PNG just drawn (``PngRenderer.add``'s ``then``),
-        so the reports find it made. Raises as ``embeddable_png`` does, or ``OSError``."""
-        kept = self._kept(data)
+    def keep(self, png: bytes, small: bytes) -> None:
+        """Keep ``small``, the copy Chromium drew of the chart ``png`` for the reports
+        (``PngRenderer.add``'s ``then``), so the reports find it made. Raises ``OSError``."""
+        kept = self._kept(png)
         if not kept.is_file():
-            self._keep(kept, embeddable_png(data))
+            self._keep(kept, small)
 
     def of(self, path: Path) -> bytes | None:
         """The chart at ``path``, small; None (and a warning) when the file cannot be read or is not

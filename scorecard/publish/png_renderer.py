@@ -58,10 +58,13 @@ PNG_TABS = 3
 # costs ~0.15 s, re-parsing plotly.js). A tab is also reloaded after a figure that failed.
 FIGURES_PER_RELOAD = 100
 
-# The page each tab loads: plotly.js (written beside it) and our render function, which draws
-# a figure (``{"data": [...], "layout": {...}, "config"?: {...}}``) with plotly.js's public
-# ``Plotly.toImage`` and returns the PNG's base64. (``plotGlPixelRatio``: WebGL traces drawn as
-# sharp as the scale, as kaleido does.)
+# The page each tab loads: plotly.js (written beside it) and our render function. It lays a figure
+# (``{"data": [...], "layout": {...}, "config"?: {...}}``) out once, as SVG, with plotly.js's public
+# ``Plotly.toImage``, and rasterises that on a canvas as plotly.js itself does for a PNG: at
+# ``scale``, and, when ``small`` is asked for, again at scale 1 over white paper (the copy a report
+# embeds; Chromium makes it from the layout it already has, at a fraction of decoding and resizing
+# the full PNG in Python). It returns ``{png, small}``, each PNG's base64 (``small`` null when not
+# asked for). (``plotGlPixelRatio``: WebGL traces drawn as sharp as the scale, as kaleido does.)
 PAGE = """<!DOCTYPE html>
 <html>
 <head>
@@ -69,10 +72,27 @@ PAGE = """<!DOCTYPE html>
 <title>Neglect Scorecard PNG export</title>
 <script src="plotly.min.js" charset="utf-8"></script>
 <script>
-function scorecardPng(figure, width, height, scale) {
+function rasterise(image, width, height, paper) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  if (paper) {
+    context.fillStyle = paper;
+    context.fillRect(0, 0, width, height);
+  }
+  context.drawImage(image, 0, 0, width, height);
+  return canvas.toDataURL("image/png").split(",")[1];
+}
+async function scorecardPng(figure, width, height, scale, small) {
   const config = Object.assign({plotGlPixelRatio: scale * 2}, figure.config || {});
-  return Plotly.toImage({data: figure.data || [], layout: figure.layout || {}, config: config},
-                        {format: "png", width: width, height: height, scale: scale, imageDataOnly: true});
+  const svg = await Plotly.toImage({data: figure.data || [], layout: figure.layout || {}, config: config},
+                                   {format: "svg", width: width, height: height});
+  const image = new Image();
+  image.src = svg;
+  await image.decode();
+  return {png: rasterise(image, width * scale, height * scale, null),
+          small: small ? rasterise(image, width, height, "white") : null};
 }
 </script>
 </head>
@@ -355,7 +375,7 @@ class PngRenderer:
         return None
 
     async def _draw(self, figure: go.Figure | dict, path: Path, name: str,
-                    then: Callable[[bytes], None] | None = None) -> str | None:
+                    then: Callable[[bytes, bytes], None] | None = None) -> str | None:
         """Draw one figure within ``png_timeout`` of a tab taking it; None, or why not."""
         if not self._started.done():
             self._waiting_for_start.append(name)
@@ -374,7 +394,8 @@ class PngRenderer:
         tab = await self._take_tab()  # one figure per tab, so the bound is on drawing, not on queueing
         if tab is None or self._failure is not None:
             return f"not drawn: {self._failure}"
-        expression = f"scorecardPng({spec}, {PNG_WIDTH}, {PNG_HEIGHT}, {PNG_SCALE})"
+        small = "true" if then is not None else "false"
+        expression = f"scorecardPng({spec}, {PNG_WIDTH}, {PNG_HEIGHT}, {PNG_SCALE}, {small})"
         drawing = asyncio.ensure_future(tab.tab.send_command(
             "Runtime.evaluate", params={"expression": expression, "awaitPromise": True, "returnByValue": True}))
         drawing.add_done_callback(_retrieve)
@@ -391,7 +412,9 @@ class PngRenderer:
             return f"no answer within {_seconds(self.png_timeout)}"
         reason = None
         try:
-            png = base64.b64decode(_value(await drawing), validate=True)  # (done already)
+            drawn = _value(await drawing)  # (done already)
+            png = base64.b64decode(drawn["png"], validate=True)
+            small_png = base64.b64decode(drawn["small"], validate=True) if then is not None else b""
         except Exception as error:  # noqa: BLE001 (reported as the figure's reason)
             tab.needs_reload = True  # whatever the page was left holding, it starts afresh
             if self._process is not None and self._process.poll() is not None:
@@ -405,7 +428,7 @@ class PngRenderer:
             except OSError as error:
                 reason = f"failed ({type(error).__name__}: {error})"
             else:
-                _after_drawing(then, png, name)
+                _after_drawing(then, png, small_png, name)
         tab.drawn += 1
         self._return_tab(tab)
         return reason
@@ -502,11 +525,13 @@ class PngRenderer:
         return self._process.pid if self._process is not None else None
 
     def add(self, figure: go.Figure | dict, path: Path, name: str | None = None,
-            then: Callable[[bytes], None] | None = None) -> None:
+            then: Callable[[bytes, bytes], None] | None = None) -> None:
         """Draw ``figure`` (or its dict, ``Figure.to_dict``) to ``path`` (its folder must exist),
-        starting now. ``name`` (for reports) defaults to "<folder>/<file stem>". ``then`` is given
-        the PNG once it is written, on the renderer's thread (e.g. to make its small copy while
-        the build goes on); an error it raises is logged and costs nothing else."""
+        starting now. ``name`` (for reports) defaults to "<folder>/<file stem>". ``then``, when
+        given, has Chromium also draw the figure at scale 1 over white (PNG_WIDTH wide: the copy a
+        report embeds), and is given the PNG and that copy once the PNG is written, on the
+        renderer's thread (e.g. to keep the copy for the reports); an error it raises is logged and
+        costs nothing else."""
         if self._closed:
             raise RuntimeError("PngRenderer.add after close")
         name = name or f"{path.parent.name}/{path.stem}"
@@ -614,11 +639,11 @@ class PngRenderer:
         self.close()
 
 
-def _after_drawing(then: Callable[[bytes], None] | None, png: bytes, name: str) -> None:
+def _after_drawing(then: Callable[[bytes, bytes], None] | None, png: bytes, small: bytes, name: str) -> None:
     if then is None:
         return
     try:
-        then(png)
+        then(png, small)
     except Exception as error:  # noqa: BLE001 (what ``then`` does is extra: the PNG is drawn)
         _log.warning("After drawing %s: %s: %s", name, type(error).__name__, error)
 
