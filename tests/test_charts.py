@@ -358,6 +358,11 @@ def test_the_build_starts_the_browser_with_the_run_only_when_every_chart_will_be
     after = ChartBrowser(charts_dir=str(charts_dir))
     after.setup_for_execution(context)
     assert after.started is None  # charts drawn: a browser only if one changes
+    not_a_folder = tmp_path / "not_a_folder"
+    not_a_folder.write_text("a file where the charts folder should be\n", encoding="utf-8")
+    unwritable = ChartBrowser(charts_dir=str(not_a_folder))
+    unwritable.setup_for_execution(context)
+    assert unwritable.started is None  # the charts step will fail: nothing is drawn for it
 
 
 def test_the_chart_template_is_simple_white_for_the_scatter_traces_drawn(drawn_full) -> None:

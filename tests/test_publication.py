@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import Publication
+from scorecard.publish.charts import png_staging_dir
 from tests.conftest import build_cli, make_settings
 
 
@@ -49,6 +50,8 @@ def test_an_unwritable_output_folder_is_named_and_the_rest_is_said_to_be_publish
         assert f"NOT published {name}:" in output
         assert "still shows an earlier build" in output
     assert f"{unwritable}" in output.split(f"NOT published {unwritable}:")[1].splitlines()[0]
+    if unwritable == "charts":  # no PNG was drawn for charts that could not be written
+        assert not list(png_staging_dir(settings.charts_dir).glob("*.png"))
     marked = shows_build(settings)
     assert marked["current"] == {name: name in published for name in ("warehouse", "charts", "reports")}
     assert marked["shows_build"]["warehouse"] == marked["last_build"]

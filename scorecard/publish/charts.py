@@ -58,6 +58,7 @@ from scorecard.publish.png_renderer import (
     ChartsWritten,
     PngOutcome,
     PngRenderer,
+    can_write_charts,
     find_browser,
     read_manifest,
     require_browser,
@@ -763,9 +764,9 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     folder (``png_staging_dir``), and return at once with how many: Chromium then draws them in
     its own processes while the build goes on (the warehouse's checks and its publication), and
     ``write_charts``, given the same renderer, moves them into place. Reads every mart a chart
-    is drawn from but ``marts.scorecard`` (which only the index shows). Without a browser it
-    starts nothing: ``write_charts`` says why."""
-    if find_browser() is None:
+    is drawn from but ``marts.scorecard`` (which only the index shows). Without a browser, or a
+    charts folder it can write in, it starts nothing: ``write_charts`` says why."""
+    if find_browser() is None or not can_write_charts(charts_dir):
         return 0
     staging = png_staging_dir(charts_dir)
     shutil.rmtree(staging, ignore_errors=True)  # (what a stopped run left)

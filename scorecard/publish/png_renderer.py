@@ -51,8 +51,9 @@ PNG_WIDTH, PNG_HEIGHT, PNG_SCALE = 1000, 560, 2
 # chart was drawn from. Without one, every chart will be drawn (see ``browser_wanted_at_start``).
 MANIFEST = ".manifest.json"
 
-# Figures drawn at once: one browser tab each.
-PNG_TABS = 3
+# Figures drawn at once: one browser tab each. Two keep both cores of a small machine busy (a
+# third drew no faster, and each tab parses plotly.js as Chromium starts).
+PNG_TABS = 2
 
 # Figures a tab draws before it loads our page afresh (which bounds what a tab holds; a reload
 # costs ~0.15 s, re-parsing plotly.js). A tab is also reloaded after a figure that failed.
@@ -120,10 +121,19 @@ def read_manifest(charts_dir: Path) -> dict[str, str]:
         return {}
 
 
+def can_write_charts(charts_dir: Path) -> bool:
+    """Whether ``charts_dir`` is a folder this process can write in, or can be made one. When it is
+    not, no PNG is drawn: the charts step fails, naming why, and drawing them would be wasted."""
+    if charts_dir.exists():
+        return charts_dir.is_dir() and os.access(charts_dir, os.W_OK)
+    nearest = next(folder for folder in charts_dir.parents if folder.exists())
+    return nearest.is_dir() and os.access(nearest, os.W_OK)
+
+
 def browser_wanted_at_start(charts_dir: Path) -> bool:
     """Whether a build should start the browser as it starts: no chart was drawn before, so
     every one will be (otherwise ``write_charts`` starts one only if a chart changed)."""
-    return not read_manifest(charts_dir) and find_browser() is not None
+    return not read_manifest(charts_dir) and can_write_charts(charts_dir) and find_browser() is not None
 
 
 def _executable(path: str) -> bool:
