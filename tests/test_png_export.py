@@ -65,6 +65,18 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> str:
     return path
 
 
+@pytest.fixture(scope="module")
+def answering_renderer():
+    """One real Chromium, shared by the tests that only need a browser that answers (each start
+    costs seconds of both cores). Tests of starting, stopping and killing start their own."""
+    if real_chromium() is None:
+        pytest.skip("drawing PNGs needs a real Chromium: install Debian's `chromium` package (make chromium)")
+    before = set(threading.enumerate())
+    with PngRenderer(browser_path=real_chromium()) as renderer:
+        SHARED_RENDERER_THREADS.update(set(threading.enumerate()) - before)
+        yield renderer
+
+
 def figure(k: int = 1) -> dict:
     return {"data": [{"type": "scatter", "x": list(range(12)), "y": [(i * k) % 7 for i in range(12)]}],
             "layout": {"title": {"text": f"Figure {k}"}}}
@@ -87,7 +99,12 @@ def live_group_members(pgid: int) -> list[int]:
 
 
 def renderer_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "png-renderer" and t.is_alive()]
+    """The renderers' threads alive now, but the shared renderer's (``answering_renderer``)."""
+    return [t for t in threading.enumerate()
+            if t.name == "png-renderer" and t.is_alive() and t not in SHARED_RENDERER_THREADS]
+
+
+SHARED_RENDERER_THREADS: set[threading.Thread] = set()
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -230,13 +247,15 @@ def test_charts_are_published_without_the_pngs_a_silent_browser_did_not_draw(tmp
 
 
 @needs_chromium
-def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path, chromium, monkeypatch) -> None:
+def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path, chromium, monkeypatch,
+                                                                  answering_renderer) -> None:
     charts_dir = tmp_path / "charts"
     changed = f"{HARTLEPOOL}/rereferral_pct"
     silent = tmp_path / "silent-chromium"
     silent.write_text(SILENT_BROWSER, encoding="utf-8")
     silent.chmod(0o755)
-    with make_marts(tmp_path / "warehouse.duckdb") as conn, PngRenderer() as answering:
+    answering = answering_renderer
+    with make_marts(tmp_path / "warehouse.duckdb") as conn:
         first = write_charts(conn, charts_dir, renderer=answering)  # a browser that answers: every PNG
         assert first.png_message is None and len(first.png_outcome.drawn) == len(EXPECTED)
         before = read_manifest(charts_dir)
@@ -265,12 +284,14 @@ def test_the_next_build_draws_exactly_the_pngs_that_were_missing(tmp_path: Path,
 
 
 @needs_chromium
-def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_path: Path, chromium) -> None:
+def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_path: Path, chromium,
+                                                                         answering_renderer) -> None:
     """outputs/chart_images starts the PNGs (start_pngs) while the warehouse is checked; the charts
     step then finds them drawn in the staging folder and moves them into place, drawing none again."""
     charts_dir = tmp_path / "charts"
     staging = png_staging_dir(charts_dir)
-    with make_marts(tmp_path / "warehouse.duckdb") as conn, PngRenderer() as renderer:
+    renderer = answering_renderer
+    with make_marts(tmp_path / "warehouse.duckdb") as conn:
         started = start_pngs(conn, charts_dir, lambda: renderer)
         assert started == len(EXPECTED) and staging.is_dir() and not charts_dir.exists()
         files = write_charts(conn, charts_dir, renderer=renderer)
@@ -294,18 +315,18 @@ def test_pngs_started_before_the_charts_are_written_are_moved_into_place(tmp_pat
 
 
 @needs_chromium
-def test_a_png_left_in_the_staging_folder_by_another_run_is_not_published(tmp_path: Path, chromium) -> None:
+def test_a_png_left_in_the_staging_folder_by_another_run_is_not_published(tmp_path: Path, chromium,
+                                                                         answering_renderer) -> None:
     charts_dir = tmp_path / "charts"
+    renderer = answering_renderer
     with make_marts(tmp_path / "warehouse.duckdb") as conn:
-        with PngRenderer() as renderer:  # a run stopped after starting its PNGs: the files stay
-            start_pngs(conn, charts_dir, lambda: renderer)
-            renderer.collect()
+        start_pngs(conn, charts_dir, lambda: renderer)  # a run stopped after starting its PNGs: the files stay
+        renderer.collect()
         leftovers = sorted(png_staging_dir(charts_dir).glob("*.png"))
         assert len(leftovers) == len(EXPECTED)
         for leftover in leftovers:
             leftover.write_bytes(b"not this run's drawing")
-        with PngRenderer() as renderer:
-            files = write_charts(conn, charts_dir, renderer=renderer)  # this run started none early
+        files = write_charts(conn, charts_dir, renderer=renderer)  # this run started none early
     assert files.png_message is None and len(files.png_outcome.drawn) == len(EXPECTED)
     assert all(png_size(f.png)[0] == png_renderer.PNG_WIDTH * png_renderer.PNG_SCALE for f in files)
     assert not png_staging_dir(charts_dir).exists()
