@@ -42,12 +42,17 @@ def write_fixture_raw(raw_dir: Path, partnerships=FIXTURE_PARTNERSHIPS) -> None:
     write_sample(raw_dir, partnerships=partnerships)
 
 
-def run_cli(settings: Settings, *args: str, monkeypatch: pytest.MonkeyPatch | None = None) -> int:
-    """Run `scorecard <args>` with the SCORECARD_* environment pointing at ``settings``."""
+def run_cli(settings: Settings, *args: str,
+            chart_images: bool = True) -> int:
+    """Run `scorecard <args>` with the SCORECARD_* environment pointing at ``settings``.
+    ``chart_images=False``: charts without PNGs (SCORECARD_CHART_IMAGES=off), for a test of
+    something else: no Chromium is started (tests/test_png_export.py tests drawing them)."""
     from pipelines.cli import main
 
     env = {"SCORECARD_RAW_DIR": str(settings.raw_dir), "SCORECARD_DB": str(settings.db_path),
            "SCORECARD_OUT_DIR": str(settings.out_dir)}
+    if not chart_images:
+        env["SCORECARD_CHART_IMAGES"] = "off"
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
@@ -154,9 +159,10 @@ def copy_of_built(built: BuiltWarehouse, tmp_path: Path) -> Settings:
     return make_settings(root)
 
 
-def build_cli(settings: Settings, *args: str) -> tuple[int, str]:
-    """`scorecard build <args>` on ``settings``: its exit code and everything it printed."""
+def build_cli(settings: Settings, *args: str, chart_images: bool = True) -> tuple[int, str]:
+    """`scorecard build <args>` on ``settings``: its exit code and everything it printed
+    (``chart_images``: as ``run_cli``'s)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = run_cli(settings, "build", *args)
+        code = run_cli(settings, "build", *args, chart_images=chart_images)
     return code, out.getvalue()

@@ -157,7 +157,7 @@ def test_a_build_with_bad_files_publishes_the_rest_and_names_each(copy_of_built)
     (raw / "inbox").mkdir()
     (raw / "inbox" / "empty.xlsx").write_bytes(b"")
     (raw / "inbox" / "encrypted.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    code, output = build_cli(copy_of_built)
+    code, output = build_cli(copy_of_built, chart_images=False)  # (the charts are not what is tested)
     assert code == 1, output
     assert "Published warehouse:" in output
     assert "inbox/empty.xlsx: not loaded, could not be read as an Excel workbook: the file is empty" in output
