@@ -11,11 +11,12 @@ Each round, in a scratch folder per implementation with the project's sample ext
 
 The code before is checked out once into a git worktree (``--against``, by default the last
 commit before the change) and runs from there, in the same virtual environment. The two
-implementations take turns within each round, so an hour's slowness of this shared machine
-falls on both alike; each build is given by its median round, with the range, and by its
-ratio to the code before.
+implementations take turns within each round (each first in every other round), so an hour's
+slowness of this shared machine falls on both alike; each build is given by its median round,
+with the range, and by its ratio to the code before. The first build is also given by each
+round's own ratio (how much of the spread is the machine's drift) and by its CPU seconds.
 
-    .venv/bin/python -m bench.builds              # 3 rounds, about 3 minutes
+    .venv/bin/python -m bench.builds              # 5 rounds, about 9 minutes
     .venv/bin/python -m bench.builds --rounds 5 --against <commit>
 
 Results go to the terminal and to bench/build_results.md (unless --no-write). What ran and what
@@ -28,6 +29,7 @@ import argparse
 import contextlib
 import csv
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,7 +44,7 @@ from bench.generate import DEFAULT_OUT
 from bench.run import BUSY, REPO, contention, environment, machine_busy
 
 RESULTS = Path(__file__).resolve().parent / "build_results.md"
-DEFAULT_ROUNDS = 3
+DEFAULT_ROUNDS = 5  # (the machine's speed drifts: fewer rounds leave the median to chance)
 
 # The code before the framework change (issue 14): its last commit.
 BASELINE_COMMIT = "32305e966f27665ef57b06e7d550dbcc5beb8a0d"
@@ -62,6 +64,7 @@ class Build:
     kind: str
     seconds: float
     output: str
+    cpu_seconds: float = 0.0  # user + system, the build's process and every process it started (Chromium too)
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,23 @@ def scorecard_environment(code: Code, root: Path) -> dict[str, str]:
     return env
 
 
-def scorecard(code: Code, root: Path, *args: str) -> tuple[float, str]:
-    """Run the `scorecard` command of ``code`` in a fresh process; (wall seconds, its output)."""
+def scorecard(code: Code, root: Path, *args: str) -> tuple[float, str, float]:
+    """Run the `scorecard` command of ``code`` in a fresh process; (wall seconds, its output, CPU
+    seconds of it and the processes it started)."""
     command = [sys.executable, "-c", "from pipelines.cli import console_main; console_main()", *args]
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     # From the code's folder, so that its modules are the ones imported.
     done = subprocess.run(command, cwd=code.folder, env=scorecard_environment(code, root), capture_output=True,
                           text=True, timeout=BUILD_TIMEOUT_SECONDS)
     seconds = time.perf_counter() - started
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = ((children_after.ru_utime - children_before.ru_utime)
+                   + (children_after.ru_stime - children_before.ru_stime))
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"{code.label}: `scorecard {' '.join(args)}` failed ({done.returncode}):\n{output}")
-    return seconds, output
+    return seconds, output, cpu_seconds
 
 
 def prepare(code: Code, root: Path) -> None:
@@ -186,6 +194,19 @@ def report(rounds: dict[str, list[list[Build]]], before: str | None = None) -> s
         return "**met**" if ok else "**not met**"
 
     first, unchanged = medians[current][KINDS[0]], medians[current][KINDS[1]]
+    paired = []
+    if before:
+        # This shared machine's speed drifts within minutes: each round's own ratio, of two builds
+        # made a minute apart, shows how much of the spread is the machine.
+        ratios = [this.seconds / that.seconds for one, other in zip(rounds[current], rounds[before])
+                  for this, that in zip(one, other) if this.kind == that.kind == KINDS[0]]
+        cpu = {label: statistics.median(b.cpu_seconds for one in its_rounds for b in one if b.kind == KINDS[0])
+               for label, its_rounds in rounds.items()}
+        paired = [f"First build, each round against the code before's in the same round: "
+                  f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}).",
+                  f"First build's CPU seconds (its process and those it started, Chromium included), median: "
+                  f"{cpu[current]:.1f} against {cpu[before]:.1f}"
+                  + (f", {cpu[current] / cpu[before]:.2f} times." if cpu[before] else "."), ""]
     targets = []
     if before:
         ratio = first / medians[before][KINDS[0]]
@@ -213,6 +234,7 @@ def report(rounds: dict[str, list[list[Build]]], before: str | None = None) -> s
         "| --- | --- | ---: | ---: | --- | ---: |",
         *rows,
         "",
+        *paired,
         *contention(),
         "## Targets",
         "",
@@ -243,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             BUSY.append(("before", busy))
         rounds: dict[str, list[list[Build]]] = {code.label: [] for code in codes}
         for round_number in range(1, args.rounds + 1):
-            for code in codes:
+            # Each goes first in every other round, so neither always builds on a machine the other warmed.
+            for code in codes if round_number % 2 else reversed(codes):
                 print(f"round {round_number}/{args.rounds}, {code.label}:", end=" ", flush=True)
                 rounds[code.label].append(one_round(code, roots[code.label], round_number))
                 print(", ".join(f"{b.kind} {b.seconds:.1f} s" for b in rounds[code.label][-1]), flush=True)

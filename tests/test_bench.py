@@ -109,7 +109,7 @@ def test_the_sample_build_timings_give_each_build_its_median_its_ratio_and_wheth
     from bench.builds import KINDS, SKIPPED_PREFIX, Build, report
 
     def round_of(first: float, unchanged: float, changed: float) -> list[Build]:
-        return [Build(KINDS[0], first, ""), Build(KINDS[1], unchanged, "Nothing changed"),
+        return [Build(KINDS[0], first, "", cpu_seconds=first * 1.5), Build(KINDS[1], unchanged, "Nothing changed"),
                 Build(KINDS[2], changed, f"{SKIPPED_PREFIX}raw/cpp_by_category, raw/hub_referrals\n")]
 
     rounds = {"this code": [round_of(31.0, 1.2, 9.0), round_of(27.5, 1.5, 8.0), round_of(29.0, 9.5, 7.0)],
@@ -120,6 +120,8 @@ def test_the_sample_build_timings_give_each_build_its_median_its_ratio_and_wheth
     assert "within 1.25 times the code before's: 29.0 s against 25.0 s, 1.16 times — **met**" in text
     assert "under 2 s, recomputing nothing: 1.5 s — **met**" in text
     assert "sources skipped: raw/cpp_by_category, raw/hub_referrals" in text
+    assert "each round against the code before's in the same round: 1.24, 1.15, 1.12 (median 1.15)" in text
+    assert "Chromium included), median: 43.5 against 37.5, 1.16 times" in text
     slower = {"this code": [round_of(32.0, 2.5, 8.0)], "before": [round_of(25.0, 0.9, 8.0)]}
     assert "1.28 times — **not met**" in report(slower, before="before")
     assert "2.5 s — **not met**" in report(slower, before="before")
