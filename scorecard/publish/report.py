@@ -655,8 +655,8 @@ def write_reports(conn: duckdb.DuckDBPyConnection, reports_dir: Path, charts_dir
         write_word_report(path.with_suffix(".docx"), context)
         return path
 
-    # Two at a time: shrinking the chart PNGs (those not shrunk by an earlier run) is most of the
-    # work, and Pillow releases the GIL.
+    # Two at a time: a chart whose small copy was not drawn with it (by an earlier release, or
+    # its copy removed) is shrunk here with Pillow, which releases the GIL.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="write-reports")
     try:
         written = list(pool.map(write, partnerships(marts).values(), timeout=REPORTS_TIMEOUT_SECONDS))
