@@ -300,7 +300,7 @@ def _run_build(settings: Settings, current: Fingerprint, skip: list[list[str]] |
         print(f"Unchanged sources not reloaded: {', '.join('/'.join(key) for key in skip)}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     # The console shows what a person must act on; Dagster's step-by-step log stays in the run.
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}, "step_finished_lines": {}}}
     warehouse_before = _file_identity(settings.db_path)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     with instance, _progress_printed():  # (leaving the instance closes its storage)

@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.outputs import publish as outputs
 from assets.outputs.publish import TABLE_MODULES
-from pipelines.jobs import build_scorecard
+from pipelines.jobs import build_scorecard, step_finished_lines
 from pipelines.resources import resources_for
 from pipelines.schedules import monthly_build
 from pipelines.sensors import raw_folder_changed
@@ -22,6 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[monthly_build],
         sensors=[raw_folder_changed],
         resources=resources_for(settings),
+        loggers={**dg.default_loggers(), "step_finished_lines": step_finished_lines},
         executor=dg.in_process_executor,
     )
 
