@@ -101,3 +101,14 @@ def test_chart_pngs_start_before_the_warehouse_is_checked(tmp_path: Path):
     assert int(graph.get(images).assets_def.op.tags["dagster/priority"]) > 0
     charts = graph.get(dg.AssetKey(["outputs", "indicator_charts"])).parent_keys
     assert charts == {images, dg.AssetKey(["outputs", "published_warehouse"])}
+    # A table no chart is drawn from waits while the charts' tables are built (NOT_DRAWN), and
+    # none the charts are drawn from does.
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] not in ("raw", "core", "marts") or not node.is_materializable:
+            continue
+        priority = int(node.assets_def.op.tags.get("dagster/priority", "0"))
+        if key in ancestors:
+            assert priority >= 0, key
+        elif all(other not in ancestors for other in node.assets_def.keys):
+            assert priority < 0, key

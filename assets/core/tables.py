@@ -46,7 +46,7 @@ observation_periods = sql_table_asset(
     description="Observations at reporting periods: months, and financial years rolled up from months.")
 
 stale_figures = sql_table_asset(
-    "core", "stale_figures",
+    "core", "stale_figures", drawn=False,
     description="Indicators and areas resting on a quarantined file's last good version.")
 
 

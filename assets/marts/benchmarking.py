@@ -36,7 +36,7 @@ def spc(duckdb: DuckDBResource):
         yield dg.MaterializeResult(asset_key=table.split("."), metadata={"dagster/row_count": count})
 
 
-scorecard = mart_from_sql("scorecard")
+scorecard = mart_from_sql("scorecard", drawn=False)
 
 
 @dg.asset_check(asset=scorecard, blocking=True, name="great_expectations_suite",

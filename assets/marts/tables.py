@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.sql_tables import sql_table_asset
+from assets.sql_tables import NOT_DRAWN, sql_table_asset
 from pipelines.resources import ScorecardPaths
 from scorecard.load.reported_figures import load_reported_figures
 from scorecard.model.catalogue import IndicatorFileError, catalogue_for
@@ -32,23 +32,23 @@ def indicator_catalogue(paths: ScorecardPaths, duckdb: DuckDBResource):
         yield dg.MaterializeResult(asset_key=table.split("."), metadata={"dagster/row_count": count})
 
 
-def mart_from_sql(table: str) -> dg.AssetsDefinition:
-    return sql_table_asset("marts", table, description=MARTS_BY_NAME[f"marts.{table}"].description)
+def mart_from_sql(table: str, drawn: bool = True) -> dg.AssetsDefinition:
+    return sql_table_asset("marts", table, description=MARTS_BY_NAME[f"marts.{table}"].description, drawn=drawn)
 
 
 indicator_values_by_source = mart_from_sql("indicator_values_by_source")
 indicator_values = mart_from_sql("indicator_values")
-source_disagreements = mart_from_sql("source_disagreements")
-published_value_checks = mart_from_sql("published_value_checks")
+source_disagreements = mart_from_sql("source_disagreements", drawn=False)
+published_value_checks = mart_from_sql("published_value_checks", drawn=False)
 targets = mart_from_sql("targets")
-trajectories = mart_from_sql("trajectories")
-milestones = mart_from_sql("milestones")
-eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency")
+trajectories = mart_from_sql("trajectories", drawn=False)
+milestones = mart_from_sql("milestones", drawn=False)
+eha_neglect_by_agency = mart_from_sql("eha_neglect_by_agency", drawn=False)
 indicator_breakdowns = mart_from_sql("indicator_breakdowns")
 contributory_factors = mart_from_sql("contributory_factors")
 
 
-@dg.asset(key=["marts", "reported_figures"], group_name="marts",
+@dg.asset(key=["marts", "reported_figures"], group_name="marts", op_tags=NOT_DRAWN,
           description=MARTS_BY_NAME["marts.reported_figures"].description)
 def reported_figures(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     try:
@@ -59,4 +59,4 @@ def reported_figures(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.Materi
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
-revisions = mart_from_sql("revisions")
+revisions = mart_from_sql("revisions", drawn=False)

@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.sql_tables import keys_of
+from assets.sql_tables import NOT_DRAWN, keys_of
 from pipelines.resources import ScorecardPaths
 from scorecard.ingest.vocabulary import load_vocabulary
 from scorecard.load.warehouse import build_table_from_sql, comment_on, sql_text, tables_read
@@ -14,7 +14,7 @@ UNMAPPED_VALUES = MARTS_BY_NAME["marts.unmapped_values"]
 
 
 @dg.asset(key=["marts", "unmapped_values"], group_name="marts", description=UNMAPPED_VALUES.description,
-          deps=keys_of(tables_read(sql_text("marts/unmapped_values.sql"))))
+          deps=keys_of(tables_read(sql_text("marts/unmapped_values.sql"))), op_tags=NOT_DRAWN)
 def unmapped_values(paths: ScorecardPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = paths.settings
     problems = load_vocabulary(settings.raw_dir).problems
