@@ -65,6 +65,10 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> str:
     return path
 
 
+# The shared renderer's thread (``answering_renderer``), which outlives the tests that use it.
+SHARED_RENDERER_THREADS: set[threading.Thread] = set()
+
+
 @pytest.fixture(scope="module")
 def answering_renderer():
     """One real Chromium, shared by the tests that only need a browser that answers (each start
@@ -102,9 +106,6 @@ def renderer_threads() -> list[threading.Thread]:
     """The renderers' threads alive now, but the shared renderer's (``answering_renderer``)."""
     return [t for t in threading.enumerate()
             if t.name == "png-renderer" and t.is_alive() and t not in SHARED_RENDERER_THREADS]
-
-
-SHARED_RENDERER_THREADS: set[threading.Thread] = set()
 
 
 def png_size(path: Path) -> tuple[int, int]:
