@@ -166,3 +166,16 @@ def build_cli(settings: Settings, *args: str, chart_images: bool = True) -> tupl
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = run_cli(settings, "build", *args, chart_images=chart_images)
     return code, out.getvalue()
+
+
+# The files that take longest, longest first: pytest-xdist hands the workers whole files in the
+# order they were collected, so these go out first and the two workers finish together, rather
+# than one running a long file alone at the end.
+LONGEST_FIRST = ("test_publication.py", "test_png_export.py", "test_pipeline.py", "test_atomic_publication.py",
+                 "test_charts.py", "test_refusals.py", "test_report_as_at.py", "test_reported_figures.py",
+                 "test_report.py", "test_incremental.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # (stable: the rest as collected)
