@@ -758,6 +758,12 @@ def plan_charts(conn: duckdb.DuckDBPyConnection, marts: Marts, charts_dir: Path,
     return ChartPlan(all_series, files, chart_drawings(all_series, files, png, breakdowns, disclosure))
 
 
+def draw_png(renderer: PngRenderer, drawing: ChartDrawing, path: Path, embeddable: EmbeddableCharts) -> None:
+    """Hand ``renderer`` the drawing's PNG, to ``path``; for a chart a report embeds, Chromium
+    draws its small copy too, kept in ``embeddable`` for the reports."""
+    renderer.add(drawing.figure, path, drawing.name, then=embeddable.keep if drawing.in_reports else None)
+
+
 def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Callable[[], PngRenderer],
                disclosure_control: bool = True) -> int:
     """Hand ``renderer()`` the PNG of every chart whose figure changed, drawn into the staging
@@ -775,10 +781,9 @@ def start_pngs(conn: duckdb.DuckDBPyConnection, charts_dir: Path, renderer: Call
     changed = [d for d in plan.drawings if not d.unchanged_since(previous)]
     if changed:
         staging.mkdir(parents=True, exist_ok=True)
-    embeddable = EmbeddableCharts(charts_dir)  # (the small copy a report embeds, drawn with the PNG)
+    embeddable = EmbeddableCharts(charts_dir)
     for drawing in changed:
-        renderer().add(drawing.figure, drawing.staged_png(charts_dir), drawing.name,
-                       then=embeddable.keep if drawing.in_reports else None)
+        draw_png(renderer(), drawing, drawing.staged_png(charts_dir), embeddable)
     return len(changed)
 
 
@@ -869,8 +874,7 @@ def place_pngs(wanted: list[ChartDrawing], charts_dir: Path, started: PngRendere
             os.replace(staged, drawing.png)
             moved.append(drawing.png)
         else:
-            png_renderer().add(drawing.figure, drawing.png, drawing.name,
-                               then=embeddable.keep if drawing.in_reports else None)
+            draw_png(png_renderer(), drawing, drawing.png, embeddable)
             late.append(drawing)
     outcome = png_renderer().collect() if late else None
     shutil.rmtree(png_staging_dir(charts_dir), ignore_errors=True)
