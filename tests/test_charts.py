@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import re
 import shutil
@@ -534,6 +535,21 @@ def test_every_figure_passes_plotlys_checks(tmp_path: Path) -> None:
         assert json.loads(go.Figure(figure).to_json()) == json.loads(to_json_plotly(figure))
     with pytest.raises(ValueError, match="nmae"):
         go.Figure(charts.figure([charts.scatter(x=[1], y=[2], nmae="a misspelt name")], {}))
+
+
+def test_a_count_is_not_drawn_beside_england_or_the_neighbours(tmp_path: Path) -> None:
+    """England's figure for a count is the whole country's (87,080 children looked after against an
+    area's 1,019): a count's chart draws no reference lines, a percentage's does."""
+    with make_full_marts(tmp_path / "warehouse.duckdb") as conn:
+        series = next(s for s in charts.chart_series(read_marts(conn), Disclosure())
+                      if (s.indicator.indicator_id, s.area_code) == ("rereferral_pct", NORTHUMBERLAND))
+    assert series.benchmarks
+    names = [trace["name"] for trace in charts.build_figure(series)["data"]]
+    assert "England" in names and "Statistical neighbours (median)" in names
+    as_count = dataclasses.replace(series, indicator=dataclasses.replace(series.indicator, unit="children"))
+    names = [trace["name"] for trace in charts.build_figure(as_count)["data"]]
+    assert "England" not in names and "Statistical neighbours (median)" not in names
+    assert "Actual" in names
 
 
 def test_new_fixture_rows_use_contract_columns() -> None:

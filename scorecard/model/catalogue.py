@@ -29,6 +29,12 @@ HEADLINE_PERIODS = ("financial_year", "academic_year", "month")
 SPC_PERIODS = ("month", "financial_year", "academic_year")
 # Units whose value is numerator / denominator x multiplier, and how its interval is made.
 RATIO_UNITS = {"%": ("proportion", 100.0), "per 10,000": ("rate", 10_000.0)}
+
+
+def comparable_between_areas(unit: str) -> bool:
+    """Percentages and rates can be set beside England or the neighbours; raw counts cannot (England's
+    count of children looked after is the whole country's)."""
+    return unit in RATIO_UNITS
 FIELDS = ("id", "name", "family", "unit", "polarity", "definition", "source", "numerator", "denominator",
           "kind", "headline_period", "spc_period", "spc_measure", "fingertips_id", "fingertips_category",
           "partnerships")
@@ -99,8 +105,7 @@ class Indicator:
 
     @property
     def comparable_between_areas(self) -> bool:
-        """Percentages and rates can be set beside England or neighbours; raw counts cannot."""
-        return self.unit in RATIO_UNITS
+        return comparable_between_areas(self.unit)
 
     @property
     def example_period(self) -> str:

@@ -37,7 +37,7 @@ import plotly.io as pio
 from markupsafe import Markup
 from plotly.io.json import to_json_plotly
 
-from scorecard.model.catalogue import INDICATORS
+from scorecard.model.catalogue import INDICATORS, comparable_between_areas
 from scorecard.publish.breakdown_charts import (
     Breakdown,
     breakdown_figure_parts,
@@ -336,8 +336,11 @@ def ci_hover(point: Point, unit: str) -> str:
 
 
 def benchmark_traces(series: Series) -> list[dict]:
-    """England and the statistical neighbours' median as thin reference lines."""
+    """England and the statistical neighbours' median as thin reference lines, for a percentage or
+    a rate; a count is not set beside them (the scorecard says "not compared" too)."""
     unit = series.indicator.unit
+    if not comparable_between_areas(unit):
+        return []
     first, last = min(p.end for p in series.points), max(p.end for p in series.points)
     # Only over the area's own periods: the chart is about the area, England is the reference.
     benchmarks = [b for b in series.benchmarks if first <= b.end <= last]

@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 
 from scorecard.load.warehouse import sql_text
-from scorecard.model.catalogue import RATIO_UNITS
+from scorecard.model.catalogue import comparable_between_areas
 from scorecard.model.statistics import compare_to_benchmark_array
 from scorecard.transform.marts_tables import write_mart
 
@@ -28,8 +28,8 @@ def compared(values: pl.DataFrame, comparable_ids: list[str]) -> pl.DataFrame:
 
 def build_benchmarks(conn: duckdb.DuckDBPyConnection) -> int:
     """Rebuild ``marts.benchmarks``; rows written."""
-    # Percentages and rates (Indicator.comparable_between_areas), from the build's catalogue.
-    comparable_ids = [indicator_id for (indicator_id,) in conn.execute(
-        "select indicator_id from marts.indicators where list_contains(?, unit)", [list(RATIO_UNITS)]).fetchall()]
+    # Percentages and rates (comparable_between_areas), from the build's catalogue.
+    comparable_ids = [indicator_id for indicator_id, unit in conn.execute(
+        "select indicator_id, unit from marts.indicators").fetchall() if comparable_between_areas(unit)]
     return write_mart(conn, "marts.benchmarks",
                       compared(conn.execute(sql_text("marts/benchmarks.sql")).pl(), comparable_ids))
