@@ -317,22 +317,27 @@ class PngRenderer:
         self._browser = choreographer.Browser(path=self._browser_path, headless=True)
         await self._browser.open()
         self._process = self._browser.subprocess
-        first = self._browser.get_tab()  # the tab Chromium opened with, if any
-        more = self.tabs - (first is not None)
-        tabs = [first] if first is not None else []
-        tabs += await asyncio.gather(*(self._browser.create_tab("", window=True) for _ in range(more)))
-        # Drawing starts as soon as one tab has the page (each parses plotly.js, ~0.5 s of a
-        # core); the others join as they are ready, or the browser is given up if one is not
-        # within ``startup_timeout`` (this coroutine is itself bounded by it up to here).
-        loads = {asyncio.ensure_future(self._load(_Tab(tab))) for tab in tabs}
-        for load in loads:
-            load.add_done_callback(_retrieve)
-        done, pending = await asyncio.wait(loads, return_when=asyncio.FIRST_COMPLETED)
-        for load in done:
-            self._ready.put_nowait(await load)  # (done already; raises if it failed: Chromium could not start)
-        for load in pending:
-            joining = asyncio.ensure_future(self._join(load))
-            joining.add_done_callback(_retrieve)
+        # The first tab (the one Chromium opened with, if any) gets our page, and drawing can start;
+        # the others are opened and loaded one after another, each joining as it is ready, so
+        # Chromium's start-up (each tab parses plotly.js, ~0.5 s of a core) leaves a core to the
+        # build, which is loading the extracts meanwhile.
+        first = self._browser.get_tab() or await self._browser.create_tab("", window=True)
+        self._ready.put_nowait(await self._load(_Tab(first)))  # (raises if it failed: Chromium could not start)
+        if self.tabs > 1:
+            opening = asyncio.ensure_future(self._open_more_tabs(self.tabs - 1))
+            opening.add_done_callback(_retrieve)
+
+    async def _open_more_tabs(self, count: int) -> None:
+        """Open ``count`` more tabs with our page, one at a time, each within ``startup_timeout``."""
+        for _ in range(count):
+            loading = asyncio.ensure_future(self._new_tab())
+            loading.add_done_callback(_retrieve)
+            await self._join(loading)
+            if self._gone.done():
+                return
+
+    async def _new_tab(self) -> _Tab:
+        return await self._load(_Tab(await self._browser.create_tab("", window=True)))
 
     async def _join(self, load: asyncio.Future) -> None:
         """Free a tab to draw once its page is loaded, within ``startup_timeout``."""
