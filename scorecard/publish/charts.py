@@ -3,7 +3,8 @@
 Each chart shows the indicator's headline series against the strategy's baseline, target and
 straight-line trajectory, says which direction is good and carries the strategy's note. Where
 the warehouse has them it also shows the 95% confidence interval around the series (a faint
-band) and England's and the statistical neighbours' median values as thin reference lines.
+band) and, for a percentage or a rate, England's and the statistical neighbours' median values
+as thin reference lines (a count is not comparable between areas).
 Where ``marts.spc`` has monthly points for the area, a companion XmR chart (Making Data Count
 colours and rules) is drawn as ``<area>/<indicator>_spc``. Each chart is written twice: an
 HTML file (loading the folder's one copy of plotly.js: council networks block CDNs) and a PNG
