@@ -35,6 +35,8 @@ def comparable_between_areas(unit: str) -> bool:
     """Percentages and rates can be set beside England or the neighbours; raw counts cannot (England's
     count of children looked after is the whole country's)."""
     return unit in RATIO_UNITS
+
+
 FIELDS = ("id", "name", "family", "unit", "polarity", "definition", "source", "numerator", "denominator",
           "kind", "headline_period", "spc_period", "spc_measure", "fingertips_id", "fingertips_category",
           "partnerships")
