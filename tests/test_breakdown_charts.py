@@ -43,6 +43,17 @@ def test_the_figure_is_valid_plotly_and_escapes_what_the_data_says():
     assert checked.layout.barmode == "stack" and checked.data[0].name == "&lt;b&gt;Team&lt;/b&gt;"
 
 
+def test_the_left_margin_holds_the_stacked_totals_labels():
+    """The value axis shows the stacked totals: tens of thousands get a wider margin than hundreds,
+    so the axis title is not drawn over the labels (plotly's automargin is off)."""
+    def margin(counts: dict[str, tuple[int | None, ...]]) -> int:
+        parts = Breakdown("x", NORTHUMBERLAND, "Northumberland", ("2016/17", "2017/18"), counts)
+        return breakdown_figure_parts(parts, "Hub referrals", "referrals")[1]["margin"]["l"]
+
+    assert margin({"A": (120, 140), "B": (30, None)}) == 80
+    assert margin({"A": (12_000, 14_000), "B": (13_000, None)}) > 80
+
+
 def test_the_sample_build_charts_northumberlands_completed_assessments_per_agency(built):
     chart = built.settings.charts_dir / NORTHUMBERLAND / "eha_completed_count_by_breakdown.html"
     text = chart.read_text(encoding="utf-8")

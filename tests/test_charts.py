@@ -21,6 +21,7 @@ from scorecard.model.contract import MARTS_BY_NAME
 from scorecard.publish import charts, png_renderer
 from scorecard.publish.charts import ChartFile, write_charts
 from scorecard.publish.disclosure import Disclosure
+from scorecard.publish.formatting import VALUE_AXIS_EXTRA, value_label_width
 from scorecard.publish.marts import read_marts, table_columns
 
 NORTHUMBERLAND, HARTLEPOOL = "E06000057", "E06000001"
@@ -550,6 +551,25 @@ def test_a_count_is_not_drawn_beside_england_or_the_neighbours(tmp_path: Path) -
     names = [trace["name"] for trace in charts.build_figure(as_count)["data"]]
     assert "England" not in names and "Statistical neighbours (median)" not in names
     assert "Actual" in names
+
+
+def test_the_left_margin_makes_room_for_wide_value_labels(tmp_path: Path) -> None:
+    """Plotly's automargin is off, so the charts size the left margin themselves: a percentage's
+    labels ("18.5%") fit the usual margin; a count in the tens of thousands ("25,000") gets a
+    wider one, so the axis title is not drawn over its labels."""
+    with make_full_marts(tmp_path / "warehouse.duckdb") as conn:
+        series = next(s for s in charts.chart_series(read_marts(conn), Disclosure())
+                      if (s.indicator.indicator_id, s.area_code) == ("rereferral_pct", NORTHUMBERLAND))
+    assert charts.build_figure(series)["layout"]["margin"]["l"] == charts.MARGIN_SIDE
+    big = dataclasses.replace(
+        series, indicator=dataclasses.replace(series.indicator, unit="referrals"),
+        points=tuple(dataclasses.replace(p, value=p.value * 1_500, ci_low=None, ci_high=None)
+                     for p in series.points), target=None, benchmarks=())
+    layout = charts.build_figure(big)["layout"]
+    assert max(p.value for p in big.points) > 20_000
+    assert layout["margin"]["l"] > charts.MARGIN_SIDE
+    assert value_label_width([20_000, 25_000], "referrals", 17) > value_label_width([2_000, 2_500], "referrals", 17)
+    assert value_label_width([12.5, 18.5], "%", 17) < charts.MARGIN_SIDE - VALUE_AXIS_EXTRA
 
 
 def test_new_fixture_rows_use_contract_columns() -> None:

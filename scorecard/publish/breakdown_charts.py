@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 
 from scorecard.publish.disclosure import Disclosure, is_small_count
+from scorecard.publish.formatting import value_axis_margin
 from scorecard.publish.marts import table_columns
 
 # Okabe-Ito, then greys: distinguishable for colour-blind readers, and in print.
@@ -96,7 +97,9 @@ def breakdown_figure_parts(breakdown: Breakdown, indicator_name: str, unit: str)
     lines = [line for note in notes for line in textwrap.wrap(note, 110)]
     layout = {
         "barmode": "stack", "height": 600,
-        "margin": {"t": 88, "b": 150 + 21 * len(lines), "l": 80, "r": 40},
+        "margin": {"t": 88, "b": 150 + 21 * len(lines), "r": 40,
+                   "l": value_axis_margin((sum(c or 0 for c in column) for column in zip(*breakdown.counts.values())),
+                                          unit, 17, least=80)},
         "font": {"family": "Arial, Helvetica, sans-serif", "size": 17, "color": "#222222"},
         "title": {"text": html.escape(breakdown_title(indicator_name, breakdown.area_name), quote=False), "x": 0,
                   "xref": "paper",

@@ -47,7 +47,7 @@ from scorecard.publish.breakdown_charts import (
     read_breakdowns,
 )
 from scorecard.publish.disclosure import Disclosure
-from scorecard.publish.formatting import format_value, period_label_for
+from scorecard.publish.formatting import format_value, period_label_for, value_axis_margin
 from scorecard.publish.images import EmbeddableCharts
 from scorecard.publish.marts import BenchmarkPoint, IndicatorInfo, Marts, Point, Score, SpcPoint, Target, read_marts
 from scorecard.publish.pages import render
@@ -444,7 +444,7 @@ def build_figure(series: Series) -> dict:
         subtitle += "   ·   Illustrative target"
     tickvals, ticktext = x_ticks(series)
     return figure(traces, _chart_layout(
-        chart_title(series), subtitle, [t["name"] for t in traces], 30, footnotes(series), indicator.unit,
+        chart_title(series), subtitle, traces, 30, footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=x_range(series), tickvals=tickvals, ticktext=ticktext,
             title={"text": X_TITLES.get(indicator.headline_period_type, ""), "standoff": 6,
@@ -454,12 +454,15 @@ def build_figure(series: Series) -> dict:
         value_gridcolor="#e5e5e5", annotations=target_annotations(series) if has_target else []))
 
 
-def _chart_layout(title: str, subtitle: str, legend_names: list[str], margin_right: int, notes: list[str],
+def _chart_layout(title: str, subtitle: str, traces: list[dict], margin_right: int, notes: list[str],
                   unit: str, xaxis: dict, value_gridcolor: str, annotations: list[dict]) -> dict:
     """The layout both kinds of chart share: the title and subtitle above the plot; below it the
     x-axis, a horizontal legend (as many rows as its names wrap to) and the notes, the bottom
-    margin sized to hold them."""
-    legend_band = LEGEND_BAND + 28 * (legend_rows(legend_names, PNG_WIDTH - MARGIN_SIDE - margin_right) - 1)
+    margin sized to hold them; at the left, room for the value axis's labels and title."""
+    legend_names = [t["name"] for t in traces if t.get("showlegend") is not False]
+    # (plotly's automargin is off, chart_template: an axis title with no room would cover the labels)
+    left = value_axis_margin([v for t in traces for v in t.get("y") or ()], unit, BASE_FONT, least=MARGIN_SIDE)
+    legend_band = LEGEND_BAND + 28 * (legend_rows(legend_names, PNG_WIDTH - left - margin_right) - 1)
     margin_bottom = AXIS_BAND + legend_band + LINE_HEIGHT * len(notes) + 12
     plot_height = PNG_HEIGHT - MARGIN_TOP - margin_bottom
     if notes:
@@ -471,7 +474,7 @@ def _chart_layout(title: str, subtitle: str, legend_names: list[str], margin_rig
         )]
     return dict(
         height=PNG_HEIGHT,
-        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": MARGIN_SIDE, "r": margin_right},
+        margin={"t": MARGIN_TOP, "b": margin_bottom, "l": left, "r": margin_right},
         font={"family": FONT_FAMILY, "size": BASE_FONT, "color": TEXT},
         title={"text": plot_text(title), "x": 0, "xref": "paper",
                "font": {"size": TITLE_FONT},
@@ -640,7 +643,7 @@ def build_spc_figure(series: Series) -> dict:
     first, last = series.spc[0].end, series.spc[-1].end
     pad = max(timedelta(days=12), (last - first) * 0.02)
     return figure(traces, _chart_layout(
-        spc_title(series), subtitle, [t["name"] for t in traces if t.get("showlegend") is not False], SPC_MARGIN_RIGHT,
+        spc_title(series), subtitle, traces, SPC_MARGIN_RIGHT,
         spc_footnotes(series), indicator.unit,
         xaxis=dict(
             type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()],

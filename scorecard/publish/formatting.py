@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from datetime import date
 
 from scorecard.model.periods import academic_year, financial_year, month
@@ -51,3 +53,32 @@ def period_text(label: str | None) -> str:
     if match:
         return date(int(match[1]), int(match[2]), 1).strftime("%b %Y")
     return label
+
+
+# Advance widths in Arial, in ems (its digits are all one width), to reckon a label's width; and
+# what a value axis needs beside its labels: the ticks and a gap, and its title's line.
+DIGIT_EM, LABEL_EM = 0.556, {",": 0.278, ".": 0.278, "%": 0.889, "-": 0.333}
+VALUE_AXIS_EXTRA = 34
+
+
+def value_label_width(values: Iterable[object], unit: str, font_size: float) -> float:
+    """About how wide, in pixels, a plotly value axis's widest tick label is: its top tick (about
+    five steps of 1, 2 or 5 times a power of ten over ``values``, as plotly chooses them), written as
+    plotly writes it with ``tickformat=","`` (as many decimals as the step has; "%" for a percentage)."""
+    drawn = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    if not drawn:
+        return 0.0
+    low, high = min(drawn), max(drawn)
+    wanted = max(high - low, abs(high) * 0.01, 1e-9) / 5
+    power = 10.0 ** math.floor(math.log10(wanted))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= wanted)
+    decimals = max(0, -math.floor(math.log10(step)))
+    widest = max(abs(math.ceil(high / step) * step), abs(math.floor(low / step) * step))
+    text = f"{'-' if low < 0 else ''}{widest:,.{decimals}f}" + ("%" if unit == "%" else "")
+    return font_size * sum(LABEL_EM.get(character, DIGIT_EM) for character in text)
+
+
+def value_axis_margin(values: Iterable[object], unit: str, font_size: float, least: int) -> int:
+    """The left margin a chart's value axis needs: ``least``, or more when its tick labels are wide,
+    so that the axis title (beside them) is never drawn over them."""
+    return max(least, math.ceil(value_label_width(values, unit, font_size)) + VALUE_AXIS_EXTRA)
