@@ -1,4 +1,5 @@
-"""Numbers and periods as committee papers write them, shared by the charts and the reports."""
+"""Numbers and periods as committee papers write them, shared by the charts and the reports; and
+the room a chart's value axis needs for the numbers plotly writes on it."""
 
 from __future__ import annotations
 
