@@ -20,6 +20,8 @@ from scorecard.publish.disclosure import Disclosure, is_small_count
 from scorecard.publish.formatting import value_axis_margin
 from scorecard.publish.marts import table_columns
 
+FONT_SIZE, MARGIN_LEFT = 17, 80  # as the other charts (``scorecard.publish.charts``)
+
 # Okabe-Ito, then greys: distinguishable for colour-blind readers, and in print.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
            "#777777", "#BBBBBB")
@@ -99,8 +101,8 @@ def breakdown_figure_parts(breakdown: Breakdown, indicator_name: str, unit: str)
         "barmode": "stack", "height": 600,
         "margin": {"t": 88, "b": 150 + 21 * len(lines), "r": 40,
                    "l": value_axis_margin((sum(c or 0 for c in column) for column in zip(*breakdown.counts.values())),
-                                          unit, 17, least=80)},
-        "font": {"family": "Arial, Helvetica, sans-serif", "size": 17, "color": "#222222"},
+                                          unit, FONT_SIZE, least=MARGIN_LEFT)},
+        "font": {"family": "Arial, Helvetica, sans-serif", "size": FONT_SIZE, "color": "#222222"},
         "title": {"text": html.escape(breakdown_title(indicator_name, breakdown.area_name), quote=False), "x": 0,
                   "xref": "paper",
                   "font": {"size": 22}},

@@ -363,7 +363,7 @@ def benchmark_traces(series: Series) -> list[dict]:
     return traces
 
 
-def legend_rows(names: list[str], width: int = PNG_WIDTH - MARGIN_SIDE - 30) -> int:
+def legend_rows(names: list[str], width: int) -> int:
     """How many rows plotly's horizontal legend wraps to (estimated from the text length)."""
     rows, used = 1, 0.0
     for name in names:
